@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Stops the engine and registry that up.sh started (and nothing else).
+# --only FILE stops just the services an up.sh run listed in FILE.
+# --clean also removes everything up.sh made under $MATRIX_STATE.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+# --only FILE: stop only the services listed in FILE (see MATRIX_STARTED_FILE).
+if [ "${1:-}" = --only ]; then
+  for s in engine registry; do
+    grep -qx "$s" "$2" 2>/dev/null && stop_pid "$STATE/run/$s.pid" "$s"
+  done
+  exit 0
+fi
+stop_pid "$STATE/run/engine.pid" engine
+stop_pid "$STATE/run/registry.pid" registry
+if [ "${1:-}" = --clean ]; then
+  rm -rf "$STATE"
+  rm -f /usr/local/bin/dagger /usr/local/bin/task
+  log "removed $STATE"
+fi

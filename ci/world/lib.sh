@@ -1,0 +1,223 @@
+# Shared by up.sh and down.sh. Everything the world makes lives under $STATE,
+# so `down.sh --clean` can remove exactly that.
+DAGGER_VERSION=0.21.8
+GO_VERSION=${MATRIX_GO_VERSION:-1.26.8}
+TASK_VERSION=v3.54.0
+STATE=${MATRIX_STATE:-/var/lib/matrix}
+REGISTRY_ADDR=127.0.0.1:5000
+ENGINE_SOCK=/run/dagger/engine.sock
+ENGINE_WAIT=${MATRIX_ENGINE_WAIT:-120}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PACKAGES="runc containernetworking-plugins dnsmasq-base iptables qemu-user-static binfmt-support git docker-registry mmdebstrap skopeo curl xz-utils ca-certificates"
+BASES="debian:bookworm-slim golang:1.26-bookworm"
+
+log() { printf 'world: %s\n' "$*" >&2; }
+die() { printf 'world: error: %s\n' "$*" >&2; exit 1; }
+step() {
+  local name=$1 t0; shift
+  t0=$(date +%s)
+  "$@" || die "step $name failed (see messages above; logs in $STATE/log)"
+  log "$name: ok ($(( $(date +%s) - t0 ))s)"
+}
+# started notes a service this invocation started, so a caller (.ci/run) can
+# stop exactly those: MATRIX_STARTED_FILE names the list.
+started() { [ -z "${MATRIX_STARTED_FILE:-}" ] || echo "$1" >>"$MATRIX_STARTED_FILE"; }
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+install_packages() {
+  local missing=() p
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  # binfmt_misc must be mounted before qemu-user-static registers its handlers.
+  mount_binfmt
+  apt-get update -qq >"$STATE/log/apt.log" 2>&1 || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$STATE/log/apt.log" 2>&1 \
+    || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
+}
+
+mount_binfmt() {
+  [ -e /proc/sys/fs/binfmt_misc/register ] && return 0
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+}
+
+enable_binfmt() {
+  mount_binfmt
+  if ! grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true  # checked just below
+  fi
+  grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null \
+    || { log "qemu-aarch64 binfmt handler missing: reinstall qemu-user-static after mounting binfmt_misc"; return 1; }
+  grep -q 'flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
+    || { log "qemu-aarch64 handler lacks the F flag: containers could not find the interpreter"; return 1; }
+}
+
+install_bundle() {
+  local tarball="$MATRIX_DAGGER_BUNDLE/dagger-v${DAGGER_VERSION}-linux-amd64.tar.xz" dir="$STATE/bundle"
+  [ -f "$tarball" ] || { log "$tarball not found"; return 1; }
+  [ -f "$MATRIX_DAGGER_BUNDLE/SHA256SUMS" ] || { log "$MATRIX_DAGGER_BUNDLE/SHA256SUMS not found"; return 1; }
+  if ! (cd "$dir" 2>/dev/null && sha256sum --quiet -c "$MATRIX_DAGGER_BUNDLE/SHA256SUMS" >/dev/null 2>&1); then
+    rm -rf "$dir"; mkdir -p "$dir"
+    tar -xJf "$tarball" -C "$dir"
+    # Binaries may sit in a subdirectory of the archive; flatten them.
+    find "$dir" -mindepth 2 -type f -exec mv -t "$dir" {} +
+    (cd "$dir" && sha256sum --quiet -c "$MATRIX_DAGGER_BUNDLE/SHA256SUMS") \
+      || { log "bundle does not match $MATRIX_DAGGER_BUNDLE/SHA256SUMS"; return 1; }
+  fi
+  install -m 0755 "$dir/dagger" "$STATE/bin/dagger"
+  install -m 0755 "$dir/dagger-engine" "$STATE/bin/dagger-engine"
+  install -D -m 0755 "$dir/dagger-init" /usr/local/bin/dagger-init
+  install -D -m 0755 "$dir/dnsname" /opt/cni/bin/dnsname
+  install -D -m 0755 "$dir/dial-stdio" /usr/bin/dial-stdio
+  ln -sf "$STATE/bin/dagger" /usr/local/bin/dagger
+  cp -n /usr/lib/cni/* /opt/cni/bin/ 2>/dev/null || true  # -n: keep what is there
+  [ -x /opt/cni/bin/bridge ] || { log "CNI plugins missing from /opt/cni/bin"; return 1; }
+  ln -sf /usr/sbin/runc /usr/local/bin/runc
+  # The engine relinks /usr/bin/iptables* to /usr/bin/xtables-*-multi; Debian
+  # has them in /usr/sbin only.
+  local x
+  for x in xtables-legacy-multi xtables-nft-multi; do
+    [ -e /usr/sbin/$x ] && [ ! -e /usr/bin/$x ] && ln -s /usr/sbin/$x /usr/bin/$x
+  done
+  return 0
+}
+
+install_tools() {
+  (cd "$ROOT" && go build -o "$STATE/bin/matrix-world" ./cmd/matrix-world)
+}
+
+# install_task compiles go-task (minutes on a fresh machine); up.sh runs it
+# beside the other steps.
+install_task() {
+  if [ ! -x "$STATE/bin/task" ]; then
+    GOBIN="$STATE/bin" go install "github.com/go-task/task/v3/cmd/task@$TASK_VERSION" >"$STATE/log/task.log" 2>&1 \
+      || { tail -5 "$STATE/log/task.log" >&2; return 1; }
+  fi
+  ln -sf "$STATE/bin/task" /usr/local/bin/task
+}
+
+registry_up() { curl -fs -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
+
+start_registry() {
+  registry_up && return 0
+  mkdir -p "$STATE/registry" "$STATE/etc"
+  cat >"$STATE/etc/registry.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $STATE/registry}
+  delete: {enabled: true}
+http:
+  addr: $REGISTRY_ADDR
+YAML
+  setsid docker-registry serve "$STATE/etc/registry.yml" >"$STATE/log/registry.log" 2>&1 </dev/null &
+  echo $! >"$STATE/run/registry.pid"
+  started registry
+  local i
+  for i in $(seq 1 50); do registry_up && return 0; sleep 0.2; done
+  tail -5 "$STATE/log/registry.log" >&2
+  log "registry did not answer on $REGISTRY_ADDR within 10s"; return 1
+}
+
+toolchain_dir() {
+  go mod download -json "golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$1" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+}
+
+# mmdebstrap into $STATE/rootfs/NAME-ARCH.tar unless it is already there.
+rootfs() {
+  local name=$1 arch=$2 include=$3 out="$STATE/rootfs/$1-$2.tar"
+  [ -s "$out" ] && return 0
+  mkdir -p "$STATE/rootfs"
+  rm -f "$out.tmp"
+  mmdebstrap --quiet --format=tar --variant=minbase --architectures="$arch" ${include:+--include="$include"} \
+    bookworm "$out.tmp" >"$STATE/log/rootfs-$name-$arch.log" 2>&1 \
+    || { tail -20 "$STATE/log/rootfs-$name-$arch.log" >&2; rm -f "$out.tmp"; return 1; }
+  mv "$out.tmp" "$out"
+}
+
+GOLANG_PACKAGES=git,ca-certificates,openssh-client,openssl
+
+seed_bases() {
+  "$STATE/bin/matrix-world" check-bases --registry "$REGISTRY_ADDR" $BASES && return 0
+  log "seeding $BASES into $REGISTRY_ADDR (mmdebstrap, a few minutes)"
+  local pids=() a
+  for a in amd64 arm64; do
+    rootfs debian "$a" "" & pids+=($!)
+    rootfs golang "$a" "$GOLANG_PACKAGES" & pids+=($!)
+  done
+  for a in "${pids[@]}"; do wait "$a" || return 1; done
+  "$STATE/bin/matrix-world" seed --registry "$REGISTRY_ADDR" --rootfs "$STATE/rootfs" \
+    --go-amd64 "$(toolchain_dir amd64)" --go-arm64 "$(toolchain_dir arm64)" --go-version "$GO_VERSION"
+}
+
+build_sdk_runtime() {
+  [ -s "$STATE/sdk.digest" ] && [ -f "$STATE/sdk-content/index.json" ] && return 0
+  rootfs golang amd64 "$GOLANG_PACKAGES"
+  rm -rf "$STATE/sdk-content"
+  "$STATE/bin/matrix-world" sdk --rootfs "$STATE/rootfs/golang-amd64.tar" --go "$(toolchain_dir amd64)" \
+    --codegen "$STATE/bundle/codegen" --out "$STATE/sdk-content" >"$STATE/sdk.digest.tmp"
+  mv "$STATE/sdk.digest.tmp" "$STATE/sdk.digest"
+}
+
+# engine_ok asks the engine itself for its version (bounded: a socket with no
+# engine behind it makes clients hang).
+engine_ok() {
+  [ -S "$ENGINE_SOCK" ] || return 1
+  local out
+  out=$(DAGGER_NO_NAG=1 _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$ENGINE_SOCK" \
+    timeout 20 "$STATE/bin/dagger" core version 2>/dev/null) || return 1
+  case "$out" in *"v$DAGGER_VERSION"*) return 0 ;; *) return 1 ;; esac
+}
+
+stop_pid() {
+  local pidfile=$1 what=$2 pid i
+  alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  # The engine takes seconds to exit; a new one started earlier cannot lock its state.
+  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { kill -9 "$pid" 2>/dev/null || true; sleep 1; }
+  rm -f "$pidfile"
+  log "stopped $what (pid $pid)"
+}
+
+start_engine() {
+  engine_ok && return 0
+  stop_pid "$STATE/run/engine.pid" engine
+  mkdir -p "$STATE/etc" "$STATE/engine" /etc/dagger /usr/local/share/dagger/content /run/dagger
+  cat >"$STATE/etc/engine.json" <<JSON
+{"registries": {"docker.io": {"mirrors": ["localhost:5000"]}, "localhost:5000": {"http": true}, "127.0.0.1:5000": {"http": true}}}
+JSON
+  rm -f "$ENGINE_SOCK"
+  # A private mount namespace keeps the engine's bind mount of /etc/resolv.conf
+  # from leaking to the host; it also shows the engine our config and SDK content.
+  DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$STATE/sdk.digest") setsid unshare --mount --propagation private -- sh -c '
+    mount --bind "$1" /etc/dagger &&
+    mount --bind "$2" /usr/local/share/dagger/content &&
+    exec "$3" --root "$4" --addr "unix://$5"' engine \
+    "$STATE/etc" "$STATE/sdk-content" "$STATE/bin/dagger-engine" "$STATE/engine" "$ENGINE_SOCK" \
+    >"$STATE/log/engine.log" 2>&1 </dev/null &
+  echo $! >"$STATE/run/engine.pid"
+  started engine
+  local deadline=$(( $(date +%s) + ENGINE_WAIT ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    alive "$STATE/run/engine.pid" || { tail -20 "$STATE/log/engine.log" >&2; log "engine exited during start"; return 1; }
+    engine_ok && return 0
+    sleep 1
+  done
+  tail -20 "$STATE/log/engine.log" >&2
+  log "engine did not answer with v$DAGGER_VERSION on $ENGINE_SOCK within ${ENGINE_WAIT}s"; return 1
+}
+
+write_env() {
+  cat >"$STATE/env" <<ENV
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$ENGINE_SOCK
+export _EXPERIMENTAL_DAGGER_CLI_BIN=$STATE/bin/dagger
+export DAGGER_NO_NAG=1
+export MATRIX_REGISTRY=localhost:5000
+export PATH=$STATE/bin:\$PATH
+ENV
+}

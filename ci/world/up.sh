@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up the air-gapped Dagger world on a Debian 12 host (root, no Docker, no
+# public registry): Debian packages, the Dagger v0.21.8 bundle, a local
+# registry on 127.0.0.1:5000 seeded with multi-platform base images, the Go
+# SDK runtime, and the engine in a private mount namespace. Idempotent: every
+# step checks first and reuses what is healthy.
+#
+#   MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh   (or --bundle DIR)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bundle) MATRIX_DAGGER_BUNDLE=$2; shift 2 ;;
+    --bundle=*) MATRIX_DAGGER_BUNDLE=${1#*=}; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) die "unknown argument $1 (use --bundle DIR)" ;;
+  esac
+done
+[ -n "${MATRIX_DAGGER_BUNDLE:-}" ] || die "MATRIX_DAGGER_BUNDLE is not set: point it (or --bundle) at the directory holding dagger-v${DAGGER_VERSION}-linux-amd64.tar.xz and SHA256SUMS"
+MATRIX_DAGGER_BUNDLE=$(cd "$MATRIX_DAGGER_BUNDLE" && pwd) || die "bundle directory $MATRIX_DAGGER_BUNDLE does not exist"
+[ "$(id -u)" = 0 ] || die "air-gapped set-up runs as root (it installs packages and starts the engine)"
+
+mkdir -p "$STATE"/{bin,run,log}
+start=$(date +%s)
+step packages   install_packages
+step binfmt     enable_binfmt
+step bundle     install_bundle
+step tools      install_tools
+step task install_task & task_pid=$!
+step registry   start_registry
+step bases      seed_bases
+step sdk        build_sdk_runtime
+step engine     start_engine
+wait "$task_pid" || die "installing task failed (see $STATE/log/task.log)"
+write_env
+log "world ready in $(( $(date +%s) - start ))s; use it with: . $STATE/env"

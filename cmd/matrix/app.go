@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ai-infra-matrix/matrix"
+	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/spec"
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func fail(code int, err error) error { return &exitError{code: code, err: err} }
+
+// run executes the CLI and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return report.ExitOK
+	}
+	fmt.Fprintln(stderr, "matrix:", err)
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case matrix.IsBadInput(err), strings.Contains(err.Error(), "flag provided but not defined"), strings.Contains(err.Error(), "invalid value"):
+		return report.ExitBadInput
+	}
+	return report.ExitFailed
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:           "matrix",
+		Usage:          "build every component for every platform, verify each cell, publish one index per component",
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		ExitErrHandler: func(*cli.Context, error) {}, // run() decides the exit code
+		Commands: []*cli.Command{
+			planCommand(), buildCommand("build", "build and verify some components (--components)"),
+			buildCommand("build-all", "build and verify every component for every platform"),
+			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
+			publishCommand(), exportCommand(), doctorCommand(),
+		},
+	}
+}
+
+// runFlags are common to every command that plans.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list"},
+		&cli.StringFlag{Name: "components", Usage: "comma-separated component names (default: all)"},
+		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component"},
+		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "cells built at once"},
+		&cli.StringFlag{Name: "version", Value: "dev", Usage: "version of this run (build arg ${VERSION}, default tag)"},
+		&cli.BoolFlag{Name: "keep-going", Value: true, Usage: "build every cell it can and report all failures"},
+		&cli.BoolFlag{Name: "fail-fast", Usage: "cancel the rest at the first failed cell"},
+		&cli.StringFlag{Name: "report", Usage: "also write the report as JSON to this file"},
+		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
+		&cli.StringFlag{Name: "stage-registry", Value: envOr("MATRIX_STAGE_REGISTRY", "localhost:5000"), Usage: "registry where a dependency is staged for the components built FROM it"},
+		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
+		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
+		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
+		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
+		&cli.StringFlag{Name: "pypi-index-url", EnvVars: []string{"PYPI_INDEX_URL"}, Usage: "PyPI index, for Dockerfiles declaring ARG PYPI_INDEX_URL"},
+		&cli.StringFlag{Name: "npm-registry", EnvVars: []string{"NPM_REGISTRY"}, Usage: "npm registry, for Dockerfiles declaring ARG NPM_REGISTRY"},
+		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// config reads the flags shared by every command into a run config; secrets
+// are resolved later, once there is a client.
+func config(c *cli.Context) (matrix.Config, error) {
+	cfg := matrix.Config{
+		ComponentsDir: c.String("components-dir"),
+		Jobs:          c.Int("jobs"),
+		FailFast:      c.Bool("fail-fast") || !c.Bool("keep-going"),
+		Version:       c.String("version"),
+		StageRegistry: c.String("stage-registry"),
+		Sizes:         c.Bool("sizes"),
+		Mirrors: map[string]string{
+			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
+			"PYPI_INDEX_URL": c.String("pypi-index-url"), "NPM_REGISTRY": c.String("npm-registry"),
+		},
+	}
+	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
+		return cfg, &matrix.BadInput{Err: fmt.Errorf("--keep-going and --fail-fast exclude each other")}
+	}
+	if cfg.Jobs < 1 {
+		return cfg, &matrix.BadInput{Err: fmt.Errorf("--jobs %d: must be at least 1", cfg.Jobs)}
+	}
+	ps, err := spec.ParsePlatforms(c.String("platforms"))
+	if err != nil {
+		return cfg, &matrix.BadInput{Err: fmt.Errorf("--platforms: %w", err)}
+	}
+	cfg.Platforms = ps
+	if s := c.String("components"); s != "" {
+		for _, n := range strings.Split(s, ",") {
+			cfg.Components = append(cfg.Components, strings.TrimSpace(n))
+		}
+	}
+	if f := c.String("format"); f != "table" && f != "json" {
+		return cfg, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
+	}
+	return cfg, nil
+}

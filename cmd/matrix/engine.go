@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ai-infra-matrix/matrix/report"
+)
+
+// engineTimeout bounds the engine check: a client pointed at a socket with
+// no engine behind it would hang for minutes.
+const engineTimeout = 8 * time.Second
+
+const engineFix = "start it with `task setup` (air-gapped mode) or install Docker and the Dagger CLI; then `matrix doctor`"
+
+// checkEngine fails fast when the engine socket named by
+// _EXPERIMENTAL_DAGGER_RUNNER_HOST does not answer.
+func checkEngine() error {
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return nil // Docker-provisioned or remote engine: the CLI handles it
+	}
+	conn, err := net.DialTimeout("unix", sock, engineTimeout)
+	if err != nil {
+		return fmt.Errorf("engine at %s is not reachable: %v; %s", host, err, engineFix)
+	}
+	return conn.Close()
+}
+
+// connect opens a session on the engine, or fails within engineTimeout.
+func connect(c *cli.Context) (*dagger.Client, error) {
+	if err := checkEngine(); err != nil {
+		return nil, fail(report.ExitEngine, err)
+	}
+	var logw io.Writer = io.Discard
+	if c.Bool("verbose") {
+		logw = c.App.ErrWriter
+	}
+	type result struct {
+		client *dagger.Client
+		err    error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cl, err := dagger.Connect(c.Context, dagger.WithLogOutput(logw))
+		ch <- result{cl, err}
+	}()
+	// The session itself may take long on a cold machine; only the
+	// handshake is bounded, by a generous limit.
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: %v; %s", r.err, engineFix))
+		}
+		return r.client, nil
+	case <-time.After(2 * time.Minute):
+		return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: no answer in 2m; %s", engineFix))
+	case <-c.Context.Done():
+		return nil, c.Context.Err()
+	}
+}
+
+// withTimeout is a context for one bounded check.
+func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, engineTimeout)
+}

@@ -1,0 +1,101 @@
+// Package enginetest connects integration tests to the real Dagger engine and
+// registry that ci/world/up.sh starts. Under CI=true a missing engine or
+// registry fails the test; elsewhere it skips with the command that fixes it.
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+)
+
+const fix = "start the world with `MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh` and `. /var/lib/matrix/env`"
+
+// unavailable fails under CI and skips elsewhere.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...) + ": " + fix
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Reachable checks that the engine socket accepts connections: a client
+// pointed at a dead socket hangs instead of failing.
+func Reachable() error {
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	if host == "" {
+		return fmt.Errorf("_EXPERIMENTAL_DAGGER_RUNNER_HOST is not set")
+	}
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return nil // not a unix socket: let the client try
+	}
+	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("engine socket %s: %w", sock, err)
+	}
+	return conn.Close()
+}
+
+// Connect returns a client of the real engine, closed when t ends.
+func Connect(t testing.TB) *dagger.Client {
+	t.Helper()
+	if err := Reachable(); err != nil {
+		unavailable(t, "no Dagger engine: %v", err)
+	}
+	// The session lives as long as the context given to Connect: cancel it
+	// only when the test ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var logw io.Writer = io.Discard
+	if os.Getenv("MATRIX_TEST_ENGINE_LOG") != "" {
+		logw = os.Stderr
+	}
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(logw))
+	if err != nil {
+		unavailable(t, "connecting to the Dagger engine: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Registry returns the address of the local registry (MATRIX_REGISTRY,
+// default localhost:5000) after checking that it answers.
+func Registry(t testing.TB) string {
+	t.Helper()
+	addr := os.Getenv("MATRIX_REGISTRY")
+	if addr == "" {
+		addr = "localhost:5000"
+	}
+	cl := http.Client{Timeout: 3 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/v2/")
+	if err != nil {
+		unavailable(t, "no registry at %s: %v", addr, err)
+		return ""
+	}
+	resp.Body.Close()
+	return addr
+}
+
+// Root is the repository root, found from this source file.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Unique is a tag no earlier run used.
+func Unique(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+}

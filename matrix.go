@@ -1,0 +1,147 @@
+// Package matrix is the facade over the run steps (spec, plan, build, verify,
+// publish, export, report) that both entry points call: the host CLI in
+// cmd/matrix and the Dagger module in ci/. Neither holds pipeline logic.
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"dagger.io/dagger"
+
+	"github.com/ai-infra-matrix/matrix/build"
+	"github.com/ai-infra-matrix/matrix/export"
+	"github.com/ai-infra-matrix/matrix/plan"
+	"github.com/ai-infra-matrix/matrix/publish"
+	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/spec"
+)
+
+// DefaultPlatforms are built when none are asked for.
+var DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}
+
+// Config is one run's input.
+type Config struct {
+	ComponentsDir string            // where component specs are read (a local path)
+	Source        *dagger.Directory // the same directory in the engine; nil: uploaded from ComponentsDir
+	Platforms     []string
+	Components    []string // empty: all
+	Jobs          int      // cells at once; 0: one per core
+	FailFast      bool
+	Version       string
+	Mirrors       map[string]string
+	Secrets       map[string]*dagger.Secret
+	StageRegistry string // where dependencies are staged for their dependents
+	StageAuth     publish.Auth
+	Sizes         bool
+}
+
+// BadInput marks errors in specs, flags or references: nothing was started.
+type BadInput struct{ Err error }
+
+func (e *BadInput) Error() string { return e.Err.Error() }
+func (e *BadInput) Unwrap() error { return e.Err }
+
+// IsBadInput reports whether err is a *BadInput.
+func IsBadInput(err error) bool {
+	var b *BadInput
+	return errors.As(err, &b)
+}
+
+// Plan reads the specs and plans the run; it needs no engine.
+func Plan(cfg Config) (*plan.Plan, error) {
+	platforms := cfg.Platforms
+	if len(platforms) == 0 {
+		platforms = DefaultPlatforms
+	}
+	for _, p := range platforms {
+		if err := spec.CheckPlatform(p); err != nil {
+			return nil, &BadInput{fmt.Errorf("--platforms: %w", err)}
+		}
+	}
+	comps, err := spec.Load(cfg.ComponentsDir)
+	if err != nil {
+		return nil, &BadInput{err}
+	}
+	p, err := plan.New(comps, platforms, cfg.Components)
+	if err != nil {
+		return nil, &BadInput{err}
+	}
+	return p, nil
+}
+
+// BuildAll plans, then builds and verifies every cell. A failed cell is in
+// the report, not in the error; the error is for bad input and the engine.
+func BuildAll(ctx context.Context, c *dagger.Client, cfg Config) (*plan.Plan, *build.Result, error) {
+	p, err := Plan(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs := cfg.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	b, err := build.New(ctx, c, jobs)
+	if err != nil {
+		return p, nil, err
+	}
+	src := cfg.Source
+	if src == nil {
+		src = c.Host().Directory(cfg.ComponentsDir)
+	}
+	o := build.Options{Source: src, Version: cfg.Version, Mirrors: cfg.Mirrors, Secrets: cfg.Secrets, FailFast: cfg.FailFast, Sizes: cfg.Sizes}
+	if cfg.StageRegistry != "" {
+		o.Stager = publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth}
+	}
+	return p, b.All(ctx, p, o), nil
+}
+
+// Publish builds every cell and, only when all verified, publishes one index
+// per component and moves the final tags (see publish.Run).
+func Publish(ctx context.Context, c *dagger.Client, cfg Config, t publish.Target) (*report.Report, error) {
+	if err := t.Validate(); err != nil {
+		return nil, &BadInput{err}
+	}
+	p, res, err := BuildAll(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Report.OK() {
+		res.Report.Error = "nothing published"
+		return res.Report, nil
+	}
+	if t.Jobs == 0 {
+		t.Jobs = cfg.Jobs
+	}
+	if err := publish.Run(ctx, c, t, p, res.Variants, res.Report); err != nil {
+		res.Report.Error = err.Error()
+	}
+	return res.Report, nil
+}
+
+// Export builds every cell and, only when all verified, writes one OCI
+// archive per component and SHA256SUMS into dir.
+func Export(ctx context.Context, c *dagger.Client, cfg Config, dir string) (*report.Report, []export.Archive, error) {
+	p, res, err := BuildAll(ctx, c, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !res.Report.OK() {
+		res.Report.Error = "nothing exported"
+		return res.Report, nil, nil
+	}
+	archives, err := export.Write(ctx, c, p, res.Variants, versionOr(cfg.Version), dir)
+	if err != nil {
+		res.Report.Error = err.Error()
+	}
+	return res.Report, archives, nil
+}
+
+func versionOr(v string) string {
+	if v == "" {
+		return "dev"
+	}
+	return v
+}

@@ -1,0 +1,246 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/ai-infra-matrix/matrix/build"
+	"github.com/ai-infra-matrix/matrix/plan"
+	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/spec"
+)
+
+// StagingTag holds an index between its push and the final tags: it is never
+// a tag users pull.
+const StagingTag = "matrix-staging"
+
+// Target is where a run publishes.
+type Target struct {
+	Registry string   // host[:port][/project], e.g. harbor.example.com/ai-infra
+	Tags     []string // final tags, e.g. v1.2.3 and latest
+	ArchTags bool     // also <tag>-<arch> per variant, the old build.sh names
+	Auth     Auth
+	Jobs     int
+	Retry    Retry
+}
+
+// Validate checks the registry and tags before anything is pushed.
+func (t Target) Validate() error {
+	if t.Registry == "" {
+		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
+	}
+	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
+		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
+	}
+	if len(t.Tags) == 0 {
+		return fmt.Errorf("no tags: pass --tag (e.g. --tag v1.2.3 --tag latest)")
+	}
+	for _, tag := range t.Tags {
+		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == StagingTag {
+			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, StagingTag)
+		}
+	}
+	return nil
+}
+
+// Repo is the repository of image under the target.
+func (t Target) Repo(image string) string { return t.Registry + "/" + image }
+
+func (t Target) remote(ctx context.Context) []remote.Option {
+	r := t.Retry
+	if r.Attempts == 0 {
+		r = DefaultRetry
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(http.DefaultTransport)),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1})} // our transport retries; don't multiply
+	if t.Auth.Username != "" || t.Auth.Plaintext != "" {
+		opts = append(opts, remote.WithAuth(&authn.Basic{Username: t.Auth.Username, Password: t.Auth.Plaintext}))
+	}
+	return opts
+}
+
+// staged is one component's index, pushed and read back.
+type staged struct {
+	c     spec.Component
+	repo  name.Repository
+	index v1.ImageIndex
+}
+
+// Run publishes each planned component's variants as one index (one Publish
+// call each), reads every index back complete, and only then writes the final
+// tags. When any component fails before that, no final tag has moved.
+func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]build.Variant, r *report.Report) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("not publishing: %s", r.Summary())
+	}
+	out := make([]*staged, len(p.Components))
+	jobs := max(t.Jobs, 1)
+	wg := pool.New().WithErrors().WithMaxGoroutines(jobs)
+	for i, comp := range p.Components {
+		wg.Go(func() error {
+			s, err := t.stage(ctx, c, comp, wantPlatforms(p, comp), variants[comp.Name])
+			out[i] = s
+			return err
+		})
+	}
+	if err := wg.Wait(); err != nil {
+		return fmt.Errorf("no final tag was changed: %w", err)
+	}
+	// Every index is in the registry and complete: now move the tags.
+	for _, s := range out {
+		if err := t.tag(ctx, s, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func wantPlatforms(p *plan.Plan, c spec.Component) []string {
+	var out []string
+	for _, pl := range p.Platforms {
+		if c.Supports(pl) {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+// stage pushes one index under the staging tag and reads it back.
+func (t Target) stage(ctx context.Context, c *dagger.Client, comp spec.Component, platforms []string, vs []build.Variant) (*staged, error) {
+	if len(vs) != len(platforms) {
+		return nil, fmt.Errorf("%s: %d of %d variants built", comp.Name, len(vs), len(platforms))
+	}
+	repo, err := name.NewRepository(t.Repo(comp.Image))
+	if err != nil {
+		return nil, fmt.Errorf("%s: repository %q: %w", comp.Name, t.Repo(comp.Image), err)
+	}
+	var digest string
+	err = t.retry().Do(ctx, func() error {
+		var err error
+		digest, err = Index(ctx, c, repo.Tag(StagingTag).String(), vs, t.Auth)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	idx, err := ReadBack(ctx, repo.Digest(digest), platforms, t.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	return &staged{c: comp, repo: repo, index: idx}, nil
+}
+
+func (t Target) retry() Retry {
+	if t.Retry.Attempts == 0 {
+		return DefaultRetry
+	}
+	return t.Retry
+}
+
+// ReadBack fetches the index at ref and checks it holds exactly platforms, in
+// that order, each child's image config matching its entry.
+func ReadBack(ctx context.Context, ref name.Reference, platforms []string, opts ...remote.Option) (v1.ImageIndex, error) {
+	idx, err := remote.Index(ref, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", ref, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", ref, err)
+	}
+	if len(m.Manifests) != len(platforms) {
+		return nil, fmt.Errorf("reading back %s: %d entries, want %d (%s)", ref, len(m.Manifests), len(platforms), strings.Join(platforms, ","))
+	}
+	for i, d := range m.Manifests {
+		want, err := v1.ParsePlatform(platforms[i])
+		if err != nil {
+			return nil, err
+		}
+		if d.Platform == nil || d.Platform.OS != want.OS || d.Platform.Architecture != want.Architecture {
+			return nil, fmt.Errorf("reading back %s: entry %d is %v, want %s", ref, i, d.Platform, platforms[i])
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s entry %s: %w", ref, platforms[i], err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s entry %s config: %w", ref, platforms[i], err)
+		}
+		if cf.OS != want.OS || cf.Architecture != want.Architecture {
+			return nil, fmt.Errorf("reading back %s: entry %s has config %s/%s", ref, platforms[i], cf.OS, cf.Architecture)
+		}
+	}
+	return idx, nil
+}
+
+// tag writes the final tags of one staged index.
+func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
+	opts := t.remote(ctx)
+	digest, err := s.index.Digest()
+	if err != nil {
+		return err
+	}
+	for _, tag := range t.Tags {
+		if err := remote.Tag(s.repo.Tag(tag), s.index, opts...); err != nil {
+			return fmt.Errorf("%s: tagging %s: %w", s.c.Name, s.repo.Tag(tag), err)
+		}
+	}
+	tags := append([]string(nil), t.Tags...)
+	if t.ArchTags {
+		m, err := s.index.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, d := range m.Manifests {
+			img, err := s.index.Image(d.Digest)
+			if err != nil {
+				return err
+			}
+			for _, tag := range t.Tags {
+				at := tag + "-" + d.Platform.Architecture + d.Platform.Variant // v0.3.8-amd64, v0.3.8-armv7
+				if err := remote.Tag(s.repo.Tag(at), img, opts...); err != nil {
+					return fmt.Errorf("%s: tagging %s: %w", s.c.Name, s.repo.Tag(at), err)
+				}
+				tags = append(tags, at)
+			}
+		}
+	}
+	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags})
+	return nil
+}
+
+// Stager publishes a dependency's variants to a stage registry so that its
+// dependents can build FROM them pinned by digest.
+type Stager struct {
+	Client   *dagger.Client
+	Registry string // e.g. localhost:5000
+	Auth     Auth
+}
+
+// Stage implements build.Stager.
+func (s Stager) Stage(ctx context.Context, c spec.Component, vs []build.Variant) (string, error) {
+	repo := s.Registry + "/matrix-stage/" + c.Image
+	var digest string
+	err := DefaultRetry.Do(ctx, func() error {
+		var err error
+		digest, err = Index(ctx, s.Client, repo+":"+StagingTag, vs, s.Auth)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("staging %s: %w", c.Name, err)
+	}
+	return repo + "@" + digest, nil
+}

@@ -1,0 +1,224 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+)
+
+// Cell statuses after a run.
+const (
+	Verified     = "verified"
+	Failed       = "failed"
+	Skipped      = "skipped" // not attempted: a dependency failed or --fail-fast stopped the run
+	NotRequested = "not requested by spec"
+)
+
+// Exit codes of matrix commands.
+const (
+	ExitOK       = 0
+	ExitFailed   = 1 // a cell failed to build, verify or publish
+	ExitBadInput = 2 // bad spec, flags or references: nothing was started
+	ExitEngine   = 3 // the engine or registry could not be reached
+)
+
+// Cell is the outcome of one component on one platform.
+type Cell struct {
+	Component string  `json:"component"`
+	Platform  string  `json:"platform"`
+	Status    string  `json:"status"`
+	Step      string  `json:"step,omitempty"`    // failing step: build, verify, smoke, stage
+	Command   string  `json:"command,omitempty"` // failing Dockerfile or smoke command
+	Error     string  `json:"error,omitempty"`
+	Output    string  `json:"output,omitempty"` // last lines of the failing command's output
+	SizeBytes int64   `json:"size_bytes,omitempty"`
+	Seconds   float64 `json:"seconds,omitempty"`
+}
+
+// Index is one published multi-platform index.
+type Index struct {
+	Component string   `json:"component"`
+	Ref       string   `json:"ref"`
+	Digest    string   `json:"digest"`
+	Tags      []string `json:"tags"`
+}
+
+// Report is a run's outcome. Methods are safe for concurrent use.
+type Report struct {
+	mu        sync.Mutex
+	Version   string   `json:"version,omitempty"`
+	Platforms []string `json:"platforms"`
+	Cells     []Cell   `json:"cells"`
+	Indexes   []Index  `json:"indexes,omitempty"`
+	Error     string   `json:"error,omitempty"` // a run-level failure (publish, export)
+	Seconds   float64  `json:"seconds"`
+}
+
+// Set records c, replacing an earlier entry of the same cell.
+func (r *Report) Set(c Cell) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.Cells {
+		if r.Cells[i].Component == c.Component && r.Cells[i].Platform == c.Platform {
+			r.Cells[i] = c
+			return
+		}
+	}
+	r.Cells = append(r.Cells, c)
+}
+
+// Get returns the recorded cell.
+func (r *Report) Get(component, platform string) (Cell, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.Cells {
+		if c.Component == component && c.Platform == platform {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+// AddIndex records a published index.
+func (r *Report) AddIndex(i Index) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Indexes = append(r.Indexes, i)
+	sort.Slice(r.Indexes, func(a, b int) bool { return r.Indexes[a].Component < r.Indexes[b].Component })
+}
+
+// Failed lists the cells that were requested and did not verify.
+func (r *Report) Failed() []Cell {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Cell
+	for _, c := range r.Cells {
+		if c.Status != Verified && c.Status != NotRequested {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Counts returns verified and requested cells.
+func (r *Report) Counts() (verified, requested int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.Cells {
+		if c.Status == NotRequested {
+			continue
+		}
+		requested++
+		if c.Status == Verified {
+			verified++
+		}
+	}
+	return verified, requested
+}
+
+// OK reports whether every requested cell verified and the run had no error.
+func (r *Report) OK() bool {
+	v, n := r.Counts()
+	return v == n && n > 0 && r.Error == ""
+}
+
+// ExitCode is ExitOK only when OK.
+func (r *Report) ExitCode() int {
+	if r.OK() {
+		return ExitOK
+	}
+	return ExitFailed
+}
+
+// Summary is the one-line outcome, e.g. "24/24 cells verified".
+func (r *Report) Summary() string {
+	v, n := r.Counts()
+	s := fmt.Sprintf("%d/%d cells verified", v, n)
+	if f := r.Failed(); len(f) > 0 {
+		s += fmt.Sprintf(", %d not", len(f))
+	}
+	if r.Error != "" {
+		s += "; " + r.Error
+	}
+	return s
+}
+
+// Table writes one row per cell, then the failures in detail, then the summary.
+func (r *Report) Table(w io.Writer) error {
+	r.mu.Lock()
+	cells := append([]Cell(nil), r.Cells...)
+	indexes := append([]Index(nil), r.Indexes...)
+	r.mu.Unlock()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS\tSTEP\tSIZE\tTIME")
+	for _, c := range cells {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Component, c.Platform, c.Status, dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range cells {
+		if c.Status != Failed {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s %s failed at %s", c.Component, c.Platform, c.Step)
+		if c.Command != "" {
+			fmt.Fprintf(w, ": %s", c.Command)
+		}
+		fmt.Fprintf(w, "\n  %s\n", c.Error)
+		if c.Output != "" {
+			fmt.Fprintf(w, "  output:\n    %s\n", strings.ReplaceAll(c.Output, "\n", "\n    "))
+		}
+	}
+	for _, i := range indexes {
+		fmt.Fprintf(w, "\npublished %s@%s tags %s", i.Ref, i.Digest, strings.Join(i.Tags, ","))
+	}
+	if len(indexes) > 0 {
+		fmt.Fprintln(w)
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", r.Summary())
+	return err
+}
+
+// JSON writes the report as indented JSON.
+func (r *Report) JSON(w io.Writer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func size(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fMB", float64(b)/1e6)
+}
+
+func seconds(s float64) string {
+	if s == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
+
+// Tail keeps the last n lines of s.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

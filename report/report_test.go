@@ -1,0 +1,93 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sample() *Report {
+	r := &Report{Platforms: []string{"linux/amd64", "linux/arm64"}}
+	r.Set(Cell{Component: "backend", Platform: "linux/amd64", Status: Verified, SizeBytes: 12_300_000, Seconds: 3.2})
+	r.Set(Cell{Component: "backend", Platform: "linux/arm64", Status: Failed, Step: "build", Command: "/bin/sh -c make", Error: "backend linux/arm64: exited 2", Output: "make: *** [all] Error 2"})
+	r.Set(Cell{Component: "gitea", Platform: "linux/amd64", Status: Verified})
+	r.Set(Cell{Component: "gitea", Platform: "linux/arm64", Status: NotRequested})
+	return r
+}
+
+func TestCountsAndExit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		r        *Report
+		verified int
+		total    int
+		code     int
+	}{
+		{"one failed", sample(), 2, 3, ExitFailed},
+		{"empty run is not success", &Report{}, 0, 0, ExitFailed},
+		{"all verified", func() *Report {
+			r := &Report{}
+			r.Set(Cell{Component: "a", Platform: "linux/amd64", Status: Verified})
+			r.Set(Cell{Component: "a", Platform: "linux/arm64", Status: NotRequested})
+			return r
+		}(), 1, 1, ExitOK},
+		{"skipped counts as not verified", func() *Report {
+			r := &Report{}
+			r.Set(Cell{Component: "a", Platform: "linux/amd64", Status: Skipped})
+			return r
+		}(), 0, 1, ExitFailed},
+		{"run error fails", func() *Report {
+			r := &Report{Error: "publishing failed"}
+			r.Set(Cell{Component: "a", Platform: "linux/amd64", Status: Verified})
+			return r
+		}(), 1, 1, ExitFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, n := tc.r.Counts()
+			assert.Equal(t, tc.verified, v)
+			assert.Equal(t, tc.total, n)
+			assert.Equal(t, tc.code, tc.r.ExitCode())
+		})
+	}
+}
+
+func TestSetReplaces(t *testing.T) {
+	r := sample()
+	r.Set(Cell{Component: "backend", Platform: "linux/arm64", Status: Verified})
+	assert.Len(t, r.Cells, 4)
+	assert.True(t, r.OK())
+}
+
+func TestTable(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, sample().Table(&b))
+	assert.Equal(t, `COMPONENT  PLATFORM     STATUS                 STEP   SIZE    TIME
+backend    linux/amd64  verified               -      12.3MB  3.2s
+backend    linux/arm64  failed                 build  -       -
+gitea      linux/amd64  verified               -      -       -
+gitea      linux/arm64  not requested by spec  -      -       -
+
+backend linux/arm64 failed at build: /bin/sh -c make
+  backend linux/arm64: exited 2
+  output:
+    make: *** [all] Error 2
+
+2/3 cells verified, 1 not
+`, b.String())
+}
+
+func TestJSON(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, sample().JSON(&b))
+	var back Report
+	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
+	assert.Equal(t, sample().Cells, back.Cells)
+}
+
+func TestTail(t *testing.T) {
+	assert.Equal(t, "c\nd", Tail("a\nb\nc\nd\n", 2))
+	assert.Equal(t, "a", Tail("a", 5))
+}
