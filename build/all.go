@@ -230,6 +230,9 @@ func (b *Builder) cell(ctx context.Context, c spec.Component, req Request, pl da
 		ce := NewCellError(c.Name, pl, err)
 		cell.Status, cell.Step, cell.Command, cell.Output = report.Failed, "build", ce.Step, ce.Output
 		cell.Error = ce.Error()
+		if ce.Step != "" { // the command and its output have fields of their own
+			cell.Error = fmt.Sprintf("%s %s: exit code %d", c.Name, pl, ce.ExitCode)
+		}
 		if ctx.Err() != nil && ce.Step == "" {
 			cell.Status, cell.Error = report.Skipped, "cancelled: another cell failed"
 		}

@@ -10,7 +10,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/ai-infra-matrix/matrix/build"
@@ -135,11 +138,44 @@ func (t Target) stage(ctx context.Context, c *dagger.Client, comp spec.Component
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
+	if digest, err = t.asIndex(ctx, repo, digest, platforms); err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
 	idx, err := ReadBack(ctx, repo.Digest(digest), platforms, t.remote(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
 	return &staged{c: comp, repo: repo, index: idx}, nil
+}
+
+// asIndex makes sure digest names an index: the engine publishes a single
+// variant as a plain image manifest, and every component gets an index.
+func (t Target) asIndex(ctx context.Context, repo name.Repository, digest string, platforms []string) (string, error) {
+	desc, err := remote.Get(repo.Digest(digest), t.remote(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("reading back %s@%s: %w", repo, digest, err)
+	}
+	if desc.MediaType.IsIndex() {
+		return digest, nil
+	}
+	if len(platforms) != 1 {
+		return "", fmt.Errorf("%s@%s is a single image, want an index of %s", repo, digest, strings.Join(platforms, ","))
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return "", err
+	}
+	p, err := v1.ParsePlatform(platforms[0])
+	if err != nil {
+		return "", err
+	}
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
+	if err := remote.WriteIndex(repo.Tag(StagingTag), idx, t.remote(ctx)...); err != nil {
+		return "", fmt.Errorf("writing index %s: %w", repo.Tag(StagingTag), err)
+	}
+	d, err := idx.Digest()
+	return d.String(), err
 }
 
 func (t Target) retry() Retry {

@@ -99,3 +99,21 @@ func Root() string {
 func Unique(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
 }
+
+// Components writes a components directory: name → file name → content.
+func Components(t testing.TB, comps map[string]map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, files := range comps {
+		for file, content := range files {
+			p := filepath.Join(root, name, file)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
