@@ -179,6 +179,11 @@ func (m *Matrix) Publish(
 	// Registry password or token.
 	// +optional
 	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback
+	// (air-gapped mode): pass tcp://localhost:5000. The engine pushes from
+	// the host network; this function reads back and tags through the service.
+	// +optional
+	registryService *dagger.Service,
 ) (string, error) {
 	r, err := m.run(ctx, platforms, components, 0, version, false)
 	if err != nil {
@@ -189,6 +194,15 @@ func (m *Matrix) Publish(
 		tags = []string{version, "latest"}
 	}
 	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, ArchTags: archTags}
+	if registryService != nil {
+		svc, err := registryService.Start(ctx)
+		if err != nil {
+			return "", fmt.Errorf("starting the registry service: %w", err)
+		}
+		if t.Via, err = svc.Endpoint(ctx); err != nil {
+			return "", err
+		}
+	}
 	t.Auth.Username = username
 	if password != nil {
 		if t.Auth.Plaintext, err = password.Plaintext(ctx); err != nil {
@@ -318,3 +332,4 @@ func (m *Matrix) exported(ctx context.Context, s *session, archives []export.Arc
 	}
 	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
 }
+

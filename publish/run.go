@@ -34,6 +34,9 @@ type Target struct {
 	Auth     Auth
 	Jobs     int
 	Retry    Retry
+	// Via is the host:port this process dials instead of the registry's host,
+	// e.g. a tunnel to the host's localhost:5000 from inside a module.
+	Via string
 }
 
 // Validate checks the registry and tags before anything is pushed.
@@ -63,12 +66,31 @@ func (t Target) remote(ctx context.Context) []remote.Option {
 	if r.Attempts == 0 {
 		r = DefaultRetry
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(http.DefaultTransport)),
+	var tr http.RoundTripper = http.DefaultTransport
+	if t.Via != "" {
+		host, _, _ := strings.Cut(t.Registry, "/")
+		tr = redirect{from: host, to: t.Via, next: tr}
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(tr)),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1})} // our transport retries; don't multiply
 	if t.Auth.Username != "" || t.Auth.Plaintext != "" {
 		opts = append(opts, remote.WithAuth(&authn.Basic{Username: t.Auth.Username, Password: t.Auth.Plaintext}))
 	}
 	return opts
+}
+
+// redirect sends requests for host from to address to instead.
+type redirect struct {
+	from, to string
+	next     http.RoundTripper
+}
+
+func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == r.from {
+		req = req.Clone(req.Context())
+		req.URL.Host = r.to
+	}
+	return r.next.RoundTrip(req)
 }
 
 // staged is one component's index, pushed and read back.

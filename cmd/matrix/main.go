@@ -15,4 +15,3 @@ func main() {
 	stop()
 	os.Exit(code)
 }
-
