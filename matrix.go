@@ -36,6 +36,7 @@ type Config struct {
 	StageRegistry string // where dependencies are staged for their dependents
 	StageAuth     publish.Auth
 	Sizes         bool
+	MaxContext    int64 // largest build context per component; 0: spec.DefaultMaxContext
 }
 
 // BadInput marks errors in specs, flags or references: nothing was started.
@@ -69,6 +70,11 @@ func Plan(cfg Config) (*plan.Plan, error) {
 	if err != nil {
 		return nil, &BadInput{err}
 	}
+	for _, c := range p.Components {
+		if err := spec.CheckContext(c, cfg.MaxContext); err != nil {
+			return nil, &BadInput{err}
+		}
+	}
 	return p, nil
 }
 
@@ -91,7 +97,7 @@ func BuildAll(ctx context.Context, c *dagger.Client, cfg Config) (*plan.Plan, *b
 	if src == nil {
 		src = c.Host().Directory(cfg.ComponentsDir)
 	}
-	o := build.Options{Source: src, Version: cfg.Version, Mirrors: cfg.Mirrors, Secrets: cfg.Secrets, FailFast: cfg.FailFast, Sizes: cfg.Sizes}
+	o := build.Options{Source: src, Version: versionOr(cfg.Version), Mirrors: cfg.Mirrors, Secrets: cfg.Secrets, FailFast: cfg.FailFast, Sizes: cfg.Sizes}
 	if cfg.StageRegistry != "" {
 		o.Stager = publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth}
 	}

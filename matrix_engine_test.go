@@ -20,37 +20,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/report"
 )
 
-// Fixture components, small enough to build in seconds on both platforms.
-const (
-	baseDockerfile = `FROM debian:bookworm-slim
-ARG VERSION
-ARG APT_MIRROR
-RUN echo "base $VERSION $(uname -m)" > /etc/fixture-base
-`
-	childDockerfile = `ARG BASE_IMAGE
-FROM ${BASE_IMAGE}
-RUN cat /etc/fixture-base > /etc/fixture-child
-`
-	armFailsDockerfile = `FROM debian:bookworm-slim
-RUN if [ "$(uname -m)" = aarch64 ]; then echo "no arm64 support in this step" >&2; exit 42; fi; echo ok > /ok
-`
-	amd64OnlyDockerfile = `FROM debian:bookworm-slim
-RUN uname -m > /arch
-`
-)
-
-func fixtures(t *testing.T, withArmFailure bool) string {
-	comps := map[string]map[string]string{
-		"base":  {"Dockerfile": baseDockerfile, "component.yaml": "image: fixture-base\nargs: {VERSION: \"${VERSION}\"}\nsmoke: [cat, /etc/fixture-base]\n"},
-		"child": {"Dockerfile": childDockerfile, "component.yaml": "image: fixture-child\ndepends_on: [base]\nsmoke: [cat, /etc/fixture-child]\n"},
-		"x86":   {"Dockerfile": amd64OnlyDockerfile, "component.yaml": "image: fixture-x86\nplatforms: [linux/amd64]\nsmoke: [cat, /arch]\n"},
-	}
-	if withArmFailure {
-		comps["armfails"] = map[string]string{"Dockerfile": armFailsDockerfile, "component.yaml": "image: fixture-armfails\nsmoke: [cat, /ok]\n"}
-	}
-	return enginetest.Components(t, comps)
-}
-
 func config(dir, registry string) matrix.Config {
 	return matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Jobs: 4, Version: "v9.9.9", StageRegistry: registry}
 }
@@ -68,7 +37,7 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 	registry := enginetest.Registry(t)
 	ctx := ctx(t)
 
-	_, res, err := matrix.BuildAll(ctx, c, config(fixtures(t, true), registry))
+	_, res, err := matrix.BuildAll(ctx, c, config(enginetest.Fixtures(t, true), registry))
 	require.NoError(t, err)
 	r := res.Report
 	cell := func(comp, pl string) report.Cell {
@@ -101,7 +70,7 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 
 	// Nothing is published when a cell failed.
 	repo := registry + "/matrix-test-" + enginetest.Unique("tx")
-	rep, err := matrix.Publish(ctx, c, config(fixtures(t, true), registry), publish.Target{Registry: repo, Tags: []string{"v1"}})
+	rep, err := matrix.Publish(ctx, c, config(enginetest.Fixtures(t, true), registry), publish.Target{Registry: repo, Tags: []string{"v1"}})
 	require.NoError(t, err)
 	assert.False(t, rep.OK())
 	_, err = remote.Head(mustRef(t, repo+"/fixture-base:v1"))
@@ -115,7 +84,7 @@ func TestPublishTransactionalEngineRegistry(t *testing.T) {
 	registry := enginetest.Registry(t)
 	ctx := ctx(t)
 	repo := registry + "/matrix-test-" + enginetest.Unique("tx")
-	dir := fixtures(t, false)
+	dir := enginetest.Fixtures(t, false)
 	target := publish.Target{Registry: repo, Tags: []string{"v1", "latest"}, ArchTags: true}
 
 	rep, err := matrix.Publish(ctx, c, config(dir, registry), target)
@@ -141,7 +110,7 @@ func TestPublishTransactionalEngineRegistry(t *testing.T) {
 	assert.Equal(t, before, digests(t, repo, "v1", "latest"), "unchanged inputs give unchanged index digests")
 
 	// Break one component on arm64 and change another: the run fails and no tag moves.
-	broken := fixtures(t, true)
+	broken := enginetest.Fixtures(t, true)
 	rep, err = matrix.Publish(ctx, c, config(broken, registry), publish.Target{Registry: repo, Tags: []string{"v1", "latest"}})
 	require.NoError(t, err)
 	assert.False(t, rep.OK())
@@ -155,7 +124,7 @@ func TestExportSkopeoImportEngine(t *testing.T) {
 	registry := enginetest.Registry(t)
 	ctx := ctx(t)
 	out := t.TempDir()
-	cfg := config(fixtures(t, false), registry)
+	cfg := config(enginetest.Fixtures(t, false), registry)
 	cfg.Components = []string{"base"}
 	rep, archives, err := matrix.Export(ctx, c, cfg, out)
 	require.NoError(t, err)

@@ -44,7 +44,7 @@ func dagger(t *testing.T, ctx context.Context, args ...string) (string, int) {
 // sourceRoot is a repository-like directory whose components/ holds the fixtures.
 func sourceRoot(t *testing.T, withArmFailure bool) string {
 	root := t.TempDir()
-	require.NoError(t, os.Rename(fixtures(t, withArmFailure), filepath.Join(root, "components")))
+	require.NoError(t, os.Rename(enginetest.Fixtures(t, withArmFailure), filepath.Join(root, "components")))
 	return root
 }
 

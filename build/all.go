@@ -148,7 +148,11 @@ func (b *Builder) depArgs(ctx context.Context, c spec.Component, done map[string
 func (o Options) args(c spec.Component) []dagger.BuildArg {
 	var out []dagger.BuildArg
 	for _, a := range c.Args {
-		out = append(out, dagger.BuildArg{Name: a.Name, Value: strings.ReplaceAll(a.Value, "${VERSION}", o.Version)})
+		v := strings.ReplaceAll(a.Value, "${VERSION}", o.Version)
+		if v == "" {
+			continue // the API has no empty build arg: the Dockerfile default applies
+		}
+		out = append(out, dagger.BuildArg{Name: a.Name, Value: v})
 	}
 	for _, m := range spec.Mirrors() {
 		if v := o.Mirrors[m]; v != "" && slices.Contains(c.Declared, m) {

@@ -34,6 +34,8 @@ type Target struct {
 	Auth     Auth
 	Jobs     int
 	Retry    Retry
+	// Notify hears what the run waits for (another run's tag phase).
+	Notify func(string)
 	// Via is the host:port this process dials instead of the registry's host,
 	// e.g. a tunnel to the host's localhost:5000 from inside a module.
 	Via string
@@ -43,6 +45,9 @@ type Target struct {
 func (t Target) Validate() error {
 	if t.Registry == "" {
 		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
+	}
+	if strings.Contains(t.Registry, "://") {
+		return fmt.Errorf("registry %q is not host[:port][/project]: drop the scheme", t.Registry)
 	}
 	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
 		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
@@ -123,7 +128,13 @@ func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants
 	if err := wg.Wait(); err != nil {
 		return fmt.Errorf("no final tag was changed: %w", err)
 	}
-	// Every index is in the registry and complete: now move the tags.
+	// Every index is in the registry and complete: now move the tags, all
+	// of this run's together.
+	unlock, err := lockTags(ctx, t.Registry, t.Notify)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, s := range out {
 		if err := t.tag(ctx, s, r); err != nil {
 			return err

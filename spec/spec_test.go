@@ -178,3 +178,20 @@ func TestDeclaredArgs(t *testing.T) {
 	got := DeclaredArgs("ARG GO_IMAGE=golang\nFROM x\n  arg TARGETOS TARGETARCH\nARG APT_MIRROR\nRUN echo ARG NOT_ME\nARG APT_MIRROR=\n")
 	assert.Equal(t, []string{"GO_IMAGE", "TARGETOS", "TARGETARCH", "APT_MIRROR"}, got)
 }
+
+func TestCheckContext(t *testing.T) {
+	dir := component(t, t.TempDir(), "big", "")
+	f, err := os.Create(filepath.Join(dir, "blob.bin"))
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(3<<20)) // sparse: 3 MB without writing them
+	require.NoError(t, f.Close())
+	c, err := Read(dir)
+	require.NoError(t, err)
+	err = CheckContext(c, 1<<20)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "build context is 3.1 MB, over the 1.0 MB limit")
+	assert.Contains(t, err.Error(), ".dockerignore")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("*.bin\n"), 0o644))
+	assert.NoError(t, CheckContext(c, 1<<20), "ignored files do not count")
+}

@@ -184,13 +184,24 @@ stop_pid() {
   log "stopped $what (pid $pid)"
 }
 
+# engine_config mirrors docker.io to the local registry and marks the loopback
+# registries plain HTTP: 5000 the world's, 5001-5003 the fault suite's.
+engine_config() {
+  local regs='"docker.io": {"mirrors": ["localhost:5000"]}' p
+  for p in 5000 5001 5002 5003; do
+    regs="$regs, \"localhost:$p\": {\"http\": true}, \"127.0.0.1:$p\": {\"http\": true}"
+  done
+  printf '{"registries": {%s}}\n' "$regs"
+}
+
 start_engine() {
-  engine_ok && return 0
-  stop_pid "$STATE/run/engine.pid" engine
   mkdir -p "$STATE/etc" "$STATE/engine" /etc/dagger /usr/local/share/dagger/content /run/dagger
-  cat >"$STATE/etc/engine.json" <<JSON
-{"registries": {"docker.io": {"mirrors": ["localhost:5000"]}, "localhost:5000": {"http": true}, "127.0.0.1:5000": {"http": true}}}
-JSON
+  # A healthy engine is reused unless its configuration changed.
+  if [ "$(engine_config)" = "$(cat "$STATE/etc/engine.json" 2>/dev/null)" ] && engine_ok; then
+    return 0
+  fi
+  stop_pid "$STATE/run/engine.pid" engine
+  engine_config >"$STATE/etc/engine.json"
   rm -f "$ENGINE_SOCK"
   # A private mount namespace keeps the engine's bind mount of /etc/resolv.conf
   # from leaking to the host; it also shows the engine our config and SDK content.

@@ -74,6 +74,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
 		&cli.StringFlag{Name: "stage-registry", Value: envOr("MATRIX_STAGE_REGISTRY", "localhost:5000"), Usage: "registry where a dependency is staged for the components built FROM it"},
 		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
+		&cli.Int64Flag{Name: "max-context", Value: spec.DefaultMaxContext, Usage: "largest build context per component, in bytes"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
 		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
 		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
@@ -100,6 +101,7 @@ func config(c *cli.Context) (matrix.Config, error) {
 		Version:       c.String("version"),
 		StageRegistry: c.String("stage-registry"),
 		Sizes:         c.Bool("sizes"),
+		MaxContext:    c.Int64("max-context"),
 		Mirrors: map[string]string{
 			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
 			"PYPI_INDEX_URL": c.String("pypi-index-url"), "NPM_REGISTRY": c.String("npm-registry"),

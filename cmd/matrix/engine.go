@@ -61,6 +61,16 @@ func connect(c *cli.Context) (*dagger.Client, error) {
 		if r.err != nil {
 			return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: %v; %s", r.err, engineFix))
 		}
+		ctx, cancel := withTimeout(c.Context)
+		defer cancel()
+		v, err := r.client.Version(ctx)
+		if err == nil {
+			err = checkVersion(v)
+		}
+		if err != nil {
+			r.client.Close()
+			return nil, fail(report.ExitEngine, err)
+		}
 		return r.client, nil
 	case <-time.After(2 * time.Minute):
 		return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: no answer in 2m; %s", engineFix))
@@ -72,4 +82,13 @@ func connect(c *cli.Context) (*dagger.Client, error) {
 // withTimeout is a context for one bounded check.
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, engineTimeout)
+}
+
+// checkVersion refuses an engine of another version: CLI, engine and SDK
+// must be one version.
+func checkVersion(v string) error {
+	if v != wantEngine {
+		return fmt.Errorf("engine is %s, matrix needs %s: run the Dagger engine %s (in air-gapped mode `task setup` installs it)", v, wantEngine, wantEngine)
+	}
+	return nil
 }

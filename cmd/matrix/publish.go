@@ -42,6 +42,7 @@ func publishCommand() *cli.Command {
 			}
 			defer dc.Close()
 			t.Auth = publish.Auth{Username: c.String("username"), Plaintext: pw}
+			t.Notify = func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
 			if pw != "" {
 				t.Auth.Password = dc.SetSecret("matrix-registry-password", pw)
 			}

@@ -117,3 +117,37 @@ func Components(t testing.TB, comps map[string]map[string]string) string {
 	}
 	return root
 }
+
+// Fixture components, small enough to build in seconds on both platforms:
+// base (with ${VERSION}), child (FROM base), x86 (amd64 only) and, when
+// asked, armfails (its RUN fails only on arm64).
+const (
+	baseDockerfile = `FROM debian:bookworm-slim
+ARG VERSION
+ARG APT_MIRROR
+RUN echo "base $VERSION $(uname -m)" > /etc/fixture-base
+`
+	childDockerfile = `ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN cat /etc/fixture-base > /etc/fixture-child
+`
+	armFailsDockerfile = `FROM debian:bookworm-slim
+RUN if [ "$(uname -m)" = aarch64 ]; then echo "no arm64 support in this step" >&2; exit 42; fi; echo ok > /ok
+`
+	amd64OnlyDockerfile = `FROM debian:bookworm-slim
+RUN uname -m > /arch
+`
+)
+
+// Fixtures writes the fixture components directory.
+func Fixtures(t testing.TB, withArmFailure bool) string {
+	comps := map[string]map[string]string{
+		"base":  {"Dockerfile": baseDockerfile, "component.yaml": "image: fixture-base\nargs: {VERSION: \"${VERSION}\"}\nsmoke: [cat, /etc/fixture-base]\n"},
+		"child": {"Dockerfile": childDockerfile, "component.yaml": "image: fixture-child\ndepends_on: [base]\nsmoke: [cat, /etc/fixture-child]\n"},
+		"x86":   {"Dockerfile": amd64OnlyDockerfile, "component.yaml": "image: fixture-x86\nplatforms: [linux/amd64]\nsmoke: [cat, /arch]\n"},
+	}
+	if withArmFailure {
+		comps["armfails"] = map[string]string{"Dockerfile": armFailsDockerfile, "component.yaml": "image: fixture-armfails\nsmoke: [cat, /ok]\n"}
+	}
+	return Components(t, comps)
+}
