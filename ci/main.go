@@ -332,4 +332,3 @@ func (m *Matrix) exported(ctx context.Context, s *session, archives []export.Arc
 	}
 	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
 }
-
