@@ -1,7 +1,6 @@
 package matrix_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -16,7 +15,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/publish"
 )
 
-// daggerCall runs the dagger CLI in the repository root against the real
+// dagger runs the dagger CLI in the repository root against the real
 // engine and returns its combined output and exit code.
 func dagger(t *testing.T, ctx context.Context, args ...string) (string, int) {
 	t.Helper()
@@ -29,16 +28,8 @@ func dagger(t *testing.T, ctx context.Context, args ...string) (string, int) {
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain"}, args...)...)
 	cmd.Dir = enginetest.Root()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return out.String(), code
+	code, out, errw := enginetest.Run(t, cmd)
+	return out + errw, code
 }
 
 // sourceRoot is a repository-like directory whose components/ holds the fixtures.

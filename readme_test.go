@@ -47,9 +47,9 @@ func TestReadmeCommands(t *testing.T) {
 	bin := buildCLI(t)
 	ranElsewhere := map[string]string{
 		"MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh": ".ci/run",
-		"ci/test.sh":                                           ".ci/run",
-		"export REGISTRY_PASSWORD=...":                         "shell variable",
-		"cd dist && sha256sum -c SHA256SUMS":                   "TestExportSkopeoImportEngine, TestDaggerCallPublishEngineRegistry",
+		"ci/test.sh":                         ".ci/run",
+		"export REGISTRY_PASSWORD=...":       "shell variable",
+		"cd dist && sha256sum -c SHA256SUMS": "TestExportSkopeoImportEngine, TestDaggerCallPublishEngineRegistry",
 	}
 	for _, line := range cmds {
 		t.Run(line, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,16 +29,7 @@ func cliRun(t *testing.T, bin string, env []string, args ...string) (int, string
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	var out, errw bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errw
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, out.String(), errw.String()
+	return enginetest.Run(t, cmd)
 }
 
 // TestBadInput: every malformed input exits 2 with a message naming the file

@@ -4,12 +4,15 @@
 package enginetest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -150,4 +153,21 @@ func Fixtures(t testing.TB, withArmFailure bool) string {
 		comps["armfails"] = map[string]string{"Dockerfile": armFailsDockerfile, "component.yaml": "image: fixture-armfails\nsmoke: [cat, /ok]\n"}
 	}
 	return Components(t, comps)
+}
+
+// Run runs cmd and returns its exit code, stdout and stderr; a command that
+// could not start fails the test.
+func Run(t testing.TB, cmd *exec.Cmd) (int, string, string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errw
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errw.String()
+	case err != nil:
+		t.Fatalf("running %s: %v", cmd.Path, err)
+	}
+	return 0, out.String(), errw.String()
 }
