@@ -8,5 +8,9 @@ state=${MATRIX_STATE:-/var/lib/matrix}
 # shellcheck disable=SC1091
 [ -f "$state/env" ] && . "$state/env"
 go vet ./...
-(cd components/backend && go vet ./... && go test -count=1 ./...)
-go test -count=1 -timeout 40m -v "${@:-./...}"
+# The Go components are modules of their own.
+for mod in $(find components -name go.mod | sort); do
+  (cd "$(dirname "$mod")" && go vet ./... && go test -count=1 ./...)
+done
+# -p 1: integration packages share one engine, and the fault suite restarts it.
+go test -p 1 -count=1 -timeout 80m -v "${@:-./...}"

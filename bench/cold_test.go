@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ai-infra-matrix/matrix/internal/enginetest"
+)
+
+// BenchmarkCold compares a cold build-all of the 12 components × 2
+// platforms (engine cache pruned; base images present in the local registry):
+// matrix with its default --jobs, the same strictly one cell after another
+// (--jobs 1, the build.sh approach done right), and buildah building the same
+// Dockerfiles. It prunes the engine cache, so it runs only when asked:
+// MATRIX_BENCH_COLD=1 (ci/bench.sh --cold).
+func BenchmarkCold(b *testing.B) {
+	if os.Getenv("MATRIX_BENCH_COLD") == "" {
+		b.Skip("set MATRIX_BENCH_COLD=1 (ci/bench.sh --cold): it prunes the engine cache")
+	}
+	c := enginetest.Connect(b)
+	registry := enginetest.Registry(b)
+	prune := func(b *testing.B) {
+		b.StopTimer()
+		if err := c.Engine().LocalCache().Prune(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	for _, mode := range []struct{ name, jobs string }{{"matrix", "2"}, {"sequential", "1"}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				prune(b)
+				timed(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--jobs", mode.jobs, "--version", fmt.Sprint("cold-", i))
+			}
+		})
+	}
+	b.Run("buildah", func(b *testing.B) {
+		conf := filepath.Join(b.TempDir(), "registries.conf")
+		os.WriteFile(conf, []byte(fmt.Sprintf(`unqualified-search-registries = ["docker.io"]
+[[registry]]
+location = "docker.io"
+[[registry.mirror]]
+location = "%s"
+insecure = true
+[[registry]]
+location = "%s"
+insecure = true
+`, registry, registry)), 0o644)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			exec.Command("buildah", "rm", "--all").Run()
+			exec.Command("buildah", "rmi", "--all", "--force").Run()
+			b.StartTimer()
+			for _, comp := range []string{"apphub", "backend", "frontend", "gitea", "jupyterhub", "nginx", "nightingale", "prometheus", "saltstack", "slurm-master", "test-containers", "singleuser"} {
+				list := "bench-" + comp
+				args := []string{"build", "--layers", "--platform", "linux/amd64,linux/arm64", "--manifest", list, "--build-arg", "VERSION=cold"}
+				if comp == "singleuser" {
+					// buildah has no run-wide staging: push jupyterhub's list and build FROM it.
+					ref := registry + "/bench/jupyterhub:cold"
+					push := exec.Command("buildah", "manifest", "push", "--all", "--tls-verify=false", "bench-jupyterhub", "docker://"+ref)
+					push.Env = append(os.Environ(), "CONTAINERS_REGISTRIES_CONF="+conf)
+					if out, err := push.CombinedOutput(); err != nil {
+						b.Fatalf("buildah manifest push: %v\n%s", err, out)
+					}
+					args = append(args, "--build-arg", "JUPYTERHUB_IMAGE="+ref)
+				}
+				cmd := exec.Command("buildah", append(args, filepath.Join(components(), comp))...)
+				cmd.Env = append(os.Environ(), "CONTAINERS_REGISTRIES_CONF="+conf)
+				start := time.Now()
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("buildah %s: %v\n%s", comp, err, tail(string(out)))
+				}
+				b.Logf("buildah %s: %.1fs", comp, time.Since(start).Seconds())
+			}
+		}
+	})
+}
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}
