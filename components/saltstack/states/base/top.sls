@@ -1,0 +1,8 @@
+base:
+  '*':
+    - common
+  'slurm-*':
+    - slurm.node
+  'gpu-*':
+    - slurm.node
+    - monitoring
