@@ -75,6 +75,10 @@ func Variant(ctx context.Context, ctr *dagger.Container, p dagger.Platform, smok
 // interpreter, also through env) and the first 20 bytes of that file in hex.
 // It runs inside the variant, so its result is cached like any other step.
 const elfScript = `p=$(command -v "$0") || { echo "not found: $0" >&2; exit 127; }
+case "$p" in /*) ;; *) # a shell builtin such as test: find the program of that name
+  for d in $(echo "$PATH" | tr : ' '); do [ -x "$d/$0" ] && { p="$d/$0"; break; }; done ;;
+esac
+[ -f "$p" ] || { echo "no program file for $0" >&2; exit 127; }
 if [ "$(head -c 2 "$p")" = "#!" ]; then
   set -- $(head -n 1 "$p" | sed 's/^#! *//')
   p=$1
