@@ -1,10 +1,12 @@
 package matrix_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -23,7 +25,10 @@ import (
 func TestAllComponentsEngineRegistry(t *testing.T) {
 	c := enginetest.Connect(t)
 	registry := enginetest.Registry(t)
-	ctx := ctx(t)
+	// A cold engine builds the 24 cells in 20-30 minutes here (jupyterhub's
+	// arm64 install under qemu alone takes 7-15); a warm one in seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Minute)
+	defer cancel()
 	dir := filepath.Join(enginetest.Root(), "components")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

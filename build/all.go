@@ -238,7 +238,7 @@ func (b *Builder) cell(ctx context.Context, c spec.Component, req Request, pl da
 			cell.Error = fmt.Sprintf("%s %s: exit code %d", c.Name, pl, ce.ExitCode)
 		}
 		if ctx.Err() != nil && ce.Step == "" {
-			cell.Status, cell.Error = report.Skipped, "cancelled: another cell failed"
+			cell.Status, cell.Step, cell.Error = report.Skipped, "", fmt.Sprintf("%s %s: not finished: %v", c.Name, pl, context.Cause(ctx))
 		}
 		return Variant{}, cell
 	}
