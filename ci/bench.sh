@@ -14,4 +14,4 @@ if [ "${1:-}" = --cold ]; then
   benches="$benches|Cold"
   export MATRIX_BENCH_COLD=1
 fi
-go test -run '^$' -bench "$benches" -benchtime 5x -timeout 180m -v ./bench/ | tee "${TMPDIR:-/tmp}/matrix-bench.txt"
+go test -run '^$' -bench "$benches" -benchtime 3x -timeout 180m -v ./bench/ | tee "${TMPDIR:-/tmp}/matrix-bench.txt"
