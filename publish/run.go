@@ -67,10 +67,7 @@ func (t Target) Validate() error {
 func (t Target) Repo(image string) string { return t.Registry + "/" + image }
 
 func (t Target) remote(ctx context.Context) []remote.Option {
-	r := t.Retry
-	if r.Attempts == 0 {
-		r = DefaultRetry
-	}
+	r := t.retry()
 	var tr http.RoundTripper = http.DefaultTransport
 	if t.Via != "" {
 		host, _, _ := strings.Cut(t.Registry, "/")
