@@ -1,5 +1,10 @@
 // Command rawdagger is the floor matrix is measured against: connect, then
-// DockerBuild + Sync every component for every platform, nothing else.
+// DockerBuild + Sync every component for every platform, two at a time,
+// nothing else (no spec, no verify, no report). The one thing it cannot skip
+// is singleuser's FROM ${JUPYTERHUB_IMAGE}: like matrix, it pushes jupyterhub's
+// variant to a registry and passes it pinned by digest.
+//
+//	rawdagger COMPONENTS_DIR [STAGE_REGISTRY]
 package main
 
 import (
@@ -7,52 +12,109 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"dagger.io/dagger"
 )
 
+var platforms = []dagger.Platform{"linux/amd64", "linux/arm64"}
+
 func main() {
-	dir := os.Args[1]
-	jobs := 2
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rawdagger:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	if len(os.Args) < 2 {
+		return fmt.Errorf("usage: rawdagger COMPONENTS_DIR [STAGE_REGISTRY]")
+	}
+	dir, stage := os.Args[1], "localhost:5000"
+	if len(os.Args) > 2 {
+		stage = os.Args[2]
+	}
 	ctx := context.Background()
 	c, err := dagger.Connect(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
 	defer c.Close()
 	native, err := c.DefaultPlatform(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
-	entries, _ := os.ReadDir(dir)
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	failed := false
-	var mu sync.Mutex
+	build := func(name string, p dagger.Platform, extra ...dagger.BuildArg) (*dagger.Container, error) {
+		args := append([]dagger.BuildArg{{Name: "BUILDPLATFORM", Value: string(native)}, {Name: "VERSION", Value: "dev"}}, extra...)
+		ctr, err := c.Host().Directory(filepath.Join(dir, name)).DockerBuild(dagger.DirectoryDockerBuildOpts{Platform: p, BuildArgs: args}).Sync(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", name, p, err)
+		}
+		return ctr, nil
+	}
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []string
+		hub  = map[dagger.Platform]*dagger.Container{}
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err.Error())
+	}
+	sem := make(chan struct{}, 2)
+	cell := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := f(); err != nil {
+				fail(err)
+			}
+		}()
+	}
 	for _, e := range entries {
-		for _, p := range []dagger.Platform{"linux/amd64", "linux/arm64"} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				_, err := c.Host().Directory(filepath.Join(dir, e.Name())).DockerBuild(dagger.DirectoryDockerBuildOpts{
-					Platform: p, BuildArgs: []dagger.BuildArg{{Name: "BUILDPLATFORM", Value: string(native)}, {Name: "VERSION", Value: "dev"}},
-				}).Sync(ctx)
-				if err != nil {
+		if !e.IsDir() || e.Name() == "singleuser" {
+			continue
+		}
+		for _, p := range platforms {
+			cell(func() error {
+				ctr, err := build(e.Name(), p)
+				if err == nil && e.Name() == "jupyterhub" {
 					mu.Lock()
-					failed = true
+					hub[p] = ctr
 					mu.Unlock()
-					fmt.Fprintln(os.Stderr, e.Name(), p, err)
 				}
-			}()
+				return err
+			})
 		}
 	}
 	wg.Wait()
-	if failed {
-		os.Exit(1)
+	for _, p := range platforms {
+		if hub[p] == nil {
+			continue
+		}
+		cell(func() error {
+			arch := p[strings.LastIndex(string(p), "/")+1:]
+			ref, err := hub[p].Publish(ctx, fmt.Sprintf("%s/rawdagger/jupyterhub:%s", stage, arch))
+			if err != nil {
+				return fmt.Errorf("jupyterhub %s: staging: %w", p, err)
+			}
+			_, err = build("singleuser", p, dagger.BuildArg{Name: "JUPYTERHUB_IMAGE", Value: ref})
+			return err
+		})
 	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("%d cells failed:\n%s", len(errs), strings.Join(errs, "\n"))
+	}
+	return nil
 }
