@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,18 +118,41 @@ func procCPU(pid int) (time.Duration, bool) {
 	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
-// cpuMetrics runs b.N iterations of run and reports the CPU time per run:
-// the program's own (self-cpu-ms) and with its session helper (cpu-ms).
-func cpuMetrics(b *testing.B, run func() (cpu, self time.Duration)) {
-	var cpu, self time.Duration
+// sample is one measured run.
+type sample struct{ wall, cpu, self time.Duration }
+
+// each runs b.N measured runs and reports medians, not means: the wall time
+// (median-s), and, when the runs measure them, the CPU time with the session
+// helper (cpu-ms) and the program's own (self-cpu-ms). Every run is logged.
+func each(b *testing.B, run func(i int) sample) {
+	var runs []sample
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c, s := run()
-		cpu, self = cpu+c, self+s
+		runs = append(runs, run(i))
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(float64(self.Milliseconds())/float64(b.N), "self-cpu-ms/op")
+	median := func(get func(sample) time.Duration) time.Duration {
+		v := make([]time.Duration, len(runs))
+		for i, r := range runs {
+			v[i] = get(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	for i, r := range runs {
+		b.Logf("run %d: %.3fs wall, %dms CPU, %dms own CPU", i+1, r.wall.Seconds(), r.cpu.Milliseconds(), r.self.Milliseconds())
+	}
+	b.ReportMetric(median(func(r sample) time.Duration { return r.wall }).Seconds(), "median-s")
+	if cpu := median(func(r sample) time.Duration { return r.cpu }); cpu > 0 {
+		b.ReportMetric(float64(cpu.Milliseconds()), "cpu-ms")
+		b.ReportMetric(float64(median(func(r sample) time.Duration { return r.self }).Milliseconds()), "self-cpu-ms")
+	}
+}
+
+// command measures one run of a command.
+func command(b *testing.B, dir, name string, args ...string) sample {
+	wall, cpu, self, _ := timedSelf(b, dir, name, args...)
+	return sample{wall, cpu, self}
 }
 
 func components() string { return filepath.Join(enginetest.Root(), "components") }
@@ -151,9 +175,8 @@ func warm(b *testing.B) {
 func BenchmarkWarmNoOpMatrix(b *testing.B) {
 	engine(b)
 	warm(b)
-	cpuMetrics(b, func() (time.Duration, time.Duration) {
-		_, cpu, self, _ := timedSelf(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--platforms", "linux/amd64,linux/arm64")
-		return cpu, self
+	each(b, func(int) sample {
+		return command(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--platforms", "linux/amd64,linux/arm64")
 	})
 }
 
@@ -162,9 +185,8 @@ func BenchmarkWarmNoOpMatrix(b *testing.B) {
 func BenchmarkWarmNoOpRawDagger(b *testing.B) {
 	engine(b)
 	warm(b)
-	cpuMetrics(b, func() (time.Duration, time.Duration) {
-		_, cpu, self, _ := timedSelf(b, enginetest.Root(), tools(b)["rawdagger"], components())
-		return cpu, self
+	each(b, func(int) sample {
+		return command(b, enginetest.Root(), tools(b)["rawdagger"], components())
 	})
 }
 
@@ -175,10 +197,9 @@ func BenchmarkWarmNoOpDaggerCall(b *testing.B) {
 	warm(b)
 	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
 	timed(b, enginetest.Root(), bin, "call", "build-all") // module load
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		timed(b, enginetest.Root(), bin, "call", "build-all", "--platforms", "linux/amd64,linux/arm64")
-	}
+	each(b, func(int) sample {
+		return command(b, enginetest.Root(), bin, "call", "build-all", "--platforms", "linux/amd64,linux/arm64")
+	})
 }
 
 // BenchmarkOneFileChanged: one file of one component changes; only its cells rebuild.
@@ -192,19 +213,19 @@ func BenchmarkOneFileChanged(b *testing.B) {
 	}
 	dir := filepath.Join(work, "components")
 	rebuilt := 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	each(b, func(i int) sample {
 		b.StopTimer()
 		f := filepath.Join(dir, "backend", "main.go")
 		data, _ := os.ReadFile(f)
 		os.WriteFile(f, append(data, []byte(fmt.Sprintf("\n// change %d %d\n", i, time.Now().UnixNano()))...), 0o644)
 		rep := filepath.Join(work, "report.json")
 		b.StartTimer()
-		timed(b, work, tools(b)["matrix"], "build-all", "--components-dir", dir, "--report", rep)
+		s := command(b, work, tools(b)["matrix"], "build-all", "--components-dir", dir, "--report", rep)
 		b.StopTimer()
-		rebuilt = slowCells(b, rep, 1.0)
+		rebuilt = max(rebuilt, slowCells(b, rep, 1.0))
 		b.StartTimer()
-	}
+		return s
+	})
 	b.ReportMetric(float64(rebuilt), "cells>1s")
 }
 
@@ -245,13 +266,15 @@ func BenchmarkGoStage(b *testing.B) {
 		{"emulated", nil},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
+			each(b, func(int) sample {
 				args := append(mode.args, dagger.BuildArg{Name: "VERSION", Value: fmt.Sprintf("bench-%d", time.Now().UnixNano())})
+				start := time.Now()
 				_, err := dir.DockerBuild(dagger.DirectoryDockerBuildOpts{Platform: "linux/arm64", BuildArgs: args}).Sync(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}
-			}
+				return sample{wall: time.Since(start)}
+			})
 		})
 	}
 }
@@ -265,26 +288,18 @@ func BenchmarkPublish(b *testing.B) {
 	warm(b)
 	count := startCounter(b, registry)
 	repo := counterAddr + "/" + enginetest.Unique("bench")
-	publish := func() (time.Duration, time.Duration) {
-		wall, cpu, _ := timed(b, enginetest.Root(), tools(b)["matrix"], "publish", "--registry", repo, "--tag", "v1")
-		return wall, cpu
+	publish := func(int) sample {
+		return command(b, enginetest.Root(), tools(b)["matrix"], "publish", "--registry", repo, "--tag", "v1")
 	}
-	wall, _ := publish()
+	first := publish(0)
 	req, wr, up := count.snapshot()
-	b.Logf("first publish: %.1fs, %d requests, %d writes, %.1f MB uploaded", wall.Seconds(), req, wr, float64(up)/1e6)
-	var cpu time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		_, c := publish()
-		cpu += c
-	}
-	b.StopTimer()
+	b.Logf("first publish: %.1fs, %d requests, %d writes, %.1f MB uploaded", first.wall.Seconds(), req, wr, float64(up)/1e6)
+	each(b, publish)
 	req, wr, up = count.snapshot()
 	n := float64(b.N)
 	b.ReportMetric(float64(req)/n, "requests/op")
 	b.ReportMetric(float64(wr)/n, "writes/op")
 	b.ReportMetric(float64(up)/n, "uploaded-B/op")
-	b.ReportMetric(float64(cpu.Milliseconds())/n, "cpu-ms/op")
 }
 
 // BenchmarkExport: 12 OCI archives with both platforms.
@@ -292,14 +307,15 @@ func BenchmarkExport(b *testing.B) {
 	engine(b)
 	warm(b)
 	var bytes int64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	each(b, func(int) sample {
 		out := b.TempDir()
-		timed(b, enginetest.Root(), tools(b)["matrix"], "export", "--out", out)
+		s := command(b, enginetest.Root(), tools(b)["matrix"], "export", "--out", out)
 		b.StopTimer()
 		bytes = dirSize(out)
+		os.RemoveAll(out)
 		b.StartTimer()
-	}
+		return s
+	})
 	b.ReportMetric(float64(bytes)/1e6, "MB")
 	b.SetBytes(bytes)
 }

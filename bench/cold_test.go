@@ -46,13 +46,13 @@ func BenchmarkCold(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			rep := filepath.Join(b.TempDir(), "report.json")
 			// matrix's own CPU (outside the engine) over the whole cold run.
-			cpuMetrics(b, func() (time.Duration, time.Duration) {
+			each(b, func(int) sample {
 				prune(b)
-				_, cpu, self, _ := timedSelf(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--jobs", mode.jobs, "--report", rep)
+				s := command(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--jobs", mode.jobs, "--report", rep)
 				b.StopTimer()
 				slowCells(b, rep, 0) // logs every cell's time
 				b.StartTimer()
-				return cpu, self
+				return s
 			})
 		})
 	}
@@ -68,11 +68,12 @@ insecure = true
 location = "%s"
 insecure = true
 `, registry, registry)), 0o644)
-		for i := 0; i < b.N; i++ {
+		each(b, func(int) sample {
 			b.StopTimer()
 			exec.Command("buildah", "rm", "--all").Run()
 			exec.Command("buildah", "rmi", "--all", "--force").Run()
 			b.StartTimer()
+			run := time.Now()
 			for _, comp := range []string{"apphub", "backend", "frontend", "gitea", "jupyterhub", "nginx", "nightingale", "prometheus", "saltstack", "slurm-master", "test-containers", "singleuser"} {
 				list := "bench-" + comp
 				args := []string{"build", "--layers", "--platform", "linux/amd64,linux/arm64", "--manifest", list, "--build-arg", "VERSION=cold"}
@@ -94,7 +95,8 @@ insecure = true
 				}
 				b.Logf("buildah %s: %.1fs", comp, time.Since(start).Seconds())
 			}
-		}
+			return sample{wall: time.Since(run)}
+		})
 	})
 }
 
