@@ -51,16 +51,11 @@ func tools(b *testing.B) map[string]string {
 	return bins
 }
 
-// timed runs a command and returns its wall time and CPU time (user+sys,
-// including the `dagger session` helper the Go SDK starts as its child).
-func timed(b *testing.B, dir string, name string, args ...string) (wall, cpu time.Duration, out []byte) {
-	wall, cpu, _, out = timedSelf(b, dir, name, args...)
-	return wall, cpu, out
-}
-
-// timedSelf is timed that also samples the process's own CPU time from
-// /proc every 50 ms, so matrix's work shows apart from its session helper's.
-func timedSelf(b *testing.B, dir string, name string, args ...string) (wall, cpu, self time.Duration, out []byte) {
+// command runs a program to its end (failing b if it fails) and measures
+// it: wall time; CPU time (user+sys) including the `dagger session` helper
+// the Go SDK starts as its child; and the program's own CPU time, sampled
+// from /proc every 50 ms, so matrix's work shows apart from its helper's.
+func command(b *testing.B, dir, name string, args ...string) sample {
 	b.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -89,14 +84,14 @@ func timedSelf(b *testing.B, dir string, name string, args ...string) (wall, cpu
 		}
 	}()
 	err := cmd.Wait()
-	wall = time.Since(start)
+	wall := time.Since(start)
 	close(stop)
-	self = <-sampled
+	self := <-sampled
 	if err != nil {
 		b.Fatalf("%s %v: %v\n%s", name, args, err, buf.String())
 	}
 	st := cmd.ProcessState
-	return wall, st.UserTime() + st.SystemTime(), self, buf.Bytes()
+	return sample{wall: wall, cpu: st.UserTime() + st.SystemTime(), self: self}
 }
 
 // procCPU reads utime+stime of pid (in clock ticks of 10 ms) from /proc.
@@ -149,12 +144,6 @@ func each(b *testing.B, run func(i int) sample) {
 	}
 }
 
-// command measures one run of a command.
-func command(b *testing.B, dir, name string, args ...string) sample {
-	wall, cpu, self, _ := timedSelf(b, dir, name, args...)
-	return sample{wall, cpu, self}
-}
-
 func components() string { return filepath.Join(enginetest.Root(), "components") }
 
 // engine fails b when the engine is not reachable. It opens no session: an
@@ -167,7 +156,7 @@ func engine(b *testing.B) {
 
 // warm makes sure the engine holds every cell before a no-op measure.
 func warm(b *testing.B) {
-	timed(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--platforms", "linux/amd64,linux/arm64")
+	command(b, enginetest.Root(), tools(b)["matrix"], "build-all", "--platforms", "linux/amd64,linux/arm64")
 }
 
 // BenchmarkWarmNoOpMatrix: `matrix build-all` over 24 cached cells, the whole
@@ -196,7 +185,7 @@ func BenchmarkWarmNoOpDaggerCall(b *testing.B) {
 	engine(b)
 	warm(b)
 	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
-	timed(b, enginetest.Root(), bin, "call", "build-all") // module load
+	command(b, enginetest.Root(), bin, "call", "build-all") // module load
 	each(b, func(int) sample {
 		return command(b, enginetest.Root(), bin, "call", "build-all", "--platforms", "linux/amd64,linux/arm64")
 	})
