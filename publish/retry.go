@@ -2,6 +2,9 @@ package publish
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,7 +53,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for n := 0; ; n++ {
 		resp, err := t.next.RoundTrip(req)
 		last := n+1 >= t.r.Attempts
-		if err == nil && !transient(resp.StatusCode) || last || !rewindable(req) {
+		if err == nil && !transient(resp.StatusCode) || err != nil && wrongProtocol(err) || last || !rewindable(req) {
 			return resp, err
 		}
 		d := t.r.wait(n, resp)
@@ -68,6 +71,22 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
+}
+
+// wrongProtocol reports a TLS failure that no retry cures: a plain-http
+// registry answering https, or a certificate that does not verify. Failing it
+// at once matters: go-containerregistry probes an insecure registry with https
+// first and only turns to http when that fails, so retrying it cost 300 ms per
+// registry call.
+func wrongProtocol(err error) bool {
+	var header tls.RecordHeaderError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var authority x509.UnknownAuthorityError
+	var host x509.HostnameError
+	return errors.As(err, &header) || errors.As(err, &verify) || errors.As(err, &alert) ||
+		errors.As(err, &authority) || errors.As(err, &host) ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") // net/http does not wrap it
 }
 
 // rewindable requests can be sent again.

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,4 +108,25 @@ func TestTargetValidate(t *testing.T) {
 		}
 		assert.ErrorContains(t, err, tc.err)
 	}
+}
+
+// TestRetryWrongProtocol: https to a plain-http registry fails at once.
+// go-containerregistry probes an insecure registry with https before http;
+// retrying that probe made every registry call wait 300 ms.
+func TestRetryWrongProtocol(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	r := Retry{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond}
+	cl := http.Client{Transport: r.Transport(http.DefaultTransport)}
+	_, err := cl.Get("https://" + srv.Listener.Addr().String() + "/v2/")
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "HTTP response to HTTPS client")
+	assert.Equal(t, int32(1), conns.Load(), "one connection: no retry")
 }

@@ -252,7 +252,8 @@ func ReadBack(ctx context.Context, ref name.Reference, platforms []string, opts 
 	return idx, nil
 }
 
-// tag writes the final tags of one staged index.
+// tag writes the final tags of one staged index; a tag that already names
+// the same manifest is left alone, so a no-op publish moves no tag.
 func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
 	opts := t.remote(ctx)
 	digest, err := s.index.Digest()
@@ -260,8 +261,8 @@ func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
 		return err
 	}
 	for _, tag := range t.Tags {
-		if err := remote.Tag(s.repo.Tag(tag), s.index, opts...); err != nil {
-			return fmt.Errorf("%s: tagging %s: %w", s.c.Name, s.repo.Tag(tag), err)
+		if err := moveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
+			return fmt.Errorf("%s: %w", s.c.Name, err)
 		}
 	}
 	tags := append([]string(nil), t.Tags...)
@@ -277,14 +278,25 @@ func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
 			}
 			for _, tag := range t.Tags {
 				at := tag + "-" + d.Platform.Architecture + d.Platform.Variant // v0.3.8-amd64, v0.3.8-armv7
-				if err := remote.Tag(s.repo.Tag(at), img, opts...); err != nil {
-					return fmt.Errorf("%s: tagging %s: %w", s.c.Name, s.repo.Tag(at), err)
+				if err := moveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
+					return fmt.Errorf("%s: %w", s.c.Name, err)
 				}
 				tags = append(tags, at)
 			}
 		}
 	}
 	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags})
+	return nil
+}
+
+// moveTag points tag at what, whose digest is digest, unless it already does.
+func moveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.Option) error {
+	if d, err := remote.Head(tag, opts...); err == nil && d.Digest == digest {
+		return nil
+	}
+	if err := remote.Tag(tag, what, opts...); err != nil {
+		return fmt.Errorf("tagging %s: %w", tag, err)
+	}
 	return nil
 }
 
