@@ -2,7 +2,7 @@
 # The benchmark suite: matrix against raw Dagger, sequential per-cell builds
 # and buildah, on this machine. Prints the figures docs/benchmarks.md holds.
 #   ci/bench.sh            warm, change, publish, export, native/emulated (about 30 minutes)
-#   ci/bench.sh --cold     also the cold build-all comparisons (prunes the engine cache; about 100 minutes)
+#   ci/bench.sh --cold     also the cold build-all comparisons (prunes the engine cache; about 100 minutes a run per mode)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${MATRIX_STATE:-/var/lib/matrix}
