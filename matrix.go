@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"dagger.io/dagger"
 
@@ -35,6 +36,8 @@ type Config struct {
 	Secrets       map[string]*dagger.Secret
 	StageRegistry string // where dependencies are staged for their dependents
 	StageAuth     publish.Auth
+	StageReadBack bool   // the stage check also reads back from this process (the host CLI)
+	StageVia      string // host:port this process dials for the stage registry; "": its own address
 	Sizes         bool
 	MaxContext    int64 // largest build context per component; 0: spec.DefaultMaxContext
 }
@@ -50,6 +53,22 @@ func IsBadInput(err error) bool {
 	var b *BadInput
 	return errors.As(err, &b)
 }
+
+// Unreachable marks an engine or registry that does not answer: exit 3.
+type Unreachable struct{ Err error }
+
+func (e *Unreachable) Error() string { return e.Err.Error() }
+func (e *Unreachable) Unwrap() error { return e.Err }
+
+// IsUnreachable reports whether err is an *Unreachable.
+func IsUnreachable(err error) bool {
+	var u *Unreachable
+	return errors.As(err, &u)
+}
+
+// StageFix is how to get a stage registry the engine and matrix both reach.
+const StageFix = "start the engine with a stage registry beside it (`ci/world/docker.sh up` with Docker, " +
+	"`ci/world/up.sh` air-gapped), or pass --stage-registry HOST:PORT of a registry the engine reaches"
 
 // Plan reads the specs and plans the run; it needs no engine.
 func Plan(cfg Config) (*plan.Plan, error) {
@@ -99,9 +118,29 @@ func BuildAll(ctx context.Context, c *dagger.Client, cfg Config) (*plan.Plan, *b
 	}
 	o := build.Options{Source: src, Version: versionOr(cfg.Version), Mirrors: cfg.Mirrors, Secrets: cfg.Secrets, FailFast: cfg.FailFast, Sizes: cfg.Sizes}
 	if cfg.StageRegistry != "" {
-		o.Stager = publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth}
+		s := publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth, ReadBack: cfg.StageReadBack, Via: cfg.StageVia}
+		// A dependent would otherwise learn of a dead stage registry only
+		// after its dependency built, minutes in.
+		if deps := dependents(p); len(deps) > 0 {
+			if err := s.Check(ctx); err != nil {
+				return p, nil, &Unreachable{fmt.Errorf("%s build FROM this run's variants through the stage registry: %w; %s",
+					strings.Join(deps, ", "), err, StageFix)}
+			}
+		}
+		o.Stager = s
 	}
 	return p, b.All(ctx, p, o), nil
+}
+
+// dependents lists the planned components that build FROM another one.
+func dependents(p *plan.Plan) []string {
+	var out []string
+	for _, c := range p.Components {
+		if len(c.DependsOn) > 0 {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // Publish builds every cell and, only when all verified, publishes one index

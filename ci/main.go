@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	sdk "dagger.io/dagger"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"dagger/matrix/internal/dagger"
 
@@ -51,14 +52,14 @@ func (m *Matrix) Plan(
 	// +default="table"
 	format string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, 0, "", false)
+	r, err := m.run(ctx, platforms, components, 0, "", false, "")
 	if err != nil {
 		return "", err
 	}
 	defer r.close()
 	p, err := core.Plan(r.cfg)
 	if err != nil {
-		return "", err
+		return "", classify(err)
 	}
 	var b strings.Builder
 	if format == "json" {
@@ -81,15 +82,19 @@ func (m *Matrix) BuildComponent(
 	// Version passed as ${VERSION} to build args.
 	// +default="dev"
 	version string,
+	// Registry where a dependency is staged for the components built FROM
+	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
+	// +default="localhost:5000"
+	stageRegistry string,
 ) ([]*dagger.Container, error) {
-	r, err := m.run(ctx, platforms, component, 0, version, false)
+	r, err := m.run(ctx, platforms, component, 0, version, false, stageRegistry)
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
 	_, res, err := core.BuildAll(ctx, r.client, r.cfg)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	if err := failed(res.Report); err != nil {
 		return nil, err
@@ -127,8 +132,12 @@ func (m *Matrix) BuildAll(
 	// Measure each variant's size.
 	// +optional
 	sizes bool,
+	// Registry where a dependency is staged for the components built FROM
+	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
+	// +default="localhost:5000"
+	stageRegistry string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, jobs, version, failFast)
+	r, err := m.run(ctx, platforms, components, jobs, version, failFast, stageRegistry)
 	if err != nil {
 		return "", err
 	}
@@ -136,7 +145,7 @@ func (m *Matrix) BuildAll(
 	r.cfg.Sizes = sizes
 	_, res, err := core.BuildAll(ctx, r.client, r.cfg)
 	if err != nil {
-		return "", err
+		return "", classify(err)
 	}
 	return table(res.Report)
 }
@@ -150,7 +159,7 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "dev", false, false)
+	return m.BuildAll(ctx, platforms, components, 0, "dev", false, false, "localhost:5000")
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -184,8 +193,12 @@ func (m *Matrix) Publish(
 	// the host network; this function reads back and tags through the service.
 	// +optional
 	registryService *dagger.Service,
+	// Registry where a dependency is staged for the components built FROM
+	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
+	// +default="localhost:5000"
+	stageRegistry string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, 0, version, false)
+	r, err := m.run(ctx, platforms, components, 0, version, false, stageRegistry)
 	if err != nil {
 		return "", err
 	}
@@ -216,7 +229,7 @@ func (m *Matrix) Publish(
 	}
 	rep, err := core.Publish(ctx, r.client, r.cfg, t)
 	if err != nil {
-		return "", err
+		return "", classify(err)
 	}
 	return table(rep)
 }
@@ -232,8 +245,12 @@ func (m *Matrix) Export(
 	components string,
 	// +default="dev"
 	version string,
+	// Registry where a dependency is staged for the components built FROM
+	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
+	// +default="localhost:5000"
+	stageRegistry string,
 ) (*dagger.Directory, error) {
-	r, err := m.run(ctx, platforms, components, 0, version, false)
+	r, err := m.run(ctx, platforms, components, 0, version, false, stageRegistry)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +262,7 @@ func (m *Matrix) Export(
 	defer os.RemoveAll(tmp)
 	rep, archives, err := core.Export(ctx, r.client, r.cfg, tmp)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	if _, err := table(rep); err != nil {
 		return nil, err
@@ -267,7 +284,7 @@ func (s *session) close() {
 }
 
 // run joins the session and reads the component specs from the source.
-func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int, version string, failFast bool) (*session, error) {
+func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int, version string, failFast bool, stageRegistry string) (*session, error) {
 	dir, err := os.MkdirTemp("", "matrix-src-")
 	if err != nil {
 		return nil, err
@@ -291,10 +308,7 @@ func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int
 		Jobs:          jobs,
 		FailFast:      failFast,
 		Version:       version,
-		StageRegistry: os.Getenv("MATRIX_STAGE_REGISTRY"),
-	}
-	if cfg.StageRegistry == "" {
-		cfg.StageRegistry = "localhost:5000"
+		StageRegistry: stageRegistry,
 	}
 	for _, p := range strings.Split(platforms, ",") {
 		cfg.Platforms = append(cfg.Platforms, strings.TrimSpace(p))
@@ -305,6 +319,24 @@ func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int
 		}
 	}
 	return &session{client: c, cfg: cfg, dir: dir}, nil
+}
+
+// classify carries the core's exit class out of `dagger call`: the CLI exits
+// with the code of an exec error, so the class travels as one (2 bad input,
+// 3 engine or registry unreachable). Other errors exit 1.
+func classify(err error) error {
+	code := 1
+	switch {
+	case core.IsBadInput(err):
+		code = 2
+	case core.IsUnreachable(err):
+		code = 3
+	default:
+		return err
+	}
+	return &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{
+		"_type": "EXEC_ERROR", "exitCode": code, "cmd": []string{"matrix"},
+	}}
 }
 
 // table renders the report, and fails with it when a cell failed.

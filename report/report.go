@@ -162,6 +162,9 @@ func (r *Report) Table(w io.Writer) error {
 		return err
 	}
 	for _, c := range cells {
+		if c.Status == Skipped && c.Error != "" {
+			fmt.Fprintf(w, "\n%s %s skipped\n  %s\n", c.Component, c.Platform, c.Error)
+		}
 		if c.Status != Failed {
 			continue
 		}

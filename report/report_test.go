@@ -79,6 +79,28 @@ backend linux/arm64 failed at build: /bin/sh -c make
 `, b.String())
 }
 
+// TestTableSkippedReason: a skipped cell's reason is in the table, not only in JSON.
+func TestTableSkippedReason(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cell Cell
+		want string
+	}{
+		{"dependency failed", Cell{Component: "singleuser", Platform: "linux/arm64", Status: Skipped, Error: "dependency jupyterhub: staging jupyterhub: connection refused"},
+			"\nsingleuser linux/arm64 skipped\n  dependency jupyterhub: staging jupyterhub: connection refused\n"},
+		{"fail-fast", Cell{Component: "gitea", Platform: "linux/amd64", Status: Skipped, Error: "not started: run cancelled"},
+			"\ngitea linux/amd64 skipped\n  not started: run cancelled\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{}
+			r.Set(tc.cell)
+			var b bytes.Buffer
+			require.NoError(t, r.Table(&b))
+			assert.Contains(t, b.String(), tc.want)
+		})
+	}
+}
+
 func TestJSON(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, sample().JSON(&b))

@@ -8,7 +8,9 @@ REGISTRY_ADDR=127.0.0.1:5000
 ENGINE_SOCK=/run/dagger/engine.sock
 ENGINE_WAIT=${MATRIX_ENGINE_WAIT:-120}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PACKAGES="runc containernetworking-plugins dnsmasq-base iptables qemu-user-static binfmt-support git docker-registry mmdebstrap skopeo curl xz-utils ca-certificates"
+# arch-test: mmdebstrap needs it for foreign-architecture rootfs, and it is only a
+# Recommends (installs here use --no-install-recommends).
+PACKAGES="runc containernetworking-plugins dnsmasq-base iptables qemu-user-static binfmt-support git docker-registry mmdebstrap arch-test skopeo curl xz-utils ca-certificates"
 BASES="debian:bookworm-slim golang:1.26-bookworm"
 
 log() { printf 'world: %s\n' "$*" >&2; }

@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
+	case matrix.IsUnreachable(err):
+		return report.ExitEngine
 	case matrix.IsBadInput(err), strings.Contains(err.Error(), "flag provided but not defined"), strings.Contains(err.Error(), "invalid value"):
 		return report.ExitBadInput
 	}
@@ -100,6 +102,7 @@ func config(c *cli.Context) (matrix.Config, error) {
 		FailFast:      c.Bool("fail-fast") || !c.Bool("keep-going"),
 		Version:       c.String("version"),
 		StageRegistry: c.String("stage-registry"),
+		StageReadBack: true, // matrix runs on the host: it must reach the registry too
 		Sizes:         c.Bool("sizes"),
 		MaxContext:    c.Int64("max-context"),
 		Mirrors: map[string]string{

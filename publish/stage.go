@@ -1,0 +1,58 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// StageCheckTimeout bounds each side of Check: an address that drops packets
+// must fail the run in seconds, not after the first dependency has built.
+var StageCheckTimeout = 8 * time.Second
+
+// Check proves, before any build, that the stage registry answers where the
+// engine pushes and pulls (a tiny probe image published, then read back by
+// the engine) and, with ReadBack, from this process too.
+func (s Stager) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, StageCheckTimeout)
+	defer cancel()
+	ref := s.Registry + "/matrix-stage/probe:" + StagingTag
+	probe := s.Client.Container().WithNewFile("/matrix-probe", "stage registry probe\n")
+	if s.Auth.Password != nil {
+		probe = probe.WithRegistryAuth(s.Registry, s.Auth.Username, s.Auth.Password)
+	}
+	pinned, err := probe.Publish(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("the engine cannot push to stage registry %s: %w", s.Registry, cause(ctx, err))
+	}
+	if _, err := s.Client.Container().From(pinned).File("/matrix-probe").Contents(ctx); err != nil {
+		return fmt.Errorf("the engine cannot pull %s back from stage registry %s: %w", pinned, s.Registry, cause(ctx, err))
+	}
+	if !s.ReadBack {
+		return nil
+	}
+	d, err := name.NewDigest(pinned, name.Insecure)
+	if err != nil {
+		return fmt.Errorf("stage registry %s: engine returned %q: %w", s.Registry, pinned, err)
+	}
+	t := Target{Registry: s.Registry, Via: s.Via, Auth: s.Auth, Retry: Retry{Attempts: 1}}
+	if _, err := remote.Head(d, t.remote(ctx)...); err != nil {
+		where := s.Registry
+		if s.Via != "" {
+			where = s.Via
+		}
+		return fmt.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back at %s: %w", s.Registry, where, cause(ctx, err))
+	}
+	return nil
+}
+
+// cause names the deadline instead of a bare "context deadline exceeded".
+func cause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("no answer within %s (%v)", StageCheckTimeout, err)
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package reliability
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/internal/enginetest"
+)
+
+// deadStage is a stage registry address nothing listens on.
+const deadStage = "127.0.0.1:5999"
+
+// daggerCall runs `dagger call` in the repository root against the real engine.
+func daggerCall(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	enginetest.Connect(t) // fails (CI) or skips when there is no engine
+	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+	if bin == "" {
+		bin = "dagger"
+	}
+	cmd := exec.Command(bin, append([]string{"--progress", "plain", "call"}, args...)...)
+	cmd.Dir = enginetest.Root()
+	code, out, errw := enginetest.Run(t, cmd)
+	return code, out + errw
+}
+
+// TestUnreachableStageRegistry: a plan with a dependent (child FROM base) and
+// a stage registry that does not answer exits 3 before any cell is built,
+// naming the address and the fix, through both entry points (engine, CLI,
+// dagger call).
+func TestUnreachableStageRegistry(t *testing.T) {
+	bin := matrixBin(t)
+	dir := enginetest.Fixtures(t, false)
+	src := t.TempDir()
+	require.NoError(t, os.Rename(dir, filepath.Join(src, "components")))
+	// Warm the module first so the bound below times the check, not the
+	// module's first load on a cold engine.
+	code, out := daggerCall(t, "--source", src, "plan")
+	require.Equal(t, 0, code, out)
+	for _, tc := range []struct {
+		name string
+		run  func() (int, string)
+	}{
+		{"matrix", func() (int, string) {
+			code, out, errw := cliRun(t, bin, nil, "build-all", "--components-dir", filepath.Join(src, "components"), "--stage-registry", deadStage)
+			return code, out + errw
+		}},
+		{"dagger call", func() (int, string) {
+			return daggerCall(t, "--source", src, "build-all", "--stage-registry", deadStage)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, out := tc.run()
+			took := time.Since(start)
+			assert.Equal(t, 3, code, out)
+			assert.Less(t, took, 10*time.Second, "fails at once, before any build")
+			for _, want := range []string{"child build FROM", "stage registry " + deadStage, "connection refused", "ci/world/docker.sh up", "--stage-registry"} {
+				assert.Contains(t, out, want)
+			}
+			assert.NotContains(t, out, "cells verified", "no cell was built or reported")
+			assert.NotContains(t, out, "/etc/fixture-base", "base's RUN never started")
+			t.Logf("figures: entry=%q seconds=%.2f", tc.name, took.Seconds())
+		})
+	}
+}
+
+// TestFaultSkippedReasonInTable: when a dependency fails on one platform, its
+// dependent's skipped cells say why in the table, not only in JSON (engine,
+// registry).
+func TestFaultSkippedReasonInTable(t *testing.T) {
+	bin := matrixBin(t)
+	enginetest.Connect(t)
+	registry := enginetest.Registry(t)
+	dir := enginetest.Components(t, map[string]map[string]string{
+		"base": {"Dockerfile": "FROM debian:bookworm-slim\nRUN if [ \"$(uname -m)\" = aarch64 ]; then exit 7; fi; echo ok > /ok\n",
+			"component.yaml": "image: fixture-skipbase\nsmoke: [cat, /ok]\n"},
+		"child": {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
+			"component.yaml": "image: fixture-skipchild\ndepends_on: [base]\nsmoke: [cat, /ok]\n"},
+	})
+	code, out, errw := cliRun(t, bin, nil, "build-all", "--components-dir", dir, "--stage-registry", registry)
+	assert.Equal(t, 1, code, errw)
+	for _, pl := range []string{"linux/amd64", "linux/arm64"} {
+		assert.Contains(t, out, "\nchild "+pl+" skipped\n  dependency base: base did not build on every platform\n")
+	}
+	assert.Contains(t, out, "base linux/arm64 failed at build")
+}
