@@ -7,13 +7,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 # --only FILE: stop only the services listed in FILE (see MATRIX_STARTED_FILE).
 if [ "${1:-}" = --only ]; then
-  for s in engine registry; do
+  for s in engine registry dockerd; do
     grep -qx "$s" "$2" 2>/dev/null && stop_pid "$STATE/run/$s.pid" "$s"
   done
   exit 0
 fi
 stop_pid "$STATE/run/engine.pid" engine
 stop_pid "$STATE/run/registry.pid" registry
+stop_pid "$STATE/run/dockerd.pid" dockerd
 if [ "${1:-}" = --clean ]; then
   rm -rf "$STATE"
   rm -f /usr/local/bin/dagger /usr/local/bin/task

@@ -234,3 +234,77 @@ export MATRIX_REGISTRY=localhost:5000
 export PATH=$STATE/bin:\$PATH
 ENV
 }
+
+# ---- Docker: a real daemon (Debian's docker.io) and the two images the
+# Docker road runs, assembled here because nothing can be pulled. ----
+DOCKER_PACKAGES="docker.io"
+ENGINE_IMAGE=registry.dagger.io/engine:v$DAGGER_VERSION
+# The Docker road's registry image; Debian's docker-registry is distribution 2.8.
+REGISTRY_IMAGE=registry:2.8
+
+docker_up() { timeout 10 docker version >/dev/null 2>&1; }
+
+start_docker() {
+  docker_up && return 0
+  local missing=() p
+  for p in $DOCKER_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$STATE/log/apt.log" 2>&1 \
+      || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
+  fi
+  mkdir -p "$STATE/docker"
+  # No systemd here: dockerd runs as a plain process, its state under $STATE.
+  setsid dockerd --data-root "$STATE/docker" >"$STATE/log/dockerd.log" 2>&1 </dev/null &
+  echo $! >"$STATE/run/dockerd.pid"
+  started dockerd
+  local i
+  for i in $(seq 1 60); do docker_up && return 0; sleep 0.5; done
+  tail -20 "$STATE/log/dockerd.log" >&2
+  log "dockerd did not answer within 30s"; return 1
+}
+
+# image_rootfs NAME PACKAGES HOOK...: a Debian rootfs tarball for an image.
+image_rootfs() {
+  local name=$1 include=$2 out="$STATE/images/$1.tar"; shift 2
+  mkdir -p "$STATE/images"
+  rm -f "$out.tmp"
+  mmdebstrap --quiet --format=tar --variant=minbase --architectures=amd64 --include="$include" \
+    "$@" bookworm "$out.tmp" >"$STATE/log/image-$name.log" 2>&1 \
+    || { tail -20 "$STATE/log/image-$name.log" >&2; rm -f "$out.tmp"; return 1; }
+  mv "$out.tmp" "$out"
+}
+
+# The engine image carries what the CLI's docker-container driver and the
+# engine expect (engine/client/drivers, engine/distconsts in Dagger v0.21.8):
+# dagger-engine, dagger-init, runc, CNI plugins and dnsname, dnsmasq,
+# iptables, `buildctl dial-stdio` (the driver's `docker exec` entry), tini,
+# and the Go SDK runtime in /usr/local/share/dagger/content.
+build_engine_image() {
+  local digest want
+  digest=$(cat "$STATE/sdk.digest")
+  want="$DAGGER_VERSION $(sha256sum "$STATE/bundle/dagger-engine" | cut -c1-16) $digest"
+  [ "$(docker image inspect -f '{{index .Config.Labels "matrix.world"}}' "$ENGINE_IMAGE" 2>/dev/null)" = "$want" ] && return 0
+  image_rootfs engine ca-certificates,git,openssh-client,pigz,xz-utils,iptables,dnsmasq-base,runc,containernetworking-plugins,tini,mount \
+    --customize-hook="$here/engine-image-hook.sh \"\$1\" $STATE" || return 1
+  docker import \
+    --change 'ENTRYPOINT ["/usr/local/bin/dagger-entrypoint.sh"]' \
+    --change "ENV DAGGER_GO_SDK_MANIFEST_DIGEST=$digest" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change "LABEL matrix.world=\"$want\"" \
+    "$STATE/images/engine.tar" "$ENGINE_IMAGE" >/dev/null
+  rm -f "$STATE/images/engine.tar"
+}
+
+build_registry_image() {
+  docker image inspect "$REGISTRY_IMAGE" >/dev/null 2>&1 && return 0
+  # Debian's default config asks for htpasswd auth; the stage registry has none.
+  image_rootfs registry docker-registry --customize-hook='printf "%s\n" "version: 0.1" "log: {level: warn}" "storage:" "  filesystem: {rootdirectory: /var/lib/registry}" "  delete: {enabled: true}" "http:" "  addr: :5000" >"$1/etc/docker/registry/config.yml"' || return 1
+  docker import \
+    --change 'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]' \
+    --change 'EXPOSE 5000' \
+    "$STATE/images/registry.tar" "$REGISTRY_IMAGE" >/dev/null
+  rm -f "$STATE/images/registry.tar"
+}

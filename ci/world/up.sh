@@ -6,16 +6,20 @@
 # step checks first and reuses what is healthy.
 #
 #   MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh   (or --bundle DIR)
+#   ... --docker   also a Docker daemon (Debian's docker.io) with the engine and
+#                  registry images of the Docker road (ci/world/docker.sh) loaded
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+with_docker=
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) MATRIX_DAGGER_BUNDLE=$2; shift 2 ;;
     --bundle=*) MATRIX_DAGGER_BUNDLE=${1#*=}; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) die "unknown argument $1 (use --bundle DIR)" ;;
+    --docker) with_docker=1; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) die "unknown argument $1 (use --bundle DIR, --docker)" ;;
   esac
 done
 [ -n "${MATRIX_DAGGER_BUNDLE:-}" ] || die "MATRIX_DAGGER_BUNDLE is not set: point it (or --bundle) at the directory holding dagger-v${DAGGER_VERSION}-linux-amd64.tar.xz and SHA256SUMS"
@@ -33,6 +37,11 @@ step registry   start_registry
 step bases      seed_bases
 step sdk        build_sdk_runtime
 step engine     start_engine
+if [ -n "$with_docker" ]; then
+  step docker          start_docker
+  step engine-image    build_engine_image
+  step registry-image  build_registry_image
+fi
 wait "$task_pid" || die "installing task failed (see $STATE/log/task.log)"
 write_env
 log "world ready in $(( $(date +%s) - start ))s; use it with: . $STATE/env"
