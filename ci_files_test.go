@@ -401,6 +401,37 @@ func TestCIFiles(t *testing.T) {
 		}
 	})
 
+	// Every job that runs `dagger call` first runs the one Docker-road
+	// set-up, as the README's normal path does.
+	t.Run("docker road set-up before dagger call", func(t *testing.T) {
+		const setup = "sh ci/world/docker.sh up"
+		for _, name := range ciSortedKeys(wf.Jobs) {
+			setupAt, callAt := -1, -1
+			for i, st := range wf.Jobs[name].Steps {
+				if strings.TrimSpace(st.Run) == setup && setupAt < 0 {
+					setupAt = i
+				}
+				if strings.Contains(st.Run, "dagger call") && callAt < 0 {
+					callAt = i
+				}
+			}
+			if callAt >= 0 {
+				assert.True(t, setupAt >= 0 && setupAt < callAt, "%s: job %s must run `%s` before its first dagger call", ciWorkflow, name, setup)
+			}
+		}
+		tmpl, _ := gl[".dagger"].(map[string]any)
+		before := ciStrings(tmpl["before_script"])
+		i := slices.Index(before, setup)
+		assert.True(t, i >= 0 && i+1 < len(before) && before[i+1] == `. "$MATRIX_DOCKER_ENV"`, "%s: .dagger before_script must run `%s`, then source its env", ciGitLab, setup)
+		for _, name := range ciSortedKeys(gl) {
+			job, ok := gl[name].(map[string]any)
+			if !ok || !strings.Contains(strings.Join(ciStrings(job["script"]), "\n"), "dagger call") {
+				continue
+			}
+			assert.Contains(t, ciStrings(job["extends"]), ".dagger", "%s: job %s runs dagger call without the .dagger set-up", ciGitLab, name)
+		}
+	})
+
 	t.Run("workflow pins", func(t *testing.T) {
 		engine := ciEngineVersion(t)
 		assert.Contains(t, wf.On, "pull_request")

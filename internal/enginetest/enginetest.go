@@ -155,6 +155,30 @@ func Fixtures(t testing.TB, withArmFailure bool) string {
 	return Components(t, comps)
 }
 
+// DependencyFixtures writes a components directory with base and child
+// (FROM base) only: the smallest run with a dependency.
+func DependencyFixtures(t testing.TB) string {
+	return Components(t, map[string]map[string]string{
+		"base":  {"Dockerfile": baseDockerfile, "component.yaml": "image: fixture-base\nargs: {VERSION: \"${VERSION}\"}\nsmoke: [cat, /etc/fixture-base]\n"},
+		"child": {"Dockerfile": childDockerfile, "component.yaml": "image: fixture-child\ndepends_on: [base]\nsmoke: [cat, /etc/fixture-child]\n"},
+	})
+}
+
+// Docker checks that a Docker daemon answers (ci/world/up.sh --docker starts
+// one here); under CI=true a missing daemon fails the test.
+func Docker(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("no Docker daemon: %v: %s", err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + ": start it with `ci/world/up.sh --docker`")
+		}
+		t.Skip(msg + ": start it with `ci/world/up.sh --docker`")
+	}
+}
+
 // Run runs cmd and returns its exit code, stdout and stderr; a command that
 // could not start fails the test.
 func Run(t testing.TB, cmd *exec.Cmd) (int, string, string) {
