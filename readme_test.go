@@ -88,6 +88,21 @@ func TestReadmeCommands(t *testing.T) {
 				for _, task := range []string{"setup", "build-all", "publish", "export", "test", "bench", "lint", "clean"} {
 					assert.Regexp(t, `(?m)^\* `+regexp.QuoteMeta(task)+`:\s+\S`, string(out), "task %s listed with a description", task)
 				}
+			case strings.HasPrefix(line, "sh ci/world/docker.sh "):
+				// The set-up both CI files run (TestCIFiles); up runs in TestDockerRoadEngineRegistry.
+				cmd := exec.Command("sh", "ci/world/docker.sh", "--help")
+				cmd.Dir = enginetest.Root()
+				help, err := cmd.CombinedOutput()
+				require.NoError(t, err, string(help))
+				assert.Contains(t, string(help), "ci/world/docker.sh "+f[2], "docker.sh has the %s command", f[2])
+			case strings.HasPrefix(line, ". ~/.cache/matrix/docker.env"):
+				b, err := os.ReadFile(enginetest.Root() + "/ci/world/docker.sh")
+				require.NoError(t, err)
+				assert.Contains(t, string(b), "/.cache/matrix/docker.env}", "docker.sh writes its env where the README sources it")
+			case strings.HasPrefix(line, "docker run --privileged --rm tonistiigi/binfmt:"):
+				b, err := os.ReadFile(enginetest.Root() + "/.gitlab-ci.yml")
+				require.NoError(t, err)
+				assert.Contains(t, string(b), "- "+line, "the same pinned binfmt line as the GitLab jobs")
 			case strings.HasPrefix(line, "skopeo copy --all"):
 				assert.Contains(t, line, "oci-archive:", "the import shape TestExportSkopeoImportEngine runs")
 			default:

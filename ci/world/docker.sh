@@ -7,7 +7,7 @@
 # Dagger service in v0.21.8), and publishes the registry's port for read-back.
 # Idempotent: what is running and configured the same is kept.
 #
-#   ci/world/docker.sh [up]      start (or keep) engine and registry; print the env
+#   ci/world/docker.sh up        start (or keep) engine and registry; print the env (the default)
 #   ci/world/docker.sh down      remove both containers and the network
 #   ci/world/docker.sh clean     down, and remove the engine's and registry's volumes
 #
@@ -191,6 +191,6 @@ case "${1:-up}" in
   up) up ;;
   down) down ;;
   clean) down; docker volume rm "$VOLUME" "$NAME-registry" >/dev/null 2>&1 || true ;;
-  -h|--help) sed -n '2,28p' "$0" ;;
+  -h|--help) sed -n '2,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
   *) die "unknown command $1 (use up, down or clean)" ;;
 esac
