@@ -76,10 +76,10 @@ func Plan(cfg Config) (*plan.Plan, error) {
 	if len(platforms) == 0 {
 		platforms = DefaultPlatforms
 	}
-	for _, p := range platforms {
-		if err := spec.CheckPlatform(p); err != nil {
-			return nil, &BadInput{fmt.Errorf("--platforms: %w", err)}
-		}
+	// Checked here, not only by the CLI's flag parser: the module passes
+	// its arguments straight in.
+	if _, err := spec.ParsePlatforms(strings.Join(platforms, ",")); err != nil {
+		return nil, &BadInput{fmt.Errorf("--platforms: %w", err)}
 	}
 	comps, err := spec.Load(cfg.ComponentsDir)
 	if err != nil {
@@ -148,6 +148,12 @@ func dependents(p *plan.Plan) []string {
 func Publish(ctx context.Context, c *dagger.Client, cfg Config, t publish.Target) (*report.Report, error) {
 	if err := t.Validate(); err != nil {
 		return nil, &BadInput{err}
+	}
+	if _, err := Plan(cfg); err != nil {
+		return nil, err // bad input before an unreachable registry
+	}
+	if err := t.Ping(ctx); err != nil {
+		return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
 	}
 	p, res, err := BuildAll(ctx, c, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -55,4 +56,46 @@ func cause(ctx context.Context, err error) error {
 		return fmt.Errorf("no answer within %s (%v)", StageCheckTimeout, err)
 	}
 	return err
+}
+
+// Ping checks that the target registry answers at all (any HTTP status,
+// 401 included) from this process, before anything is built: a registry
+// that cannot be reached is exit 3, not a failed cell after the builds.
+func (t Target) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, StageCheckTimeout)
+	defer cancel()
+	repo, err := name.NewRepository(t.Registry+"/x", name.StrictValidation)
+	if err != nil {
+		return fmt.Errorf("registry %q: %w", t.Registry, err)
+	}
+	reg := repo.Registry
+	host := reg.RegistryStr()
+	if t.Via != "" {
+		host = t.Via
+	}
+	schemes := []string{reg.Scheme()}
+	if schemes[0] == "https" {
+		schemes = append(schemes, "http") // an insecure registry answers on http only
+	}
+	var last error
+	for _, scheme := range schemes {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+host+"/v2/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if wrongProtocol(err) {
+			return nil // something answers; the push reports what is wrong with it
+		}
+		last = err
+	}
+	where := t.Registry
+	if t.Via != "" {
+		where += " (through " + t.Via + ")"
+	}
+	return fmt.Errorf("registry %s does not answer: %w", where, cause(ctx, last))
 }

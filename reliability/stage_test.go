@@ -91,3 +91,49 @@ func TestFaultSkippedReasonInTable(t *testing.T) {
 	}
 	assert.Contains(t, out, "base linux/arm64 failed at build")
 }
+
+// TestUnreachablePublishRegistry: publishing to a registry nothing listens
+// on exits 3 before any build, through both entry points (engine, CLI,
+// dagger call); a duplicated platform is bad input (2) through both.
+func TestUnreachablePublishRegistry(t *testing.T) {
+	bin := matrixBin(t)
+	src := t.TempDir()
+	require.NoError(t, os.Rename(enginetest.DependencyFixtures(t), filepath.Join(src, "components")))
+	comps := filepath.Join(src, "components")
+	for _, tc := range []struct {
+		name string
+		code int
+		run  func() (int, string)
+		want []string
+	}{
+		{"matrix publish, stopped registry", 3, func() (int, string) {
+			code, out, errw := cliRun(t, bin, nil, "publish", "--components-dir", comps, "--registry", deadStage+"/ai-infra")
+			return code, out + errw
+		}, []string{"registry " + deadStage + "/ai-infra does not answer", "connection refused"}},
+		{"dagger call publish, stopped registry", 3, func() (int, string) {
+			return daggerCall(t, "--source", src, "publish", "--registry", deadStage+"/ai-infra", "--registry-service", "tcp://"+deadStage)
+		}, []string{"does not answer"}},
+		{"dagger call publish, unreachable host", 3, func() (int, string) {
+			return daggerCall(t, "--source", src, "publish", "--registry", "localhost:5999/ai-infra")
+		}, []string{"registry localhost:5999/ai-infra does not answer", "connection refused"}},
+		{"matrix plan, platform twice", 2, func() (int, string) {
+			code, out, errw := cliRun(t, bin, nil, "plan", "--components-dir", comps, "--platforms", "linux/amd64,linux/amd64")
+			return code, out + errw
+		}, []string{"--platforms: linux/amd64 is listed twice"}},
+		{"dagger call plan, platform twice", 2, func() (int, string) {
+			return daggerCall(t, "--source", src, "plan", "--platforms", "linux/amd64,linux/amd64")
+		}, []string{"--platforms: linux/amd64 is listed twice"}},
+		{"dagger call publish, platform twice", 2, func() (int, string) {
+			return daggerCall(t, "--source", src, "publish", "--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64")
+		}, []string{"--platforms: linux/amd64 is listed twice"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := tc.run()
+			assert.Equal(t, tc.code, code, out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, "cells verified", "nothing was built")
+		})
+	}
+}
