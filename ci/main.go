@@ -27,15 +27,42 @@ import (
 type Matrix struct {
 	// +private
 	Source *dagger.Directory
+	// +private
+	AptMirror string
+	// +private
+	GoProxy string
+	// +private
+	PypiIndexURL string
+	// +private
+	NpmRegistry string
+	// +private
+	MaxContext int
 }
 
+// New takes the run-wide options, the same as the CLI's flags of the same
+// names: `dagger call --apt-mirror URL build-all ...`.
 func New(
 	// The repository root; only components/ is uploaded.
 	// +defaultPath="/"
 	// +ignore=["*", "!components/**"]
 	source *dagger.Directory,
+	// Debian mirror, for Dockerfiles declaring ARG APT_MIRROR.
+	// +optional
+	aptMirror string,
+	// Go module proxy, for Dockerfiles declaring ARG GO_PROXY.
+	// +optional
+	goProxy string,
+	// PyPI index, for Dockerfiles declaring ARG PYPI_INDEX_URL.
+	// +optional
+	pypiIndexUrl string,
+	// npm registry, for Dockerfiles declaring ARG NPM_REGISTRY.
+	// +optional
+	npmRegistry string,
+	// Largest build context per component, in bytes; 0 means the default (1 GiB).
+	// +optional
+	maxContext int,
 ) *Matrix {
-	return &Matrix{Source: source}
+	return &Matrix{Source: source, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl, NpmRegistry: npmRegistry, MaxContext: maxContext}
 }
 
 // Plan lists the cells (component × platform) a run would build, in
@@ -309,6 +336,10 @@ func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int
 		FailFast:      failFast,
 		Version:       version,
 		StageRegistry: stageRegistry,
+		Mirrors: map[string]string{
+			"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry,
+		},
+		MaxContext: int64(m.MaxContext),
 	}
 	for _, p := range strings.Split(platforms, ",") {
 		cfg.Platforms = append(cfg.Platforms, strings.TrimSpace(p))

@@ -137,3 +137,24 @@ func TestUnreachablePublishRegistry(t *testing.T) {
 		})
 	}
 }
+
+// TestDaggerCallMirrorAndContextLimit: the module takes the CLI's run-wide
+// options: --apt-mirror reaches a Dockerfile that declares ARG APT_MIRROR
+// (its smoke command checks the value), and --max-context refuses a
+// context above it as bad input (engine, dagger call).
+func TestDaggerCallMirrorAndContextLimit(t *testing.T) {
+	const mirror = "http://mirror.example/debian"
+	src := t.TempDir()
+	require.NoError(t, os.Rename(enginetest.Components(t, map[string]map[string]string{"mirrored": {
+		"Dockerfile":     "FROM debian:bookworm-slim\nARG APT_MIRROR\nRUN echo \"$APT_MIRROR\" > /mirror\n",
+		"component.yaml": "smoke: [sh, -c, 'test \"$(cat /mirror)\" = " + mirror + "']\n",
+	}}), filepath.Join(src, "components")))
+	code, out := daggerCall(t, "--source", src, "--apt-mirror", mirror, "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "1/1 cells verified")
+	code, out = daggerCall(t, "--source", src, "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 1, code, "without the mirror the smoke check fails: %s", out)
+	code, out = daggerCall(t, "--source", src, "--max-context", "10", "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "--max-context")
+}
