@@ -36,8 +36,7 @@ type Config struct {
 	Secrets       map[string]*dagger.Secret
 	StageRegistry string // where dependencies are staged for their dependents
 	StageAuth     publish.Auth
-	StageReadBack bool   // the stage check also reads back from this process (the host CLI)
-	StageVia      string // host:port this process dials for the stage registry; "": its own address
+	StageReadBack bool // the stage check also reads back from this process (the host CLI)
 	Sizes         bool
 	MaxContext    int64 // largest build context per component; 0: spec.DefaultMaxContext
 }
@@ -104,13 +103,19 @@ func BuildAll(ctx context.Context, c *dagger.Client, cfg Config) (*plan.Plan, *b
 	if err != nil {
 		return nil, nil, err
 	}
+	res, err := buildPlan(ctx, c, cfg, p)
+	return p, res, err
+}
+
+// buildPlan builds and verifies the cells of an already checked plan.
+func buildPlan(ctx context.Context, c *dagger.Client, cfg Config, p *plan.Plan) (*build.Result, error) {
 	jobs := cfg.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
 	b, err := build.New(ctx, c, jobs)
 	if err != nil {
-		return p, nil, err
+		return nil, err
 	}
 	src := cfg.Source
 	if src == nil {
@@ -118,18 +123,18 @@ func BuildAll(ctx context.Context, c *dagger.Client, cfg Config) (*plan.Plan, *b
 	}
 	o := build.Options{Source: src, Version: versionOr(cfg.Version), Mirrors: cfg.Mirrors, Secrets: cfg.Secrets, FailFast: cfg.FailFast, Sizes: cfg.Sizes}
 	if cfg.StageRegistry != "" {
-		s := publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth, ReadBack: cfg.StageReadBack, Via: cfg.StageVia}
+		s := publish.Stager{Client: c, Registry: cfg.StageRegistry, Auth: cfg.StageAuth, ReadBack: cfg.StageReadBack}
 		// A dependent would otherwise learn of a dead stage registry only
 		// after its dependency built, minutes in.
 		if deps := dependents(p); len(deps) > 0 {
 			if err := s.Check(ctx); err != nil {
-				return p, nil, &Unreachable{fmt.Errorf("%s build FROM this run's variants through the stage registry: %w; %s",
+				return nil, &Unreachable{fmt.Errorf("%s build FROM this run's variants through the stage registry: %w; %s",
 					strings.Join(deps, ", "), err, StageFix)}
 			}
 		}
 		o.Stager = s
 	}
-	return p, b.All(ctx, p, o), nil
+	return b.All(ctx, p, o), nil
 }
 
 // dependents lists the planned components that build FROM another one.
@@ -149,13 +154,14 @@ func Publish(ctx context.Context, c *dagger.Client, cfg Config, t publish.Target
 	if err := t.Validate(); err != nil {
 		return nil, &BadInput{err}
 	}
-	if _, err := Plan(cfg); err != nil {
-		return nil, err // bad input before an unreachable registry
+	p, err := Plan(cfg) // bad input is reported before an unreachable registry
+	if err != nil {
+		return nil, err
 	}
 	if err := t.Ping(ctx); err != nil {
 		return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
 	}
-	p, res, err := BuildAll(ctx, c, cfg)
+	res, err := buildPlan(ctx, c, cfg, p)
 	if err != nil {
 		return nil, err
 	}

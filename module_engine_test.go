@@ -19,17 +19,8 @@ import (
 // engine and returns its combined output and exit code.
 func dagger(t *testing.T, ctx context.Context, args ...string) (string, int) {
 	t.Helper()
-	if err := enginetest.Reachable(); err != nil {
-		enginetest.Connect(t) // fails (CI) or skips with the fix
-	}
-	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
-	if bin == "" {
-		bin = "dagger"
-	}
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain"}, args...)...)
-	cmd.Dir = enginetest.Root()
-	code, out, errw := enginetest.Run(t, cmd)
-	return out + errw, code
+	code, out := enginetest.Dagger(t, ctx, args...)
+	return out, code
 }
 
 // sourceRoot is a repository-like directory whose components/ holds the fixtures.

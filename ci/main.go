@@ -356,7 +356,7 @@ func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int
 // with the code of an exec error, so the class travels as one (2 bad input,
 // 3 engine or registry unreachable). Other errors exit 1.
 func classify(err error) error {
-	code := 1
+	var code int
 	switch {
 	case core.IsBadInput(err):
 		code = 2

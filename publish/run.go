@@ -306,10 +306,9 @@ type Stager struct {
 	Client   *dagger.Client
 	Registry string // e.g. localhost:5000
 	Auth     Auth
-	// ReadBack: Check also reads the probe back from this process, at Via
-	// when set. Off inside the module, whose localhost is not the engine's.
+	// ReadBack: Check also reads the probe back from this process. Off
+	// inside the module, whose localhost is not the engine's.
 	ReadBack bool
-	Via      string
 }
 
 // Stage implements build.Stager.

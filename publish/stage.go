@@ -39,13 +39,9 @@ func (s Stager) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage registry %s: engine returned %q: %w", s.Registry, pinned, err)
 	}
-	t := Target{Registry: s.Registry, Via: s.Via, Auth: s.Auth, Retry: Retry{Attempts: 1}}
+	t := Target{Registry: s.Registry, Auth: s.Auth, Retry: Retry{Attempts: 1}}
 	if _, err := remote.Head(d, t.remote(ctx)...); err != nil {
-		where := s.Registry
-		if s.Via != "" {
-			where = s.Via
-		}
-		return fmt.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back at %s: %w", s.Registry, where, cause(ctx, err))
+		return fmt.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back from here: %w", s.Registry, cause(ctx, err))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,18 +15,10 @@ import (
 // deadStage is a stage registry address nothing listens on.
 const deadStage = "127.0.0.1:5999"
 
-// daggerCall runs `dagger call` in the repository root against the real engine.
+// daggerCall runs `dagger call ARGS` against the real engine.
 func daggerCall(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	enginetest.Connect(t) // fails (CI) or skips when there is no engine
-	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
-	if bin == "" {
-		bin = "dagger"
-	}
-	cmd := exec.Command(bin, append([]string{"--progress", "plain", "call"}, args...)...)
-	cmd.Dir = enginetest.Root()
-	code, out, errw := enginetest.Run(t, cmd)
-	return code, out + errw
+	return enginetest.Dagger(t, testCtx(t), append([]string{"call"}, args...)...)
 }
 
 // TestUnreachableStageRegistry: a plan with a dependent (child FROM base) and

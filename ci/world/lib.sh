@@ -26,18 +26,24 @@ step() {
 started() { [ -z "${MATRIX_STARTED_FILE:-}" ] || echo "$1" >>"$MATRIX_STARTED_FILE"; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-install_packages() {
+# apt_install PKG...: installs those of the packages that are missing.
+apt_install() {
   local missing=() p
-  for p in $PACKAGES; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
-  # binfmt_misc must be mounted before qemu-user-static registers its handlers.
-  mount_binfmt
   apt-get update -qq >"$STATE/log/apt.log" 2>&1 || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$STATE/log/apt.log" 2>&1 \
     || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
+}
+
+install_packages() {
+  # binfmt_misc must be mounted before qemu-user-static registers its handlers.
+  mount_binfmt
+  # shellcheck disable=SC2086 # one word per package
+  apt_install $PACKAGES
 }
 
 mount_binfmt() {
@@ -246,15 +252,8 @@ docker_up() { timeout 10 docker version >/dev/null 2>&1; }
 
 start_docker() {
   docker_up && return 0
-  local missing=() p
-  for p in $DOCKER_PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$STATE/log/apt.log" 2>&1 \
-      || { tail -20 "$STATE/log/apt.log" >&2; return 1; }
-  fi
+  # shellcheck disable=SC2086 # one word per package
+  apt_install $DOCKER_PACKAGES || return 1
   mkdir -p "$STATE/docker"
   # No systemd here: dockerd runs as a plain process, its state under $STATE.
   setsid dockerd --data-root "$STATE/docker" >"$STATE/log/dockerd.log" 2>&1 </dev/null &

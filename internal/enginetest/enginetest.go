@@ -179,6 +179,23 @@ func Docker(t testing.TB) {
 	}
 }
 
+// Dagger runs `dagger --progress plain ARGS` in the repository root against
+// the real engine and returns its exit code and combined output.
+func Dagger(t testing.TB, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	if err := Reachable(); err != nil {
+		Connect(t) // fails (CI) or skips with the fix
+	}
+	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+	if bin == "" {
+		bin = "dagger"
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain"}, args...)...)
+	cmd.Dir = Root()
+	code, out, errw := Run(t, cmd)
+	return code, out + errw
+}
+
 // Run runs cmd and returns its exit code, stdout and stderr; a command that
 // could not start fails the test.
 func Run(t testing.TB, cmd *exec.Cmd) (int, string, string) {
