@@ -14,14 +14,15 @@ import (
 	"strings"
 
 	sdk "dagger.io/dagger"
+	"dagger.io/dagger/dag"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"dagger/matrix/internal/dagger"
 
-	core "github.com/ai-infra-matrix/matrix"
-	"github.com/ai-infra-matrix/matrix/export"
-	"github.com/ai-infra-matrix/matrix/publish"
-	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/pkg/export"
+	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 type Matrix struct {

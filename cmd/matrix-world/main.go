@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ai-infra-matrix/matrix/internal/world"
+	"github.com/ai-infra-matrix/matrix/pkg/world"
 )
 
 func main() {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix"
-	"github.com/ai-infra-matrix/matrix/report"
-	"github.com/ai-infra-matrix/matrix/spec"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // exitError carries an exit code out of a command.
@@ -76,7 +76,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
 		&cli.StringFlag{Name: "stage-registry", Value: envOr("MATRIX_STAGE_REGISTRY", "localhost:5000"), Usage: "registry where a dependency is staged for the components built FROM it"},
 		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
-		&cli.Int64Flag{Name: "max-context", Value: spec.DefaultMaxContext, Usage: "largest build context per component, in bytes"},
+		&cli.Int64Flag{Name: "max-context", Value: component.DefaultMaxContext, Usage: "largest build context per component, in bytes"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
 		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
 		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
@@ -116,7 +116,7 @@ func config(c *cli.Context) (matrix.Config, error) {
 	if cfg.Jobs < 1 {
 		return cfg, &matrix.BadInput{Err: fmt.Errorf("--jobs %d: must be at least 1", cfg.Jobs)}
 	}
-	ps, err := spec.ParsePlatforms(c.String("platforms"))
+	ps, err := component.ParsePlatforms(c.String("platforms"))
 	if err != nil {
 		return cfg, &matrix.BadInput{Err: fmt.Errorf("--platforms: %w", err)}
 	}

@@ -8,8 +8,8 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix"
-	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 func planCommand() *cli.Command {

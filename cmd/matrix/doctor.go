@@ -10,8 +10,8 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix/report"
-	"github.com/ai-infra-matrix/matrix/spec"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // wantEngine is the engine version matrix is built and tested against.
@@ -41,7 +41,7 @@ func doctorCommand() *cli.Command {
 				failed++
 				fmt.Fprintf(w, "FAIL  %s: %v\n      fix: %s\n", name, err, fix)
 			}
-			platforms, err := spec.ParsePlatforms(c.String("platforms"))
+			platforms, err := component.ParsePlatforms(c.String("platforms"))
 			if err != nil {
 				return fail(report.ExitBadInput, fmt.Errorf("--platforms: %w", err))
 			}

@@ -12,7 +12,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix/report"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // engineTimeout bounds the engine check: a client pointed at a socket with

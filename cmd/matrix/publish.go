@@ -7,8 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix"
-	"github.com/ai-infra-matrix/matrix/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
 )
 
 func publishCommand() *cli.Command {

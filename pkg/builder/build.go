@@ -1,0 +1,84 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+
+	"dagger.io/dagger"
+	"github.com/sourcegraph/conc/pool"
+)
+
+// Request is one component to build for a list of platforms.
+type Request struct {
+	Component  string            // name, for errors and reports
+	Dir        *dagger.Directory // build context: the component directory
+	Dockerfile string            // path inside Dir; "" means Dockerfile
+	Target     string            // stage to build; "" means the last
+	Platforms  []dagger.Platform
+	Args       []dagger.BuildArg
+	Secrets    []*dagger.Secret
+}
+
+// Variant is one component built for one platform.
+type Variant struct {
+	Platform  dagger.Platform
+	Container *dagger.Container
+}
+
+// Builder builds components on one engine.
+type Builder struct {
+	client *dagger.Client
+	native dagger.Platform
+	jobs   int
+}
+
+// New asks the engine for its own platform, which becomes BUILDPLATFORM of
+// every build so `FROM --platform=$BUILDPLATFORM` stages run natively.
+func New(ctx context.Context, c *dagger.Client, jobs int) (*Builder, error) {
+	native, err := c.DefaultPlatform(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("asking the engine for its platform: %w", err)
+	}
+	if jobs < 1 {
+		jobs = 1
+	}
+	return &Builder{client: c, native: native, jobs: jobs}, nil
+}
+
+// Native is the engine's platform.
+func (b *Builder) Native() dagger.Platform { return b.native }
+
+// Container is the lazy build of req for one platform.
+func (b *Builder) Container(req Request, p dagger.Platform) *dagger.Container {
+	// Dagger sets BUILDPLATFORM to the target platform unless told otherwise.
+	args := append([]dagger.BuildArg{{Name: "BUILDPLATFORM", Value: string(b.native)}}, req.Args...)
+	return req.Dir.DockerBuild(dagger.DirectoryDockerBuildOpts{
+		Platform:   p,
+		Dockerfile: req.Dockerfile,
+		Target:     req.Target,
+		BuildArgs:  args,
+		Secrets:    req.Secrets,
+	})
+}
+
+// Component builds req for each of its platforms, at most jobs at a time, and
+// forces each variant with Sync. Variants come back in the order of
+// req.Platforms; the error joins one *CellError per failed platform.
+func (b *Builder) Component(ctx context.Context, req Request) ([]Variant, error) {
+	out := make([]Variant, len(req.Platforms))
+	p := pool.New().WithErrors().WithMaxGoroutines(b.jobs)
+	for i, plat := range req.Platforms {
+		p.Go(func() error {
+			ctr, err := b.Container(req, plat).Sync(ctx)
+			if err != nil {
+				return NewCellError(req.Component, plat, err)
+			}
+			out[i] = Variant{Platform: plat, Container: ctr}
+			return nil
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

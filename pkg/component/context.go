@@ -1,0 +1,89 @@
+package component
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultMaxContext is the largest build context a component may send to
+// the engine: beyond it a run is refused before any upload starts.
+const DefaultMaxContext int64 = 1 << 30
+
+// ContextSize sums the regular files of c's directory that .dockerignore
+// does not exclude.
+func ContextSize(c Spec) (int64, error) {
+	ignore := dockerignore(filepath.Join(c.Dir, ".dockerignore"))
+	var total int64
+	err := filepath.WalkDir(c.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(c.Dir, p)
+		if rel != "." && ignored(ignore, filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	return total, err
+}
+
+// CheckContext refuses a component whose build context exceeds limit.
+func CheckContext(c Spec, limit int64) error {
+	if limit <= 0 {
+		limit = DefaultMaxContext
+	}
+	n, err := ContextSize(c)
+	if err != nil {
+		return &Error{File: c.Dir, Problem: fmt.Sprintf("reading the build context: %v", err)}
+	}
+	if n > limit {
+		return &Error{File: c.Dir, Problem: fmt.Sprintf("build context is %.1f MB, over the %.1f MB limit", float64(n)/1e6, float64(limit)/1e6),
+			Fix: "exclude large files with a .dockerignore or raise --max-context"}
+	}
+	return nil
+}
+
+func dockerignore(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "!") {
+			out = append(out, strings.TrimPrefix(strings.TrimSuffix(line, "/"), "/"))
+		}
+	}
+	return out
+}
+
+// ignored matches rel against .dockerignore patterns (globs on the whole
+// path or on any leading directory).
+func ignored(patterns []string, rel string) bool {
+	for _, p := range patterns {
+		if ok, _ := filepath.Match(p, rel); ok {
+			return true
+		}
+		if ok, _ := filepath.Match(p, filepath.Base(rel)); ok && !strings.Contains(p, "/") {
+			return true
+		}
+	}
+	return false
+}

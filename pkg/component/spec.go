@@ -1,0 +1,293 @@
+package component
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FileName is the optional per-component file.
+const FileName = "component.yaml"
+
+// Spec is one buildable directory and how to build it.
+type Spec struct {
+	Name       string
+	Dir        string   // the component directory
+	Image      string   // repository name, default ai-infra-<name>
+	Platforms  []string // supported platforms; empty means every requested one
+	Dockerfile string   // relative to Dir
+	Target     string
+	Args       []Arg    // sorted by name, so build inputs never depend on map order
+	Secrets    []string // BuildKit secret ids
+	DependsOn  []string
+	Smoke      []string // argv that must succeed in every variant
+	Declared   []string // ARG names the Dockerfile declares; mirrors go only to these
+}
+
+// Arg is an explicit build arg; Value may hold ${VERSION}.
+type Arg struct{ Name, Value string }
+
+// Supports reports whether c builds for platform p.
+func (c Spec) Supports(p string) bool {
+	return len(c.Platforms) == 0 || slices.Contains(c.Platforms, p)
+}
+
+// Error is bad input: which file, which field, what is wrong and how to fix it.
+type Error struct {
+	File, Field, Problem, Fix string
+}
+
+func (e *Error) Error() string {
+	s := e.File
+	if e.Field != "" {
+		s += ": field " + e.Field
+	}
+	s += ": " + e.Problem
+	if e.Fix != "" {
+		s += " (" + e.Fix + ")"
+	}
+	return s
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	imageRE  = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
+	argRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	secretRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	// secretish names carry credentials; they must be secrets, not build args.
+	secretish = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)`)
+)
+
+// Load reads every component under dir (one subdirectory each).
+func Load(dir string) ([]Spec, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, &Error{File: dir, Problem: err.Error(), Fix: "point --components-dir at the directory holding one folder per component"}
+	}
+	var out []Spec
+	images := map[string]string{}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		c, err := Read(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if other, ok := images[c.Image]; ok {
+			return nil, &Error{File: filepath.Join(c.Dir, FileName), Field: "image",
+				Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each component its own image name"}
+		}
+		images[c.Image] = c.Name
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, &Error{File: dir, Problem: "no components found", Fix: "add components/<name>/Dockerfile"}
+	}
+	return out, nil
+}
+
+// raw is component.yaml as written.
+type raw struct {
+	Image      *string           `yaml:"image"`
+	Platforms  []string          `yaml:"platforms"`
+	Dockerfile *string           `yaml:"dockerfile"`
+	Target     *string           `yaml:"target"`
+	Args       map[string]string `yaml:"args"`
+	Secrets    []string          `yaml:"secrets"`
+	DependsOn  []string          `yaml:"depends_on"`
+	Smoke      []string          `yaml:"smoke"`
+}
+
+// fields are the keys of component.yaml, with the fix shown for a wrong type.
+var fields = map[string]string{
+	"image":      "a string such as ai-infra-backend",
+	"platforms":  "a list such as [linux/amd64, linux/arm64]",
+	"dockerfile": "a path relative to the component directory",
+	"target":     "a build stage name",
+	"args":       "a map of NAME: value",
+	"secrets":    "a list of secret names",
+	"depends_on": "a list of component names",
+	"smoke":      "a command as a list, such as [nginx, -t]",
+}
+
+// Read reads one component directory.
+func Read(dir string) (Spec, error) {
+	name := filepath.Base(dir)
+	file := filepath.Join(dir, FileName)
+	if !nameRE.MatchString(name) {
+		return Spec{}, &Error{File: dir, Problem: fmt.Sprintf("component name %q is not lower-case letters, digits and dashes", name), Fix: "rename the directory"}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Spec{}, &Error{File: file, Problem: err.Error()}
+	}
+	return Decode(name, dir, file, data)
+}
+
+// Decode checks and applies component.yaml content data (may be empty) to the
+// defaults of component name in dir. file is only used in errors.
+func Decode(name, dir, file string, data []byte) (Spec, error) {
+	c := Spec{Name: name, Dir: dir, Image: "ai-infra-" + name, Dockerfile: "Dockerfile"}
+	var r raw
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := decodeStrict(file, data, &r); err != nil {
+			return Spec{}, err
+		}
+	}
+	bad := func(field, problem, fix string) error {
+		return &Error{File: file, Field: field, Problem: problem, Fix: fix}
+	}
+	if r.Image != nil {
+		if !imageRE.MatchString(*r.Image) {
+			return Spec{}, bad("image", fmt.Sprintf("%q is not a valid repository name", *r.Image), "use lower-case letters, digits, '.', '_', '-' and '/'")
+		}
+		c.Image = *r.Image
+	}
+	seen := map[string]bool{}
+	for i, p := range r.Platforms {
+		if err := CheckPlatform(p); err != nil {
+			return Spec{}, bad(fmt.Sprintf("platforms[%d]", i), err.Error(), "use os/arch such as linux/amd64 or linux/arm64")
+		}
+		if seen[p] {
+			return Spec{}, bad(fmt.Sprintf("platforms[%d]", i), fmt.Sprintf("%s is listed twice", p), "list each platform once")
+		}
+		seen[p] = true
+	}
+	c.Platforms = r.Platforms
+	if r.Platforms != nil && len(r.Platforms) == 0 {
+		return Spec{}, bad("platforms", "is empty", "omit it to build for every requested platform")
+	}
+	if r.Dockerfile != nil {
+		c.Dockerfile = *r.Dockerfile
+	}
+	if err := checkInside(dir, c.Dockerfile); err != nil {
+		return Spec{}, bad("dockerfile", err.Error(), "name a file inside the component directory")
+	}
+	if r.Target != nil {
+		c.Target = *r.Target
+	}
+	df, err := os.ReadFile(filepath.Join(dir, c.Dockerfile))
+	if err != nil {
+		return Spec{}, bad("dockerfile", err.Error(), "add the Dockerfile or name it in component.yaml")
+	}
+	c.Declared = DeclaredArgs(string(df))
+	for k, v := range r.Args {
+		switch {
+		case !argRE.MatchString(k):
+			return Spec{}, bad("args."+k, "is not a valid build arg name", "use letters, digits and _")
+		case secretish.MatchString(k):
+			return Spec{}, bad("args."+k, "looks like a credential; build args end up in image history", "declare it under secrets and mount it with RUN --mount=type=secret")
+		case IsReserved(k):
+			return Spec{}, bad("args."+k, "is set by matrix", "remove it; run-wide mirrors are options of the run")
+		}
+		c.Args = append(c.Args, Arg{Name: k, Value: v})
+	}
+	sort.Slice(c.Args, func(i, j int) bool { return c.Args[i].Name < c.Args[j].Name })
+	for i, s := range r.Secrets {
+		if !secretRE.MatchString(s) {
+			return Spec{}, bad(fmt.Sprintf("secrets[%d]", i), fmt.Sprintf("%q is not a valid secret id", s), "use letters, digits, '.', '_' and '-'")
+		}
+	}
+	c.Secrets = r.Secrets
+	for i, d := range r.DependsOn {
+		if !nameRE.MatchString(d) {
+			return Spec{}, bad(fmt.Sprintf("depends_on[%d]", i), fmt.Sprintf("%q is not a component name", d), "name a directory under components/")
+		}
+		if d == name {
+			return Spec{}, bad(fmt.Sprintf("depends_on[%d]", i), "a component cannot depend on itself", "remove it")
+		}
+	}
+	c.DependsOn = r.DependsOn
+	if r.Smoke != nil && (len(r.Smoke) == 0 || strings.TrimSpace(r.Smoke[0]) == "") {
+		return Spec{}, bad("smoke", "is empty", "give a command such as [nginx, -t], or omit the field")
+	}
+	c.Smoke = r.Smoke
+	return c, nil
+}
+
+// DeclaredArgs lists the names of the ARG instructions of a Dockerfile.
+func DeclaredArgs(dockerfile string) []string {
+	var out []string
+	for _, line := range strings.Split(dockerfile, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "ARG") {
+			continue
+		}
+		for _, a := range f[1:] {
+			n, _, _ := strings.Cut(a, "=")
+			if argRE.MatchString(n) && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// decodeStrict decodes key by key so an error can name the field.
+func decodeStrict(file string, data []byte, r *raw) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return &Error{File: file, Problem: "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Fix: "fix the YAML syntax"}
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return &Error{File: file, Problem: fmt.Sprintf("line %d: the document is not a mapping", m.Line), Fix: "write key: value pairs such as smoke: [true]"}
+	}
+	one := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if _, ok := fields[k.Value]; !ok {
+			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: unknown key", k.Line), Fix: "known keys: " + strings.Join(known(), ", ")}
+		}
+		if _, dup := one[k.Value]; dup {
+			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: key given twice", k.Line), Fix: "keep one"}
+		}
+		one[k.Value] = v
+		wrap := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, v}}
+		if err := wrap.Decode(r); err != nil {
+			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: wrong type", v.Line), Fix: "expected " + fields[k.Value]}
+		}
+	}
+	return nil
+}
+
+func known() []string {
+	ks := make([]string, 0, len(fields))
+	for k := range fields {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// checkInside rejects paths that leave dir, by name or through a symlink.
+func checkInside(dir, rel string) error {
+	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+		return fmt.Errorf("%q leaves the component directory", rel)
+	}
+	full := filepath.Join(dir, rel)
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return fmt.Errorf("%q: %w", rel, errors.Unwrap(err))
+	}
+	base, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if r, err := filepath.Rel(base, real); err != nil || !filepath.IsLocal(r) {
+		return fmt.Errorf("%q resolves to %s, outside the component directory", rel, real)
+	}
+	return nil
+}

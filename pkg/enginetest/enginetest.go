@@ -1,0 +1,232 @@
+// Package enginetest connects integration tests to the real Dagger engine and
+// registry that ci/world/up.sh starts. Under CI=true a missing engine or
+// registry fails the test; elsewhere it skips with the command that fixes it.
+package enginetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+const fix = "start the world with `MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh` and `. /var/lib/matrix/env`"
+
+// unavailable fails under CI and skips elsewhere.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...) + ": " + fix
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Reachable checks that the engine socket accepts connections: a client
+// pointed at a dead socket hangs instead of failing.
+func Reachable() error {
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	if host == "" {
+		return fmt.Errorf("_EXPERIMENTAL_DAGGER_RUNNER_HOST is not set")
+	}
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return nil // not a unix socket: let the client try
+	}
+	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("engine socket %s: %w", sock, err)
+	}
+	return conn.Close()
+}
+
+// Connect returns a client of the real engine, closed when t ends.
+func Connect(t testing.TB) *dagger.Client {
+	t.Helper()
+	if err := Reachable(); err != nil {
+		unavailable(t, "no Dagger engine: %v", err)
+	}
+	// The session lives as long as the context given to Connect: cancel it
+	// only when the test ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var logw io.Writer = io.Discard
+	if os.Getenv("MATRIX_TEST_ENGINE_LOG") != "" {
+		logw = os.Stderr
+	}
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(logw))
+	if err != nil {
+		unavailable(t, "connecting to the Dagger engine: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Registry returns the address of the local registry (MATRIX_REGISTRY,
+// default localhost:5000) after checking that it answers.
+func Registry(t testing.TB) string {
+	t.Helper()
+	addr := os.Getenv("MATRIX_REGISTRY")
+	if addr == "" {
+		addr = "localhost:5000"
+	}
+	cl := http.Client{Timeout: 3 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/v2/")
+	if err != nil {
+		unavailable(t, "no registry at %s: %v", addr, err)
+		return ""
+	}
+	resp.Body.Close()
+	return addr
+}
+
+// Root is the repository root, found from this source file.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Unique is a tag no earlier run used.
+func Unique(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+}
+
+// Components writes a components directory: name → file name → content.
+func Components(t testing.TB, comps map[string]map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, files := range comps {
+		for file, content := range files {
+			p := filepath.Join(root, name, file)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
+
+// Fixture components, small enough to build in seconds on both platforms:
+// base (with ${VERSION}), child (FROM base), x86 (amd64 only) and, when
+// asked, armfails (its RUN fails only on arm64).
+const (
+	baseDockerfile = `FROM debian:bookworm-slim
+ARG VERSION
+ARG APT_MIRROR
+RUN echo "base $VERSION $(uname -m)" > /etc/fixture-base
+`
+	childDockerfile = `ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN cat /etc/fixture-base > /etc/fixture-child
+`
+	armFailsDockerfile = `FROM debian:bookworm-slim
+RUN if [ "$(uname -m)" = aarch64 ]; then echo "no arm64 support in this step" >&2; exit 42; fi; echo ok > /ok
+`
+	amd64OnlyDockerfile = `FROM debian:bookworm-slim
+RUN uname -m > /arch
+`
+)
+
+// Fixtures writes the fixture components directory.
+func Fixtures(t testing.TB, withArmFailure bool) string {
+	comps := map[string]map[string]string{
+		"base":  {"Dockerfile": baseDockerfile, "component.yaml": "image: fixture-base\nargs: {VERSION: \"${VERSION}\"}\nsmoke: [cat, /etc/fixture-base]\n"},
+		"child": {"Dockerfile": childDockerfile, "component.yaml": "image: fixture-child\ndepends_on: [base]\nsmoke: [cat, /etc/fixture-child]\n"},
+		"x86":   {"Dockerfile": amd64OnlyDockerfile, "component.yaml": "image: fixture-x86\nplatforms: [linux/amd64]\nsmoke: [cat, /arch]\n"},
+	}
+	if withArmFailure {
+		comps["armfails"] = map[string]string{"Dockerfile": armFailsDockerfile, "component.yaml": "image: fixture-armfails\nsmoke: [cat, /ok]\n"}
+	}
+	return Components(t, comps)
+}
+
+// DependencyFixtures writes a components directory with base and child
+// (FROM base) only: the smallest run with a dependency.
+func DependencyFixtures(t testing.TB) string {
+	return Components(t, map[string]map[string]string{
+		"base":  {"Dockerfile": baseDockerfile, "component.yaml": "image: fixture-base\nargs: {VERSION: \"${VERSION}\"}\nsmoke: [cat, /etc/fixture-base]\n"},
+		"child": {"Dockerfile": childDockerfile, "component.yaml": "image: fixture-child\ndepends_on: [base]\nsmoke: [cat, /etc/fixture-child]\n"},
+	})
+}
+
+// Docker checks that a Docker daemon answers (ci/world/up.sh --docker starts
+// one here); under CI=true a missing daemon fails the test.
+func Docker(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("no Docker daemon: %v: %s", err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + ": start it with `ci/world/up.sh --docker`")
+		}
+		t.Skip(msg + ": start it with `ci/world/up.sh --docker`")
+	}
+}
+
+// Dagger runs `dagger --progress plain ARGS` in the repository root against
+// the real engine and returns its exit code and combined output.
+func Dagger(t testing.TB, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	if err := Reachable(); err != nil {
+		Connect(t) // fails (CI) or skips with the fix
+	}
+	bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+	if bin == "" {
+		bin = "dagger"
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain"}, args...)...)
+	cmd.Dir = Root()
+	code, out, errw := Run(t, cmd)
+	return code, out + errw
+}
+
+// Run runs cmd and returns its exit code, stdout and stderr; a command that
+// could not start fails the test.
+func Run(t testing.TB, cmd *exec.Cmd) (int, string, string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errw
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errw.String()
+	case err != nil:
+		t.Fatalf("running %s: %v", cmd.Path, err)
+	}
+	return 0, out.String(), errw.String()
+}
+
+// Ref parses an image reference or fails the test.
+func Ref(t testing.TB, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatalf("reference %q: %v", s, err)
+	}
+	return r
+}
+
+// Context is a test's context, cancelled after 20 minutes or at cleanup.
+func Context(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}

@@ -1,0 +1,180 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+)
+
+// Cell statuses a plan can give.
+const (
+	Planned      = "planned"
+	NotRequested = "not requested by spec"
+)
+
+// Cell is one component × platform entry of a run.
+type Cell struct {
+	Component string `json:"component"`
+	Platform  string `json:"platform"`
+	Status    string `json:"status"`
+}
+
+// Plan is what a run will build.
+type Plan struct {
+	Platforms  []string         `json:"platforms"`
+	Order      []string         `json:"order"` // components, dependencies first
+	Cells      []Cell           `json:"cells"`
+	Components []component.Spec `json:"-"` // in Order
+}
+
+// New plans the selected components (all when selected is empty, plus their
+// dependencies) for platforms. Unknown names and cycles are errors.
+func New(all []component.Spec, platforms []string, selected []string) (*Plan, error) {
+	if len(platforms) == 0 {
+		return nil, fmt.Errorf("no platforms requested")
+	}
+	byName := map[string]component.Spec{}
+	for _, c := range all {
+		byName[c.Name] = c
+	}
+	for _, c := range all {
+		for _, d := range c.DependsOn {
+			if _, ok := byName[d]; !ok {
+				return nil, &component.Error{File: c.Dir + "/" + component.FileName, Field: "depends_on",
+					Problem: fmt.Sprintf("unknown component %q", d), Fix: "known: " + strings.Join(names(all), ", ")}
+			}
+		}
+	}
+	want := map[string]bool{}
+	var add func(string)
+	add = func(n string) {
+		if want[n] {
+			return
+		}
+		want[n] = true
+		for _, d := range byName[n].DependsOn {
+			add(d)
+		}
+	}
+	if len(selected) == 0 {
+		selected = names(all)
+	}
+	for _, n := range selected {
+		if _, ok := byName[n]; !ok {
+			return nil, fmt.Errorf("unknown component %q (known: %s)", n, strings.Join(names(all), ", "))
+		}
+		add(n)
+	}
+	order, err := topo(byName, want)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Platforms: platforms, Order: order}
+	for _, n := range order {
+		c := byName[n]
+		p.Components = append(p.Components, c)
+		for _, pl := range platforms {
+			status := Planned
+			if !c.Supports(pl) {
+				status = NotRequested
+			}
+			p.Cells = append(p.Cells, Cell{Component: n, Platform: pl, Status: status})
+		}
+		for _, d := range c.DependsOn {
+			for _, pl := range platforms {
+				if c.Supports(pl) && !byName[d].Supports(pl) {
+					return nil, fmt.Errorf("%s %s builds FROM %s, whose spec does not support %s", n, pl, d, pl)
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// topo orders the wanted components so dependencies come first; ties break by
+// name so the order never changes between runs.
+func topo(byName map[string]component.Spec, want map[string]bool) ([]string, error) {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var order, path []string
+	var visit func(string) error
+	visit = func(n string) error {
+		switch state[n] {
+		case done:
+			return nil
+		case active:
+			i := slices.Index(path, n)
+			return fmt.Errorf("dependency cycle: %s", strings.Join(append(slices.Clone(path[i:]), n), " -> "))
+		}
+		state[n] = active
+		path = append(path, n)
+		deps := slices.Clone(byName[n].DependsOn)
+		sort.Strings(deps)
+		for _, d := range deps {
+			if err := visit(d); err != nil {
+				return err
+			}
+		}
+		path = path[:len(path)-1]
+		state[n] = done
+		order = append(order, n)
+		return nil
+	}
+	ns := make([]string, 0, len(want))
+	for n := range want {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	for _, n := range ns {
+		if err := visit(n); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+func names(cs []component.Spec) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Component returns the planned component named n.
+func (p *Plan) Component(n string) (component.Spec, bool) {
+	for _, c := range p.Components {
+		if c.Name == n {
+			return c, true
+		}
+	}
+	return component.Spec{}, false
+}
+
+// Table writes the plan as an aligned table.
+func (p *Plan) Table(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS")
+	for _, c := range p.Cells {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Component, c.Platform, c.Status)
+	}
+	return tw.Flush()
+}
+
+// JSON writes the plan as indented JSON.
+func (p *Plan) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}

@@ -1,0 +1,78 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+)
+
+var both = []string{"linux/amd64", "linux/arm64"}
+
+func comps() []component.Spec {
+	return []component.Spec{
+		{Name: "singleuser", DependsOn: []string{"jupyterhub"}},
+		{Name: "backend"},
+		{Name: "jupyterhub"},
+		{Name: "gitea", Platforms: []string{"linux/amd64"}},
+	}
+}
+
+func TestNewOrderAndCells(t *testing.T) {
+	p, err := New(comps(), both, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"backend", "gitea", "jupyterhub", "singleuser"}, p.Order)
+	require.Len(t, p.Cells, 8, "every component × platform is a cell, none dropped")
+	assert.Equal(t, Cell{"gitea", "linux/arm64", NotRequested}, p.Cells[3])
+	assert.Equal(t, Cell{"singleuser", "linux/arm64", Planned}, p.Cells[7])
+}
+
+func TestNewSelectedPullsDependencies(t *testing.T) {
+	p, err := New(comps(), both, []string{"singleuser"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"jupyterhub", "singleuser"}, p.Order)
+}
+
+func TestNewErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cs       []component.Spec
+		selected []string
+		err      string
+	}{
+		{"cycle", []component.Spec{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", DependsOn: []string{"c"}}, {Name: "c", DependsOn: []string{"a"}}}, nil, "dependency cycle: a -> b -> c -> a"},
+		{"unknown dependency", []component.Spec{{Name: "a", Dir: "components/a", DependsOn: []string{"zz"}}}, nil, `components/a/component.yaml: field depends_on: unknown component "zz"`},
+		{"unknown selected", comps(), []string{"nope"}, `unknown component "nope"`},
+		{"dependency lacks platform", []component.Spec{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", Platforms: []string{"linux/amd64"}}}, nil, "a linux/arm64 builds FROM b, whose spec does not support linux/arm64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cs, both, tc.selected)
+			assert.ErrorContains(t, err, tc.err)
+		})
+	}
+	_, err := New(comps(), nil, nil)
+	assert.ErrorContains(t, err, "no platforms")
+}
+
+func TestRender(t *testing.T) {
+	p, err := New([]component.Spec{{Name: "backend"}, {Name: "gitea", Platforms: []string{"linux/amd64"}}}, both, nil)
+	require.NoError(t, err)
+	var tb bytes.Buffer
+	require.NoError(t, p.Table(&tb))
+	assert.Equal(t, `COMPONENT  PLATFORM     STATUS
+backend    linux/amd64  planned
+backend    linux/arm64  planned
+gitea      linux/amd64  planned
+gitea      linux/arm64  not requested by spec
+`, tb.String())
+	var js bytes.Buffer
+	require.NoError(t, p.JSON(&js))
+	var back Plan
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	assert.Equal(t, p.Cells, back.Cells)
+	assert.Equal(t, p.Order, back.Order)
+}

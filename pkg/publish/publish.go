@@ -1,0 +1,48 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger.io/dagger"
+
+	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+)
+
+// Auth is a registry credential. The password stays a Dagger secret in the
+// engine; Plaintext is only given to the host-side registry client.
+type Auth struct {
+	Username  string
+	Password  *dagger.Secret
+	Plaintext string
+}
+
+// Index publishes variants under ref with one Publish call and returns the
+// index digest. Variants are published in the order given: callers keep a
+// fixed platform order so unchanged inputs give an unchanged digest.
+func Index(ctx context.Context, c *dagger.Client, ref string, variants []builder.Variant, auth ...Auth) (string, error) {
+	if len(variants) == 0 {
+		return "", fmt.Errorf("publishing %s: no variants", ref)
+	}
+	ctrs := make([]*dagger.Container, len(variants))
+	for i, v := range variants {
+		ctrs[i] = v.Container
+	}
+	base := c.Container()
+	for _, a := range auth {
+		if a.Password != nil {
+			host, _, _ := strings.Cut(ref, "/")
+			base = base.WithRegistryAuth(host, a.Username, a.Password)
+		}
+	}
+	out, err := base.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: ctrs})
+	if err != nil {
+		return "", fmt.Errorf("publishing %s: %w", ref, err)
+	}
+	_, digest, ok := strings.Cut(out, "@")
+	if !ok {
+		return "", fmt.Errorf("publishing %s: engine returned %q without a digest", ref, out)
+	}
+	return digest, nil
+}

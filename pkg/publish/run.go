@@ -1,0 +1,327 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sourcegraph/conc/pool"
+
+	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
+)
+
+// StagingTag holds an index between its push and the final tags: it is never
+// a tag users pull.
+const StagingTag = "matrix-staging"
+
+// Target is where a run publishes.
+type Target struct {
+	Registry string   // host[:port][/project], e.g. harbor.example.com/ai-infra
+	Tags     []string // final tags, e.g. v1.2.3 and latest
+	ArchTags bool     // also <tag>-<arch> per variant, the old build.sh names
+	Auth     Auth
+	Jobs     int
+	Retry    Retry
+	// Notify hears what the run waits for (another run's tag phase).
+	Notify func(string)
+	// Via is the host:port this process dials instead of the registry's host,
+	// e.g. a tunnel to the host's localhost:5000 from inside a module.
+	Via string
+}
+
+// Validate checks the registry and tags before anything is pushed.
+func (t Target) Validate() error {
+	if t.Registry == "" {
+		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
+	}
+	if strings.Contains(t.Registry, "://") {
+		return fmt.Errorf("registry %q is not host[:port][/project]: drop the scheme", t.Registry)
+	}
+	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
+		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
+	}
+	if len(t.Tags) == 0 {
+		return fmt.Errorf("no tags: pass --tag (e.g. --tag v1.2.3 --tag latest)")
+	}
+	for _, tag := range t.Tags {
+		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == StagingTag {
+			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, StagingTag)
+		}
+	}
+	return nil
+}
+
+// Repo is the repository of image under the target.
+func (t Target) Repo(image string) string { return t.Registry + "/" + image }
+
+func (t Target) remote(ctx context.Context) []remote.Option {
+	r := t.retry()
+	var tr http.RoundTripper = http.DefaultTransport
+	if t.Via != "" {
+		host, _, _ := strings.Cut(t.Registry, "/")
+		tr = redirect{from: host, to: t.Via, next: tr}
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(tr)),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1})} // our transport retries; don't multiply
+	if t.Auth.Username != "" || t.Auth.Plaintext != "" {
+		opts = append(opts, remote.WithAuth(&authn.Basic{Username: t.Auth.Username, Password: t.Auth.Plaintext}))
+	}
+	return opts
+}
+
+// redirect sends requests for host from to address to instead.
+type redirect struct {
+	from, to string
+	next     http.RoundTripper
+}
+
+func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == r.from {
+		req = req.Clone(req.Context())
+		req.URL.Host = r.to
+	}
+	return r.next.RoundTrip(req)
+}
+
+// staged is one component's index, pushed and read back.
+type staged struct {
+	c     component.Spec
+	repo  name.Repository
+	index v1.ImageIndex
+}
+
+// Run publishes each planned component's variants as one index (one Publish
+// call each), reads every index back complete, and only then writes the final
+// tags. When any component fails before that, no final tag has moved.
+func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("not publishing: %s", r.Summary())
+	}
+	out := make([]*staged, len(p.Components))
+	jobs := max(t.Jobs, 1)
+	wg := pool.New().WithErrors().WithMaxGoroutines(jobs)
+	for i, comp := range p.Components {
+		wg.Go(func() error {
+			s, err := t.stage(ctx, c, comp, wantPlatforms(p, comp), variants[comp.Name])
+			out[i] = s
+			return err
+		})
+	}
+	if err := wg.Wait(); err != nil {
+		return fmt.Errorf("no final tag was changed: %w", err)
+	}
+	// Every index is in the registry and complete: now move the tags, all
+	// of this run's together.
+	unlock, err := lockTags(ctx, t.Registry, t.Notify)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, s := range out {
+		if err := t.tag(ctx, s, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func wantPlatforms(p *plan.Plan, c component.Spec) []string {
+	var out []string
+	for _, pl := range p.Platforms {
+		if c.Supports(pl) {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+// stage pushes one index under the staging tag and reads it back.
+func (t Target) stage(ctx context.Context, c *dagger.Client, comp component.Spec, platforms []string, vs []builder.Variant) (*staged, error) {
+	if len(vs) != len(platforms) {
+		return nil, fmt.Errorf("%s: %d of %d variants built", comp.Name, len(vs), len(platforms))
+	}
+	repo, err := name.NewRepository(t.Repo(comp.Image))
+	if err != nil {
+		return nil, fmt.Errorf("%s: repository %q: %w", comp.Name, t.Repo(comp.Image), err)
+	}
+	var digest string
+	err = t.retry().Do(ctx, func() error {
+		var err error
+		digest, err = Index(ctx, c, repo.Tag(StagingTag).String(), vs, t.Auth)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	if digest, err = t.asIndex(ctx, repo, digest, platforms); err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	idx, err := ReadBack(ctx, repo.Digest(digest), platforms, t.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	return &staged{c: comp, repo: repo, index: idx}, nil
+}
+
+// asIndex makes sure digest names an index: the engine publishes a single
+// variant as a plain image manifest, and every component gets an index.
+func (t Target) asIndex(ctx context.Context, repo name.Repository, digest string, platforms []string) (string, error) {
+	desc, err := remote.Get(repo.Digest(digest), t.remote(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("reading back %s@%s: %w", repo, digest, err)
+	}
+	if desc.MediaType.IsIndex() {
+		return digest, nil
+	}
+	if len(platforms) != 1 {
+		return "", fmt.Errorf("%s@%s is a single image, want an index of %s", repo, digest, strings.Join(platforms, ","))
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return "", err
+	}
+	p, err := v1.ParsePlatform(platforms[0])
+	if err != nil {
+		return "", err
+	}
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
+	if err := remote.WriteIndex(repo.Tag(StagingTag), idx, t.remote(ctx)...); err != nil {
+		return "", fmt.Errorf("writing index %s: %w", repo.Tag(StagingTag), err)
+	}
+	d, err := idx.Digest()
+	return d.String(), err
+}
+
+func (t Target) retry() Retry {
+	if t.Retry.Attempts == 0 {
+		return DefaultRetry
+	}
+	return t.Retry
+}
+
+// ReadBack fetches the index at ref and checks it holds exactly platforms, in
+// that order, each child's image config matching its entry.
+func ReadBack(ctx context.Context, ref name.Reference, platforms []string, opts ...remote.Option) (v1.ImageIndex, error) {
+	idx, err := remote.Index(ref, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", ref, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", ref, err)
+	}
+	if len(m.Manifests) != len(platforms) {
+		return nil, fmt.Errorf("reading back %s: %d entries, want %d (%s)", ref, len(m.Manifests), len(platforms), strings.Join(platforms, ","))
+	}
+	for i, d := range m.Manifests {
+		want, err := v1.ParsePlatform(platforms[i])
+		if err != nil {
+			return nil, err
+		}
+		if d.Platform == nil || d.Platform.OS != want.OS || d.Platform.Architecture != want.Architecture {
+			return nil, fmt.Errorf("reading back %s: entry %d is %v, want %s", ref, i, d.Platform, platforms[i])
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s entry %s: %w", ref, platforms[i], err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s entry %s config: %w", ref, platforms[i], err)
+		}
+		if cf.OS != want.OS || cf.Architecture != want.Architecture {
+			return nil, fmt.Errorf("reading back %s: entry %s has config %s/%s", ref, platforms[i], cf.OS, cf.Architecture)
+		}
+	}
+	return idx, nil
+}
+
+// tag writes the final tags of one staged index; a tag that already names
+// the same manifest is left alone, so a no-op publish moves no tag.
+func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
+	opts := t.remote(ctx)
+	digest, err := s.index.Digest()
+	if err != nil {
+		return err
+	}
+	for _, tag := range t.Tags {
+		if err := moveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
+			return fmt.Errorf("%s: %w", s.c.Name, err)
+		}
+	}
+	tags := append([]string(nil), t.Tags...)
+	if t.ArchTags {
+		m, err := s.index.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, d := range m.Manifests {
+			img, err := s.index.Image(d.Digest)
+			if err != nil {
+				return err
+			}
+			for _, tag := range t.Tags {
+				at := tag + "-" + d.Platform.Architecture + d.Platform.Variant // v0.3.8-amd64, v0.3.8-armv7
+				if err := moveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
+					return fmt.Errorf("%s: %w", s.c.Name, err)
+				}
+				tags = append(tags, at)
+			}
+		}
+	}
+	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags})
+	return nil
+}
+
+// moveTag points tag at what, whose digest is digest, unless it already does.
+func moveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.Option) error {
+	if d, err := remote.Head(tag, opts...); err == nil && d.Digest == digest {
+		return nil
+	}
+	if err := remote.Tag(tag, what, opts...); err != nil {
+		return fmt.Errorf("tagging %s: %w", tag, err)
+	}
+	return nil
+}
+
+// Stager publishes a dependency's variants to a stage registry so that its
+// dependents can build FROM them pinned by digest.
+type Stager struct {
+	Client   *dagger.Client
+	Registry string // e.g. localhost:5000
+	Auth     Auth
+	// ReadBack: Check also reads the probe back from this process. Off
+	// inside the module, whose localhost is not the engine's.
+	ReadBack bool
+}
+
+// Stage implements builder.Stager.
+func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
+	repo := s.Registry + "/matrix-stage/" + c.Image
+	var digest string
+	err := DefaultRetry.Do(ctx, func() error {
+		var err error
+		digest, err = Index(ctx, s.Client, repo+":"+StagingTag, vs, s.Auth)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("staging %s: %w", c.Name, err)
+	}
+	return repo + "@" + digest, nil
+}

@@ -1,3 +1,0 @@
-// Package spec reads components: a directory components/<name>/ with a
-// Dockerfile and an optional, strictly decoded component.yaml.
-package spec

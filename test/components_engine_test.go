@@ -1,0 +1,88 @@
+package system_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// TestAllComponentsEngineRegistry: the 12 real components for linux/amd64
+// and linux/arm64 in the real engine: 24 of 24 cells built and verified,
+// published as 12 complete indexes, singleuser built FROM this run's
+// jupyterhub variant of each platform.
+func TestAllComponentsEngineRegistry(t *testing.T) {
+	c := enginetest.Connect(t)
+	registry := enginetest.Registry(t)
+	// A cold engine builds the 24 cells in 20-30 minutes here (jupyterhub's
+	// arm64 install under qemu alone takes 7-15); a warm one in seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Minute)
+	defer cancel()
+	dir := filepath.Join(enginetest.Root(), "components")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 12, "12 components")
+
+	repo := registry + "/matrix-test-" + enginetest.Unique("all")
+	cfg := matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Version: "v0.0.0-e2e", StageRegistry: registry, Sizes: true}
+	r, err := matrix.Publish(ctx, c, cfg, publish.Target{Registry: repo, Tags: []string{"e2e"}})
+	require.NoError(t, err)
+	var table strings.Builder
+	require.NoError(t, r.Table(&table))
+	t.Logf("report:\n%s", table.String())
+	verified, requested := r.Counts()
+	assert.Equal(t, 24, requested)
+	assert.Equal(t, 24, verified, "24 of 24 cells verified")
+	require.True(t, r.OK(), r.Summary())
+	require.Len(t, r.Indexes, 12)
+	for _, ix := range r.Indexes {
+		_, err := publish.ReadBack(ctx, enginetest.Ref(t, ix.Ref+":e2e"), []string{"linux/amd64", "linux/arm64"})
+		assert.NoError(t, err, "%s:e2e holds both platforms", ix.Ref)
+	}
+
+	// singleuser's layers start with exactly jupyterhub's, platform by platform.
+	for _, arch := range []string{"amd64", "arm64"} {
+		hub := layers(t, repo+"/ai-infra-jupyterhub:e2e", arch)
+		user := layers(t, repo+"/ai-infra-singleuser:e2e", arch)
+		require.Greater(t, len(user), len(hub))
+		assert.Equal(t, hub, user[:len(hub)], "singleuser linux/%s is built FROM this run's jupyterhub linux/%s", arch, arch)
+	}
+}
+
+// layers lists the layer digests of ref's variant for arch.
+func layers(t *testing.T, ref, arch string) []string {
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	idx, err := remote.Index(r)
+	require.NoError(t, err)
+	m, err := idx.IndexManifest()
+	require.NoError(t, err)
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == arch {
+			img, err := idx.Image(d.Digest)
+			require.NoError(t, err)
+			ls, err := img.Layers()
+			require.NoError(t, err)
+			var out []string
+			for _, l := range ls {
+				dg, err := l.Digest()
+				require.NoError(t, err)
+				out = append(out, dg.String())
+			}
+			return out
+		}
+	}
+	t.Fatalf("%s has no linux/%s", ref, arch)
+	return nil
+}

@@ -1,0 +1,165 @@
+package system_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// The Docker road under test: its own names, network and port, so a
+// developer's Docker-road engine and the world's registry on 5000 stay as
+// they are. The engine mirrors docker.io to its own stage registry, seeded
+// from the world's, since nothing can be pulled here.
+var roadEnv = []string{
+	"MATRIX_DOCKER_NAME=matrix-roadtest",
+	"MATRIX_DOCKER_PUBLISH=127.0.0.1:5010",
+	"MATRIX_DOCKER_SUBNET=172.30.58.0/24",
+	"MATRIX_DOCKER_IP=172.30.58.2",
+	"MATRIX_DOCKER_MIRROR=localhost:5000",
+}
+
+// TestDockerRoadEngineRegistry runs the GitHub release job's own `run:`
+// steps, in order, against a real Docker daemon (Debian's docker.io) with
+// the engine in a container: the Docker-road set-up, build-all and publish
+// over base and child (FROM base) on both platforms. GITHUB_ENV carries the
+// set-up's environment to the later steps, as on a runner. The published
+// indexes are read back with go-containerregistry.
+func TestDockerRoadEngineRegistry(t *testing.T) {
+	enginetest.Docker(t)
+	world := enginetest.Registry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	start := time.Now()
+
+	dir := roadCheckout(t)
+	ghEnv := filepath.Join(t.TempDir(), "github-env")
+	require.NoError(t, os.WriteFile(ghEnv, nil, 0o600))
+	env := append(os.Environ(), roadEnv...)
+	env = append(env, "GITHUB_ENV="+ghEnv, "MATRIX_DOCKER_ENV="+filepath.Join(t.TempDir(), "docker.env"))
+	t.Cleanup(func() {
+		cmd := exec.Command("sh", "ci/world/docker.sh", "clean")
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		assert.NoError(t, err, string(out))
+	})
+
+	var wf ciWorkflowDoc
+	ciReadYAML(t, ciWorkflow, &wf)
+	job, ok := wf.Jobs["release"]
+	require.True(t, ok, "%s has a release job", ciWorkflow)
+	version := enginetest.Unique("v0")
+	seeded := false
+	var figures []string
+	for i, st := range job.Steps {
+		if st.Run == "" {
+			continue // actions: checkout, setup-qemu and the CLI install are this machine's own
+		}
+		if strings.Contains(st.Run, "dagger call") && !seeded {
+			seedRoad(t, ctx, world, "127.0.0.1:5010")
+			seeded = true
+		}
+		stepEnv := append(append([]string(nil), env...), githubEnv(t, ghEnv)...)
+		registry := envValue(stepEnv, "MATRIX_REGISTRY") + "/roadtest"
+		stepEnv = append(stepEnv, "VERSION="+version, "REGISTRY="+registry,
+			"REGISTRY_USERNAME=robot", "REGISTRY_PASSWORD=road-secret")
+		t0 := time.Now()
+		cmd := exec.CommandContext(ctx, "bash", "-e", "-c", st.Run)
+		cmd.Dir, cmd.Env = dir, stepEnv
+		code, out, errw := enginetest.Run(t, cmd)
+		require.Equal(t, 0, code, "release step %d %q:\n%s\n%s", i+1, st.Run, out, errw)
+		figures = append(figures, fmt.Sprintf("step%d=%s", i+1, time.Since(t0).Round(time.Second)))
+		if strings.Contains(st.Run, "dagger call publish") {
+			assert.Contains(t, out, "4/4 cells verified")
+			assert.NotContains(t, out+errw, "road-secret", "the password never reaches the output")
+		}
+	}
+	require.True(t, seeded, "the release job ran dagger call")
+
+	// Read back through the published port, as the host does.
+	for _, img := range []string{"fixture-base", "fixture-child"} {
+		idx, err := publish.ReadBack(ctx, enginetest.Ref(t, "127.0.0.1:5010/roadtest/"+img+":"+version), []string{"linux/amd64", "linux/arm64"})
+		require.NoError(t, err, "%s:%s holds both platforms", img, version)
+		assert.NotNil(t, idx)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		base, child := layers(t, "127.0.0.1:5010/roadtest/fixture-base:"+version, arch), layers(t, "127.0.0.1:5010/roadtest/fixture-child:"+version, arch)
+		require.Greater(t, len(child), len(base))
+		assert.Equal(t, base, child[:len(base)], "child linux/%s is built FROM this run's base linux/%s", arch, arch)
+	}
+	t.Logf("figures: docker road wall=%s steps=%s", time.Since(start).Round(time.Second), strings.Join(figures, " "))
+}
+
+// roadCheckout is a copy of the repository's tracked files whose components/
+// holds only base and child: the module loads from it as from a checkout.
+func roadCheckout(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ls := exec.Command("git", "ls-files", "-z")
+	ls.Dir = enginetest.Root()
+	out, err := ls.Output()
+	require.NoError(t, err)
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if strings.HasPrefix(f, "components/") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(enginetest.Root(), f))
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree
+		}
+		require.NoError(t, err)
+		info, err := os.Stat(filepath.Join(enginetest.Root(), f))
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, info.Mode().Perm()))
+	}
+	require.NoError(t, os.Rename(enginetest.DependencyFixtures(t), filepath.Join(dir, "components")))
+	return dir
+}
+
+// seedRoad copies the base image of the fixtures, all platforms, from the
+// world's registry into the Docker road's.
+func seedRoad(t *testing.T, ctx context.Context, from, to string) {
+	t.Helper()
+	const img = "library/debian:bookworm-slim"
+	require.NoError(t, crane.Copy(from+"/"+img, to+"/"+img, crane.WithContext(ctx), crane.Insecure))
+}
+
+// githubEnv reads the KEY=VALUE lines steps appended to GITHUB_ENV.
+func githubEnv(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var out []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if strings.Contains(s.Text(), "=") {
+			out = append(out, s.Text())
+		}
+	}
+	return out
+}
+
+// envValue is the last value of key in env.
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}

@@ -1,0 +1,88 @@
+package system_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// dagger runs the dagger CLI in the repository root against the real
+// engine and returns its combined output and exit code.
+func dagger(t *testing.T, ctx context.Context, args ...string) (string, int) {
+	t.Helper()
+	code, out := enginetest.Dagger(t, ctx, args...)
+	return out, code
+}
+
+// sourceRoot is a repository-like directory whose components/ holds the fixtures.
+func sourceRoot(t *testing.T, withArmFailure bool) string {
+	root := t.TempDir()
+	require.NoError(t, os.Rename(enginetest.Fixtures(t, withArmFailure), filepath.Join(root, "components")))
+	return root
+}
+
+// TestDaggerFunctionsEngine: every function of the module is listed with its description.
+func TestDaggerFunctionsEngine(t *testing.T) {
+	out, code := dagger(t, enginetest.Context(t), "functions")
+	require.Equal(t, 0, code, out)
+	for fn, desc := range map[string]string{
+		"plan":            "Plan lists the cells",
+		"build-component": "BuildComponent builds one component",
+		"build-all":       "BuildAll builds and verifies every cell",
+		"verify":          "Verify builds every cell",
+		"publish":         "Publish builds and verifies every cell",
+		"export":          "Export builds and verifies every cell",
+	} {
+		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
+	}
+}
+
+// TestDaggerCallFailingCellEngine: a cell failing on arm64 makes dagger call
+// exit non-zero with the component and platform in its output.
+func TestDaggerCallFailingCellEngine(t *testing.T) {
+	out, code := dagger(t, enginetest.Context(t), "call", "--source", sourceRoot(t, true), "build-all", "--platforms", "linux/amd64,linux/arm64")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, out, "armfails   linux/arm64  failed")
+	assert.Contains(t, out, "armfails linux/arm64: exit code 42")
+	assert.Contains(t, out, "6/7 cells verified, 1 not")
+}
+
+// TestDaggerCallPublishEngineRegistry: build-all, publish and export through
+// the module; the index is read back from the registry with both platforms.
+func TestDaggerCallPublishEngineRegistry(t *testing.T) {
+	ctx := enginetest.Context(t)
+	registry := enginetest.Registry(t)
+	src := sourceRoot(t, false)
+	out, code := dagger(t, ctx, "call", "--source", src, "build-all", "--platforms", "linux/amd64,linux/arm64")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "5/5 cells verified")
+
+	repo := registry + "/matrix-test-" + enginetest.Unique("module")
+	out, code = dagger(t, ctx, "call", "--source", src, "publish", "--registry", repo, "--tags", "v1", "--version", "v1", "--registry-service", "tcp://"+registry)
+	require.Equal(t, 0, code, out)
+	for _, img := range []string{"fixture-base", "fixture-child"} {
+		_, err := publish.ReadBack(ctx, enginetest.Ref(t, repo+"/"+img+":v1"), []string{"linux/amd64", "linux/arm64"})
+		assert.NoError(t, err, "%s:v1 holds both platforms", img)
+	}
+
+	dist := t.TempDir()
+	out, code = dagger(t, ctx, "call", "--source", src, "export", "--components", "base", "export", "--path", dist)
+	require.Equal(t, 0, code, out)
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	require.NoError(t, err)
+	assert.Contains(t, string(sums), "fixture-base_dev.oci.tar")
+	check := exec.Command("sha256sum", "-c", "SHA256SUMS")
+	check.Dir = dist
+	b, err := check.CombinedOutput()
+	require.NoError(t, err, string(b))
+	assert.True(t, strings.Contains(string(b), "OK"))
+}
