@@ -2,32 +2,31 @@
 // each cell (image config platform, smoke command), and publishes one
 // multi-platform OCI index per component.
 //
-// The functions are thin: they join the running session with the standalone
-// SDK and call the same core package as the host CLI (cmd/matrix).
+// The functions are thin: they bind their arguments into the core's
+// Options, join the running session with the standalone SDK and call the
+// same core package as the host CLI (cmd/matrix).
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	sdk "dagger.io/dagger"
-	"dagger.io/dagger/dag"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"dagger/matrix/internal/dagger"
 
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 type Matrix struct {
 	// +private
-	Source *dagger.Directory
+	ComponentsDir *dagger.Directory
 	// +private
 	AptMirror string
 	// +private
@@ -38,15 +37,18 @@ type Matrix struct {
 	NpmRegistry string
 	// +private
 	MaxContext int
+	// +private
+	Secret []*dagger.Secret
+	// +private
+	SecretID []string
 }
 
-// New takes the run-wide options, the same as the CLI's flags of the same
-// names: `dagger call --apt-mirror URL build-all ...`.
+// New takes the run-wide options, named as the CLI's flags:
+// `dagger call --apt-mirror URL build-all ...`.
 func New(
-	// The repository root; only components/ is uploaded.
-	// +defaultPath="/"
-	// +ignore=["*", "!components/**"]
-	source *dagger.Directory,
+	// Directory with one folder per component.
+	// +defaultPath="/components"
+	componentsDir *dagger.Directory,
 	// Debian mirror, for Dockerfiles declaring ARG APT_MIRROR.
 	// +optional
 	aptMirror string,
@@ -62,16 +64,24 @@ func New(
 	// Largest build context per component, in bytes; 0 means the default (1 GiB).
 	// +optional
 	maxContext int,
+	// BuildKit secrets for RUN --mount=type=secret, e.g. env://PIP_TOKEN;
+	// --secret-id gives their ids, in the same order.
+	// +optional
+	secret []*dagger.Secret,
+	// The id of each --secret, e.g. pip-token.
+	// +optional
+	secretId []string,
 ) *Matrix {
-	return &Matrix{Source: source, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl, NpmRegistry: npmRegistry, MaxContext: maxContext}
+	return &Matrix{ComponentsDir: componentsDir, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
+		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId}
 }
 
 // Plan lists the cells (component × platform) a run would build, in
 // dependency order, as a table or JSON. It starts no build.
 func (m *Matrix) Plan(
 	ctx context.Context,
-	// Comma-separated platforms.
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
 	// Comma-separated components; empty means all.
 	// +optional
@@ -80,20 +90,19 @@ func (m *Matrix) Plan(
 	// +default="table"
 	format string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, 0, "", false, "")
+	if format != "table" && format != "json" {
+		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json", format)})
+	}
+	s, err := m.session(ctx, core.Options{Verb: core.VerbPlan, Platforms: core.Split(platforms), Components: core.Split(components)})
 	if err != nil {
 		return "", err
 	}
-	defer r.close()
-	p, err := core.Plan(r.cfg)
-	if err != nil {
-		return "", classify(err)
-	}
+	defer s.client.Close()
 	var b strings.Builder
 	if format == "json" {
-		err = p.JSON(&b)
+		err = s.run.Plan.JSON(&b)
 	} else {
-		err = p.Table(&b)
+		err = s.run.Plan.Table(&b)
 	}
 	return b.String(), err
 }
@@ -104,27 +113,24 @@ func (m *Matrix) BuildComponent(
 	ctx context.Context,
 	// Component name (a folder under components/).
 	component string,
-	// Comma-separated platforms.
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
-	// Version passed as ${VERSION} to build args.
-	// +default="dev"
+	// Version passed as ${VERSION} to build args (default dev).
+	// +optional
 	version string,
 	// Registry where a dependency is staged for the components built FROM
-	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
-	// +default="localhost:5000"
+	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
+	// +optional
 	stageRegistry string,
 ) ([]*dagger.Container, error) {
-	r, err := m.run(ctx, platforms, component, 0, version, false, stageRegistry)
+	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: []string{component}, Version: version, StageRegistry: stageRegistry})
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
-	_, res, err := core.BuildAll(ctx, r.client, r.cfg)
-	if err != nil {
-		return nil, classify(err)
-	}
-	if err := failed(res.Report); err != nil {
+	defer s.client.Close()
+	res, err := s.run.BuildAll(ctx, s.client, s.src)
+	if _, err := outcome(res, err); err != nil {
 		return nil, err
 	}
 	var out []*dagger.Container
@@ -142,8 +148,8 @@ func (m *Matrix) BuildComponent(
 // with the report, when any requested cell failed.
 func (m *Matrix) BuildAll(
 	ctx context.Context,
-	// Comma-separated platforms.
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
 	// Comma-separated components; empty means all.
 	// +optional
@@ -151,8 +157,8 @@ func (m *Matrix) BuildAll(
 	// Cells built at once; 0 means one per core.
 	// +optional
 	jobs int,
-	// Version passed as ${VERSION} to build args.
-	// +default="dev"
+	// Version passed as ${VERSION} to build args (default dev).
+	// +optional
 	version string,
 	// Cancel the remaining cells at the first failure.
 	// +optional
@@ -161,33 +167,31 @@ func (m *Matrix) BuildAll(
 	// +optional
 	sizes bool,
 	// Registry where a dependency is staged for the components built FROM
-	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
-	// +default="localhost:5000"
+	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
+	// +optional
 	stageRegistry string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, jobs, version, failFast, stageRegistry)
+	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
+		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry})
 	if err != nil {
 		return "", err
 	}
-	defer r.close()
-	r.cfg.Sizes = sizes
-	_, res, err := core.BuildAll(ctx, r.client, r.cfg)
-	if err != nil {
-		return "", classify(err)
-	}
-	return table(res.Report)
+	defer s.client.Close()
+	return outcome(s.run.BuildAll(ctx, s.client, s.src))
 }
 
 // Verify builds every cell and checks it (platform, smoke binary
 // architecture, smoke command) without publishing; same as BuildAll.
 func (m *Matrix) Verify(
 	ctx context.Context,
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
+	// Comma-separated components; empty means all.
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "dev", false, false, "localhost:5000")
+	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "")
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -201,11 +205,14 @@ func (m *Matrix) Publish(
 	// Final tags; default: the version and latest.
 	// +optional
 	tags []string,
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
+	// Comma-separated components; empty means all.
 	// +optional
 	components string,
-	// +default="dev"
+	// Version passed as ${VERSION} to build args (default dev).
+	// +optional
 	version string,
 	// Also tag each variant <tag>-<arch>.
 	// +optional
@@ -222,44 +229,34 @@ func (m *Matrix) Publish(
 	// +optional
 	registryService *dagger.Service,
 	// Registry where a dependency is staged for the components built FROM
-	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
-	// +default="localhost:5000"
+	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
+	// +optional
 	stageRegistry string,
 ) (string, error) {
-	r, err := m.run(ctx, platforms, components, 0, version, false, stageRegistry)
-	if err != nil {
-		return "", err
+	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
+		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username}
+	if password != nil {
+		pw, err := password.Plaintext(ctx)
+		if err != nil {
+			return "", classify(&core.BadInput{Err: fmt.Errorf("--password: cannot be read: %w", err)})
+		}
+		o.Password = pw
 	}
-	defer r.close()
-	if len(tags) == 0 {
-		tags = []string{version, "latest"}
-	}
-	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, ArchTags: archTags}
 	if registryService != nil {
 		svc, err := registryService.Start(ctx)
 		if err != nil {
-			return "", fmt.Errorf("starting the registry service: %w", err)
+			return "", classify(&core.Unreachable{Err: fmt.Errorf("--registry-service: starting it: %w", err)})
 		}
-		if t.Via, err = svc.Endpoint(ctx); err != nil {
+		if o.RegistryVia, err = svc.Endpoint(ctx); err != nil {
 			return "", err
 		}
 	}
-	t.Auth.Username = username
-	if password != nil {
-		if t.Auth.Plaintext, err = password.Plaintext(ctx); err != nil {
-			return "", err
-		}
-		id, err := password.ID(ctx)
-		if err != nil {
-			return "", err
-		}
-		t.Auth.Password = r.client.LoadSecretFromID(sdk.SecretID(id))
-	}
-	rep, err := core.Publish(ctx, r.client, r.cfg, t)
+	s, err := m.session(ctx, o)
 	if err != nil {
-		return "", classify(err)
+		return "", err
 	}
-	return table(rep)
+	defer s.client.Close()
+	return outcome(s.run.Publish(ctx, s.client, s.src))
 }
 
 // Export builds and verifies every cell and returns a directory with one
@@ -267,62 +264,59 @@ func (m *Matrix) Publish(
 // `export --path ./dist`.
 func (m *Matrix) Export(
 	ctx context.Context,
-	// +default="linux/amd64,linux/arm64"
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
 	platforms string,
+	// Comma-separated components; empty means all.
 	// +optional
 	components string,
-	// +default="dev"
+	// Version passed as ${VERSION} to build args (default dev).
+	// +optional
 	version string,
 	// Registry where a dependency is staged for the components built FROM
-	// it; the engine pushes and pulls it (ci/world/docker.sh or ci/world/up.sh start one).
-	// +default="localhost:5000"
+	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
+	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
-	r, err := m.run(ctx, platforms, components, 0, version, false, stageRegistry)
+	s, err := m.session(ctx, core.Options{Verb: core.VerbExport, Platforms: core.Split(platforms), Components: core.Split(components),
+		Version: version, StageRegistry: stageRegistry})
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer s.client.Close()
 	tmp, err := os.MkdirTemp("", "matrix-export-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	rep, archives, err := core.Export(ctx, r.client, r.cfg, tmp)
-	if err != nil {
-		return nil, classify(err)
-	}
-	if _, err := table(rep); err != nil {
+	res, err := s.run.Export(ctx, s.client, s.src, tmp)
+	if _, err := outcome(res, err); err != nil {
 		return nil, err
 	}
-	return m.exported(ctx, r, archives)
+	id, err := export.Directory(s.client, res.Archives).ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
 }
 
-// session is one function call's connection to the running engine session
-// and the run's config.
+// session is one function call's run and its connection to the engine.
 type session struct {
 	client *sdk.Client
-	cfg    core.Config
-	dir    string
+	src    *sdk.Directory // the components directory, on the core's client
+	run    *core.Run
 }
 
-func (s *session) close() {
-	s.client.Close()
-	os.RemoveAll(s.dir)
-}
-
-// run joins the session and reads the component specs from the source.
-func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int, version string, failFast bool, stageRegistry string) (*session, error) {
-	dir, err := os.MkdirTemp("", "matrix-src-")
-	if err != nil {
-		return nil, err
+// session adds the run-wide options to o, joins the engine session and
+// checks the run: options first, then the specs, read in the engine.
+func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) {
+	o.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
+	o.MaxContext = int64(m.MaxContext)
+	var err error
+	if o.Secrets, err = m.secrets(ctx); err != nil {
+		return nil, classify(err)
 	}
-	comps := m.Source.Directory("components")
-	// The specs are read here with plain file I/O, as on the host.
-	if _, err := comps.Export(ctx, filepath.Join(dir, "components")); err != nil {
-		return nil, fmt.Errorf("reading components: %w", err)
-	}
-	id, err := comps.ID(ctx)
+	id, err := m.ComponentsDir.ID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -330,69 +324,57 @@ func (m *Matrix) run(ctx context.Context, platforms, components string, jobs int
 	if err != nil {
 		return nil, err
 	}
-	cfg := core.Config{
-		ComponentsDir: filepath.Join(dir, "components"),
-		Source:        c.LoadDirectoryFromID(sdk.DirectoryID(id)),
-		Jobs:          jobs,
-		FailFast:      failFast,
-		Version:       version,
-		StageRegistry: stageRegistry,
-		Mirrors: map[string]string{
-			"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry,
-		},
-		MaxContext: int64(m.MaxContext),
+	src := c.LoadDirectoryFromID(sdk.DirectoryID(id))
+	r, err := core.New(o, component.EngineFS(ctx, src), "components")
+	if err != nil {
+		c.Close()
+		return nil, classify(err)
 	}
-	for _, p := range strings.Split(platforms, ",") {
-		cfg.Platforms = append(cfg.Platforms, strings.TrimSpace(p))
+	return &session{client: c, src: src, run: r}, nil
+}
+
+// secrets pairs each --secret with its --secret-id.
+func (m *Matrix) secrets(ctx context.Context) (map[string]string, error) {
+	if len(m.Secret) != len(m.SecretID) {
+		return nil, &core.BadInput{Err: fmt.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
+			len(m.SecretID), len(m.Secret))}
 	}
-	if components != "" {
-		for _, n := range strings.Split(components, ",") {
-			cfg.Components = append(cfg.Components, strings.TrimSpace(n))
+	out := map[string]string{}
+	for i, s := range m.Secret {
+		v, err := s.Plaintext(ctx)
+		if err != nil {
+			return nil, &core.BadInput{Err: fmt.Errorf("--secret %s: cannot be read: %w", m.SecretID[i], err)}
 		}
+		out[m.SecretID[i]] = v
 	}
-	return &session{client: c, cfg: cfg, dir: dir}, nil
+	return out, nil
+}
+
+// outcome renders the report of a verb and returns the verb's error, with
+// the report, in its class.
+func outcome(res *core.Result, err error) (string, error) {
+	if res == nil {
+		return "", classify(err)
+	}
+	var b strings.Builder
+	if terr := res.Report.Table(&b); terr != nil {
+		return "", terr
+	}
+	if err != nil {
+		return "", classify(fmt.Errorf("%s\n%w", b.String(), err))
+	}
+	return b.String(), nil
 }
 
 // classify carries the core's exit class out of `dagger call`: the CLI exits
 // with the code of an exec error, so the class travels as one (2 bad input,
-// 3 engine or registry unreachable). Other errors exit 1.
+// 3 engine or registry unreachable). A failed cell exits 1.
 func classify(err error) error {
-	var code int
-	switch {
-	case core.IsBadInput(err):
-		code = 2
-	case core.IsUnreachable(err):
-		code = 3
-	default:
+	code := core.ExitCode(err)
+	if code == report.ExitOK || code == report.ExitFailed {
 		return err
 	}
 	return &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{
 		"_type": "EXEC_ERROR", "exitCode": code, "cmd": []string{"matrix"},
 	}}
-}
-
-// table renders the report, and fails with it when a cell failed.
-func table(r *report.Report) (string, error) {
-	var b strings.Builder
-	if err := r.Table(&b); err != nil {
-		return "", err
-	}
-	if !r.OK() {
-		return "", fmt.Errorf("%s", b.String())
-	}
-	return b.String(), nil
-}
-
-func failed(r *report.Report) error {
-	_, err := table(r)
-	return err
-}
-
-// exported moves the archives' directory from the core's client to the module's.
-func (m *Matrix) exported(ctx context.Context, s *session, archives []export.Archive) (*dagger.Directory, error) {
-	id, err := export.Directory(s.client, archives).ID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
 }

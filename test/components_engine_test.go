@@ -35,9 +35,10 @@ func TestAllComponentsEngineRegistry(t *testing.T) {
 	require.Len(t, entries, 12, "12 components")
 
 	repo := registry + "/matrix-test-" + enginetest.Unique("all")
-	cfg := matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Version: "v0.0.0-e2e", StageRegistry: registry, Sizes: true}
-	r, err := matrix.Publish(ctx, c, cfg, publish.Target{Registry: repo, Tags: []string{"e2e"}})
+	opts := matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-e2e", StageRegistry: registry, Sizes: true, Registry: repo, Tags: []string{"e2e"}}
+	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 	require.NoError(t, err)
+	r := res.Report
 	var table strings.Builder
 	require.NoError(t, r.Table(&table))
 	t.Logf("report:\n%s", table.String())

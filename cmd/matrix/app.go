@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -38,12 +36,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case matrix.IsUnreachable(err):
-		return report.ExitEngine
-	case matrix.IsBadInput(err), strings.Contains(err.Error(), "flag provided but not defined"), strings.Contains(err.Error(), "invalid value"):
+	case strings.Contains(err.Error(), "flag provided but not defined"), strings.Contains(err.Error(), "invalid value"):
 		return report.ExitBadInput
 	}
-	return report.ExitFailed
+	return matrix.ExitCode(err)
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -62,21 +58,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-// runFlags are common to every command that plans.
+// runFlags are common to every command that plans; each binds one field of
+// matrix.Options, under the name the module's argument has too.
 func runFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list"},
 		&cli.StringFlag{Name: "components", Usage: "comma-separated component names (default: all)"},
 		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component"},
-		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "cells built at once"},
-		&cli.StringFlag{Name: "version", Value: "dev", Usage: "version of this run (build arg ${VERSION}, default tag)"},
+		&cli.IntFlag{Name: "jobs", Usage: "cells built at once (default: one per core)"},
+		&cli.StringFlag{Name: "version", Value: matrix.DefaultVersion, Usage: "version of this run (build arg ${VERSION}, default tag)"},
 		&cli.BoolFlag{Name: "keep-going", Value: true, Usage: "build every cell it can and report all failures"},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "cancel the rest at the first failed cell"},
 		&cli.StringFlag{Name: "report", Usage: "also write the report as JSON to this file"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
-		&cli.StringFlag{Name: "stage-registry", Value: envOr("MATRIX_STAGE_REGISTRY", "localhost:5000"), Usage: "registry where a dependency is staged for the components built FROM it"},
+		&cli.StringFlag{Name: "stage-registry", Value: matrix.DefaultStageRegistry, EnvVars: []string{"MATRIX_STAGE_REGISTRY"}, Usage: "registry where a dependency is staged for the components built FROM it"},
 		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
-		&cli.Int64Flag{Name: "max-context", Value: component.DefaultMaxContext, Usage: "largest build context per component, in bytes"},
+		&cli.Int64Flag{Name: "max-context", Usage: "largest build context per component, in bytes (default: 1 GiB)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
 		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
 		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
@@ -86,24 +83,19 @@ func runFlags() []cli.Flag {
 	}
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// config reads the flags shared by every command into a run config; secrets
-// are resolved later, once there is a client.
-func config(c *cli.Context) (matrix.Config, error) {
-	cfg := matrix.Config{
-		ComponentsDir: c.String("components-dir"),
+// options binds the flags of c into a run's options and checks the ones only
+// the CLI has; matrix.New checks the rest, as for the module.
+func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
+	o := matrix.Options{
+		Verb:          verb,
+		Platforms:     matrix.Split(c.String("platforms")),
+		Components:    matrix.Split(c.String("components")),
 		Jobs:          c.Int("jobs"),
 		FailFast:      c.Bool("fail-fast") || !c.Bool("keep-going"),
 		Version:       c.String("version"),
+		Sizes:         c.Bool("sizes"),
 		StageRegistry: c.String("stage-registry"),
 		StageReadBack: true, // matrix runs on the host: it must reach the registry too
-		Sizes:         c.Bool("sizes"),
 		MaxContext:    c.Int64("max-context"),
 		Mirrors: map[string]string{
 			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
@@ -111,23 +103,26 @@ func config(c *cli.Context) (matrix.Config, error) {
 		},
 	}
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
-		return cfg, &matrix.BadInput{Err: fmt.Errorf("--keep-going and --fail-fast exclude each other")}
-	}
-	if cfg.Jobs < 1 {
-		return cfg, &matrix.BadInput{Err: fmt.Errorf("--jobs %d: must be at least 1", cfg.Jobs)}
-	}
-	ps, err := component.ParsePlatforms(c.String("platforms"))
-	if err != nil {
-		return cfg, &matrix.BadInput{Err: fmt.Errorf("--platforms: %w", err)}
-	}
-	cfg.Platforms = ps
-	if s := c.String("components"); s != "" {
-		for _, n := range strings.Split(s, ",") {
-			cfg.Components = append(cfg.Components, strings.TrimSpace(n))
-		}
+		return o, &matrix.BadInput{Err: fmt.Errorf("--keep-going and --fail-fast exclude each other")}
 	}
 	if f := c.String("format"); f != "table" && f != "json" {
-		return cfg, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
+		return o, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
 	}
-	return cfg, nil
+	var err error
+	o.Secrets, err = secretValues(c.StringSlice("secret"))
+	return o, err
+}
+
+// prepare binds and checks the flags and reads the specs: bad input is
+// refused here, before any engine work.
+func prepare(c *cli.Context, verb matrix.Verb, more ...func(*matrix.Options)) (*matrix.Run, error) {
+	o, err := options(c, verb)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range more {
+		f(&o)
+	}
+	dir := c.String("components-dir")
+	return matrix.New(o, os.DirFS(dir), dir)
 }

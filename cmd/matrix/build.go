@@ -18,18 +18,14 @@ func planCommand() *cli.Command {
 		Usage: "show the cells a run would build (no engine needed)",
 		Flags: runFlags(),
 		Action: func(c *cli.Context) error {
-			cfg, err := config(c)
-			if err != nil {
-				return err
-			}
-			p, err := matrix.Plan(cfg)
+			r, err := prepare(c, matrix.VerbPlan)
 			if err != nil {
 				return err
 			}
 			if c.String("format") == "json" {
-				return p.JSON(c.App.Writer)
+				return r.Plan.JSON(c.App.Writer)
 			}
-			return p.Table(c.App.Writer)
+			return r.Plan.Table(c.App.Writer)
 		},
 	}
 }
@@ -43,42 +39,32 @@ func buildCommand(name, usage string) *cli.Command {
 			if name == "build" && c.String("components") == "" {
 				return &matrix.BadInput{Err: fmt.Errorf("build needs --components (or use build-all)")}
 			}
-			cfg, dc, err := session(c)
-			if err != nil {
-				return err
-			}
-			defer dc.Close()
-			_, res, err := matrix.BuildAll(c.Context, dc, cfg)
-			if err != nil {
-				return err
-			}
-			return finish(c, res.Report)
+			return session(c, matrix.VerbBuild, func(r *matrix.Run, dc *dagger.Client, src *dagger.Directory) (*matrix.Result, error) {
+				return r.BuildAll(c.Context, dc, src)
+			})
 		},
 	}
 }
 
-// session checks the flags and specs, then connects: bad input never starts engine work.
-func session(c *cli.Context) (matrix.Config, *dagger.Client, error) {
-	cfg, err := config(c)
+// session prepares the run (all bad input is refused before the engine is
+// dialed), connects, runs verb and finishes with its report and error.
+func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, *dagger.Client, *dagger.Directory) (*matrix.Result, error), more ...func(*matrix.Options)) error {
+	r, err := prepare(c, verb, more...)
 	if err != nil {
-		return cfg, nil, err
-	}
-	if _, err := matrix.Plan(cfg); err != nil {
-		return cfg, nil, err
-	}
-	secrets, err := secretValues(c.StringSlice("secret"))
-	if err != nil {
-		return cfg, nil, err
+		return err
 	}
 	dc, err := connect(c)
 	if err != nil {
-		return cfg, nil, err
+		return err
 	}
-	cfg.Secrets = map[string]*dagger.Secret{}
-	for id, v := range secrets {
-		cfg.Secrets[id] = dc.SetSecret(id, v)
+	defer dc.Close()
+	res, err := do(r, dc, dc.Host().Directory(c.String("components-dir")))
+	if res != nil {
+		if ferr := finish(c, res.Report); ferr != nil {
+			return ferr
+		}
 	}
-	return cfg, dc, nil
+	return err
 }
 
 // secretValues reads id=env:VAR and id=file:PATH; values never reach a log.
@@ -116,8 +102,8 @@ func redact(s string) string {
 	return id + "=…"
 }
 
-// finish prints the report, writes it as JSON when asked, and turns a failed
-// run into its exit code.
+// finish prints the report and writes it as JSON when asked; the run's
+// error, with its class, decides the exit code.
 func finish(c *cli.Context, r *report.Report) error {
 	if c.String("format") == "json" {
 		if err := r.JSON(c.App.Writer); err != nil {
@@ -138,9 +124,6 @@ func finish(c *cli.Context, r *report.Report) error {
 		if err := f.Close(); err != nil {
 			return err
 		}
-	}
-	if code := r.ExitCode(); code != report.ExitOK {
-		return fail(code, fmt.Errorf("%s", r.Summary()))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func TestBadInputExitsTwoWithoutEngine(t *testing.T) {
 		{"bad yaml", []string{"build-all", "--components-dir", fixture(t, map[string]string{"a": "smoke: [x\n"})}, "malformed YAML"},
 		{"cycle", []string{"build-all", "--components-dir", fixture(t, map[string]string{"a": "depends_on: [b]\n", "b": "depends_on: [a]\n"})}, "dependency cycle"},
 		{"empty components dir", []string{"build-all", "--components-dir", t.TempDir()}, "no components found"},
-		{"jobs zero", []string{"build-all", "--components-dir", good, "--jobs", "0"}, "--jobs 0"},
+		{"jobs negative", []string{"build-all", "--components-dir", good, "--jobs", "-1"}, "--jobs -1"},
 		{"bad tag", []string{"publish", "--components-dir", good, "--registry", "localhost:5000", "--tag", "bad tag"}, `tag "bad tag" is not valid`},
 		{"bad registry", []string{"publish", "--components-dir", good, "--registry", "Not A Host"}, "not host[:port][/project]"},
 		{"no registry", []string{"publish", "--components-dir", good}, "registry is empty"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"dagger.io/dagger"
@@ -47,6 +46,15 @@ func ImageArg(name string) string {
 	return strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_IMAGE"
 }
 
+// outcome is one component's result: closed done, then its variants and,
+// for its dependents, the staged reference or why there is none.
+type outcome struct {
+	done     chan struct{}
+	variants []Variant
+	ref      string
+	err      error
+}
+
 // All builds and verifies every planned cell, at most jobs at a time, and
 // reports each one. Dependents wait for their dependencies and build FROM the
 // variants of this run, never from a tag.
@@ -62,86 +70,91 @@ func (b *Builder) All(ctx context.Context, p *plan.Plan, o Options) *Result {
 		}
 		r.Set(report.Cell{Component: c.Component, Platform: c.Platform, Status: status})
 	}
-	res := &Result{Report: r, Variants: map[string][]Variant{}}
-	var mu sync.Mutex
-	done := map[string]chan struct{}{}
-	staged := map[string]string{}
-	stageErr := map[string]error{}
+	run := &run{b: b, p: p, o: o, r: r, outs: map[string]*outcome{}, sem: make(chan struct{}, b.jobs), cancel: cancel}
 	for _, c := range p.Components {
-		done[c.Name] = make(chan struct{})
-	}
-	sem := make(chan struct{}, b.jobs)
-	fail := func() {
-		if o.FailFast {
-			cancel()
-		}
+		run.outs[c.Name] = &outcome{done: make(chan struct{})}
 	}
 	// One goroutine per component: most of them only wait for dependencies;
-	// the semaphore bounds the cells that really run.
+	// the limiter bounds the cells that really run.
 	wg := pool.New()
 	for _, c := range p.Components {
-		wg.Go(func() {
-			defer close(done[c.Name])
-			args, why := b.depArgs(ctx, c, done, &mu, staged, stageErr)
-			if why != "" {
-				for _, pl := range p.Platforms {
-					if c.Supports(pl) {
-						r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Skipped, Error: why})
-					}
-				}
-				mu.Lock()
-				stageErr[c.Name] = errors.New(why)
-				mu.Unlock()
-				return
-			}
-			vs, ok := b.cells(ctx, c, p.Platforms, append(args, o.args(c)...), o, sem, r, fail)
-			mu.Lock()
-			res.Variants[c.Name] = vs
-			mu.Unlock()
-			if !ok {
-				mu.Lock()
-				stageErr[c.Name] = fmt.Errorf("%s did not build on every platform", c.Name)
-				mu.Unlock()
-				return
-			}
-			if o.Stager != nil && hasDependents(p, c.Name) {
-				ref, err := o.Stager.Stage(ctx, c, vs)
-				mu.Lock()
-				staged[c.Name], stageErr[c.Name] = ref, err
-				mu.Unlock()
-				if err != nil {
-					fail()
-				}
-			}
-		})
+		wg.Go(func() { run.component(ctx, c) })
 	}
 	wg.Wait()
+	res := &Result{Report: r, Variants: map[string][]Variant{}}
+	for name, out := range run.outs {
+		res.Variants[name] = out.variants
+	}
 	r.Seconds = time.Since(start).Seconds()
 	return res
 }
 
+// run is the shared state of one All call.
+type run struct {
+	b      *Builder
+	p      *plan.Plan
+	o      Options
+	r      *report.Report
+	outs   map[string]*outcome // written before the goroutines start, read-only after
+	sem    chan struct{}       // the one limiter: cells building at once
+	cancel context.CancelFunc
+}
+
+// failed cancels the rest of the run under --fail-fast.
+func (r *run) failed() {
+	if r.o.FailFast {
+		r.cancel()
+	}
+}
+
+// component builds every cell of c once its dependencies are staged, then
+// stages c itself when a planned component builds FROM it.
+func (r *run) component(ctx context.Context, c component.Spec) {
+	out := r.outs[c.Name]
+	defer close(out.done)
+	args, err := r.depArgs(ctx, c)
+	if err != nil {
+		for _, pl := range r.p.Platforms {
+			if c.Supports(pl) {
+				r.r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Skipped, Error: err.Error()})
+			}
+		}
+		out.err = err
+		return
+	}
+	vs, ok := r.cells(ctx, c, append(args, r.o.args(c)...))
+	out.variants = vs
+	if !ok {
+		out.err = fmt.Errorf("%s did not build on every platform", c.Name)
+		return
+	}
+	if r.o.Stager != nil && hasDependents(r.p, c.Name) {
+		if out.ref, out.err = r.o.Stager.Stage(ctx, c, vs); out.err != nil {
+			r.failed()
+		}
+	}
+}
+
 // depArgs waits for c's dependencies and returns their image args, or why c
 // cannot be built.
-func (b *Builder) depArgs(ctx context.Context, c component.Spec, done map[string]chan struct{}, mu *sync.Mutex, staged map[string]string, stageErr map[string]error) ([]dagger.BuildArg, string) {
+func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg, error) {
 	var args []dagger.BuildArg
 	for _, d := range c.DependsOn {
+		dep := r.outs[d]
 		select {
-		case <-done[d]:
+		case <-dep.done:
 		case <-ctx.Done():
-			return nil, "run cancelled"
+			return nil, errors.New("run cancelled")
 		}
-		mu.Lock()
-		ref, err := staged[d], stageErr[d]
-		mu.Unlock()
 		switch {
-		case err != nil:
-			return nil, fmt.Sprintf("dependency %s: %v", d, err)
-		case ref == "":
-			return nil, fmt.Sprintf("dependency %s was not staged: a run with dependents needs a stage registry", d)
+		case dep.err != nil:
+			return nil, fmt.Errorf("dependency %s: %w", d, dep.err)
+		case dep.ref == "":
+			return nil, fmt.Errorf("dependency %s was not staged: a run with dependents needs a stage registry", d)
 		}
-		args = append(args, dagger.BuildArg{Name: ImageArg(d), Value: ref})
+		args = append(args, dagger.BuildArg{Name: ImageArg(d), Value: dep.ref})
 	}
-	return args, ""
+	return args, nil
 }
 
 // args are the component's explicit args and the mirrors its Dockerfile declares.
@@ -163,73 +176,68 @@ func (o Options) args(c component.Spec) []dagger.BuildArg {
 }
 
 // cells builds and verifies c on each supported platform and reports whether all verified.
-func (b *Builder) cells(ctx context.Context, c component.Spec, platforms []string, args []dagger.BuildArg, o Options, sem chan struct{}, r *report.Report, fail func()) ([]Variant, bool) {
+func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildArg) ([]Variant, bool) {
+	platforms, o := r.p.Platforms, r.o
 	req := Request{Component: c.Name, Dir: o.Source.Directory(c.Name), Dockerfile: c.Dockerfile, Target: c.Target, Args: args}
 	for _, id := range c.Secrets {
 		s, ok := o.Secrets[id]
 		if !ok {
 			for _, pl := range platforms {
 				if c.Supports(pl) {
-					r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Failed, Step: "secrets",
-						Error: fmt.Sprintf("%s %s: secret %q is not provided (pass --secret %s=env:VAR or file:PATH)", c.Name, pl, id, id)})
+					r.r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Failed, Step: "secrets",
+						Error: fmt.Sprintf("%s %s: secret %q is not provided: pass it with --secret", c.Name, pl, id)})
 				}
 			}
-			fail()
+			r.failed()
 			return nil, false
 		}
 		req.Secrets = append(req.Secrets, s)
 	}
-	var out []Variant
-	var mu sync.Mutex
-	ok := true
-	cp := pool.New()
+	var supported []string
 	for _, pl := range platforms {
-		if !c.Supports(pl) {
-			continue
+		if c.Supports(pl) {
+			supported = append(supported, pl)
 		}
+	}
+	// Slots in the plan's platform order, whatever order the cells finish in.
+	vs := make([]Variant, len(supported))
+	verified := make([]bool, len(supported))
+	cp := pool.New()
+	for i, pl := range supported {
 		cp.Go(func() {
-			v, cell := b.cell(ctx, c, req, dagger.Platform(pl), o, sem)
-			r.Set(cell)
-			mu.Lock()
-			defer mu.Unlock()
-			if cell.Status != report.Verified {
-				ok = false
-				fail()
-				return
+			v, cell := r.cell(ctx, c, req, dagger.Platform(pl))
+			r.r.Set(cell)
+			if verified[i] = cell.Status == report.Verified; verified[i] {
+				vs[i] = v
+			} else {
+				r.failed()
 			}
-			out = append(out, v)
 		})
 	}
 	cp.Wait()
-	// Keep the plan's platform order, whatever order the cells finished in.
-	ordered := make([]Variant, 0, len(out))
-	for _, pl := range platforms {
-		for _, v := range out {
-			if string(v.Platform) == pl {
-				ordered = append(ordered, v)
-			}
-		}
+	if slices.Contains(verified, false) {
+		return nil, false
 	}
-	return ordered, ok
+	return vs, true
 }
 
 // cell builds, verifies and measures one variant.
-func (b *Builder) cell(ctx context.Context, c component.Spec, req Request, pl dagger.Platform, o Options, sem chan struct{}) (_ Variant, cell report.Cell) {
+func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger.Platform) (_ Variant, cell report.Cell) {
 	cell = report.Cell{Component: c.Name, Platform: string(pl), Status: report.Skipped}
 	select {
-	case sem <- struct{}{}:
+	case r.sem <- struct{}{}:
 	case <-ctx.Done():
 		cell.Error = "not started: run cancelled"
 		return Variant{}, cell
 	}
-	defer func() { <-sem }()
+	defer func() { <-r.sem }()
 	if ctx.Err() != nil {
 		cell.Error = "not started: run cancelled"
 		return Variant{}, cell
 	}
 	t0 := time.Now()
 	defer func() { cell.Seconds = time.Since(t0).Seconds() }()
-	ctr, err := b.Container(req, pl).Sync(ctx)
+	ctr, err := r.b.Container(req, pl).Sync(ctx)
 	if err != nil {
 		ce := NewCellError(c.Name, pl, err)
 		cell.Status, cell.Step, cell.Command, cell.Output = report.Failed, "build", ce.Step, ce.Output
@@ -250,7 +258,7 @@ func (b *Builder) cell(ctx context.Context, c component.Spec, req Request, pl da
 		}
 		return Variant{}, cell
 	}
-	if o.Sizes {
+	if r.o.Sizes {
 		if n, err := ctr.AsTarball().Size(ctx); err == nil {
 			cell.SizeBytes = int64(n)
 		}

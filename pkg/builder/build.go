@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"dagger.io/dagger"
-	"github.com/sourcegraph/conc/pool"
 )
 
 // Request is one component to build for a list of platforms.
@@ -14,7 +13,6 @@ type Request struct {
 	Dir        *dagger.Directory // build context: the component directory
 	Dockerfile string            // path inside Dir; "" means Dockerfile
 	Target     string            // stage to build; "" means the last
-	Platforms  []dagger.Platform
 	Args       []dagger.BuildArg
 	Secrets    []*dagger.Secret
 }
@@ -59,26 +57,4 @@ func (b *Builder) Container(req Request, p dagger.Platform) *dagger.Container {
 		BuildArgs:  args,
 		Secrets:    req.Secrets,
 	})
-}
-
-// Component builds req for each of its platforms, at most jobs at a time, and
-// forces each variant with Sync. Variants come back in the order of
-// req.Platforms; the error joins one *CellError per failed platform.
-func (b *Builder) Component(ctx context.Context, req Request) ([]Variant, error) {
-	out := make([]Variant, len(req.Platforms))
-	p := pool.New().WithErrors().WithMaxGoroutines(b.jobs)
-	for i, plat := range req.Platforms {
-		p.Go(func() error {
-			ctr, err := b.Container(req, plat).Sync(ctx)
-			if err != nil {
-				return NewCellError(req.Component, plat, err)
-			}
-			out[i] = Variant{Platform: plat, Container: ctr}
-			return nil
-		})
-	}
-	if err := p.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

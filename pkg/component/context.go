@@ -2,9 +2,9 @@ package component
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -13,17 +13,20 @@ import (
 // the engine: beyond it a run is refused before any upload starts.
 const DefaultMaxContext int64 = 1 << 30
 
-// ContextSize sums the regular files of c's directory that .dockerignore
-// does not exclude.
-func ContextSize(c Spec) (int64, error) {
-	ignore := dockerignore(filepath.Join(c.Dir, ".dockerignore"))
+// ContextSize sums the regular files of c's folder of fsys (the components
+// directory) that .dockerignore does not exclude.
+func ContextSize(fsys fs.FS, c Spec) (int64, error) {
+	sub, err := fs.Sub(fsys, c.Name)
+	if err != nil {
+		return 0, err
+	}
+	ignore := dockerignore(sub)
 	var total int64
-	err := filepath.WalkDir(c.Dir, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(sub, ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(c.Dir, p)
-		if rel != "." && ignored(ignore, filepath.ToSlash(rel)) {
+		if rel != "." && ignored(ignore, rel) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -42,11 +45,11 @@ func ContextSize(c Spec) (int64, error) {
 }
 
 // CheckContext refuses a component whose build context exceeds limit.
-func CheckContext(c Spec, limit int64) error {
+func CheckContext(fsys fs.FS, c Spec, limit int64) error {
 	if limit <= 0 {
 		limit = DefaultMaxContext
 	}
-	n, err := ContextSize(c)
+	n, err := ContextSize(fsys, c)
 	if err != nil {
 		return &Error{File: c.Dir, Problem: fmt.Sprintf("reading the build context: %v", err)}
 	}
@@ -57,14 +60,13 @@ func CheckContext(c Spec, limit int64) error {
 	return nil
 }
 
-func dockerignore(path string) []string {
-	f, err := os.Open(path)
+func dockerignore(fsys fs.FS) []string {
+	data, err := fs.ReadFile(fsys, ".dockerignore")
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	var out []string
-	s := bufio.NewScanner(f)
+	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {
 		line := strings.TrimSpace(s.Text())
 		if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "!") {

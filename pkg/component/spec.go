@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -66,11 +67,13 @@ var (
 	secretish = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)`)
 )
 
-// Load reads every component under dir (one subdirectory each).
-func Load(dir string) ([]Spec, error) {
-	entries, err := os.ReadDir(dir)
+// Load reads every component of fsys, the components directory (one folder
+// per component): a local path through os.DirFS, or the engine's copy
+// through EngineFS. where names that directory in errors.
+func Load(fsys fs.FS, where string) ([]Spec, error) {
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, &Error{File: dir, Problem: err.Error(), Fix: "point --components-dir at the directory holding one folder per component"}
+		return nil, &Error{File: where, Problem: problem(err), Fix: "point --components-dir at the directory holding one folder per component"}
 	}
 	var out []Spec
 	images := map[string]string{}
@@ -78,21 +81,31 @@ func Load(dir string) ([]Spec, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := Read(filepath.Join(dir, e.Name()))
+		c, err := Read(fsys, e.Name(), where)
 		if err != nil {
 			return nil, err
 		}
 		if other, ok := images[c.Image]; ok {
-			return nil, &Error{File: filepath.Join(c.Dir, FileName), Field: "image",
+			return nil, &Error{File: path.Join(c.Dir, FileName), Field: "image",
 				Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each component its own image name"}
 		}
 		images[c.Image] = c.Name
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, &Error{File: dir, Problem: "no components found", Fix: "add components/<name>/Dockerfile"}
+		return nil, &Error{File: where, Problem: "no components found", Fix: "add components/<name>/Dockerfile"}
 	}
 	return out, nil
+}
+
+// problem is err without the fs.PathError's relative path, which means
+// nothing to the user: the Error names the file.
+func problem(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // raw is component.yaml as written.
@@ -119,23 +132,28 @@ var fields = map[string]string{
 	"smoke":      "a command as a list, such as [nginx, -t]",
 }
 
-// Read reads one component directory.
-func Read(dir string) (Spec, error) {
-	name := filepath.Base(dir)
-	file := filepath.Join(dir, FileName)
+// Read reads component name, a folder of fsys; where names fsys in errors.
+func Read(fsys fs.FS, name, where string) (Spec, error) {
+	dir := path.Join(where, name)
+	file := path.Join(dir, FileName)
 	if !nameRE.MatchString(name) {
 		return Spec{}, &Error{File: dir, Problem: fmt.Sprintf("component name %q is not lower-case letters, digits and dashes", name), Fix: "rename the directory"}
 	}
-	data, err := os.ReadFile(file)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Spec{}, &Error{File: file, Problem: err.Error()}
+	data, err := fs.ReadFile(fsys, name+"/"+FileName)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Spec{}, &Error{File: file, Problem: problem(err)}
 	}
-	return Decode(name, dir, file, data)
+	sub, err := fs.Sub(fsys, name)
+	if err != nil {
+		return Spec{}, &Error{File: dir, Problem: problem(err)}
+	}
+	return decode(sub, name, dir, data)
 }
 
-// Decode checks and applies component.yaml content data (may be empty) to the
-// defaults of component name in dir. file is only used in errors.
-func Decode(name, dir, file string, data []byte) (Spec, error) {
+// decode checks and applies component.yaml content data (may be empty) to
+// the defaults of component name, whose folder is fsys; dir names it in errors.
+func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
+	file := path.Join(dir, FileName)
 	c := Spec{Name: name, Dir: dir, Image: "ai-infra-" + name, Dockerfile: "Dockerfile"}
 	var r raw
 	if len(bytes.TrimSpace(data)) > 0 {
@@ -169,15 +187,15 @@ func Decode(name, dir, file string, data []byte) (Spec, error) {
 	if r.Dockerfile != nil {
 		c.Dockerfile = *r.Dockerfile
 	}
-	if err := checkInside(dir, c.Dockerfile); err != nil {
+	if err := checkInside(fsys, c.Dockerfile); err != nil {
 		return Spec{}, bad("dockerfile", err.Error(), "name a file inside the component directory")
 	}
 	if r.Target != nil {
 		c.Target = *r.Target
 	}
-	df, err := os.ReadFile(filepath.Join(dir, c.Dockerfile))
+	df, err := fs.ReadFile(fsys, c.Dockerfile)
 	if err != nil {
-		return Spec{}, bad("dockerfile", err.Error(), "add the Dockerfile or name it in component.yaml")
+		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, problem(err)), "add the Dockerfile or name it in component.yaml")
 	}
 	c.Declared = DeclaredArgs(string(df))
 	for k, v := range r.Args {
@@ -272,22 +290,27 @@ func known() []string {
 	return ks
 }
 
-// checkInside rejects paths that leave dir, by name or through a symlink.
-func checkInside(dir, rel string) error {
+// checkInside rejects a path that leaves the component directory, by name or
+// through a symlink. Any symlink on the way is refused: the engine's copy of
+// the directory cannot say where a link points, and both entry points must
+// give the same answer.
+func checkInside(fsys fs.FS, rel string) error {
 	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
 		return fmt.Errorf("%q leaves the component directory", rel)
 	}
-	full := filepath.Join(dir, rel)
-	real, err := filepath.EvalSymlinks(full)
-	if err != nil {
-		return fmt.Errorf("%q: %w", rel, errors.Unwrap(err))
-	}
-	base, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return err
-	}
-	if r, err := filepath.Rel(base, real); err != nil || !filepath.IsLocal(r) {
-		return fmt.Errorf("%q resolves to %s, outside the component directory", rel, real)
+	p := ""
+	for _, part := range strings.Split(path.Clean(filepath.ToSlash(rel)), "/") {
+		p = path.Join(p, part)
+		info, err := fs.Lstat(fsys, p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // reading the Dockerfile reports it missing
+			}
+			return fmt.Errorf("%q: %s", rel, problem(err))
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%q is a symlink, which may point outside the component directory", p)
+		}
 	}
 	return nil
 }

@@ -21,9 +21,14 @@ func component(t *testing.T, root, name, yaml string) string {
 	return dir
 }
 
+// read reads the component at dir through the local file system.
+func read(dir string) (Spec, error) {
+	return Read(os.DirFS(filepath.Dir(dir)), filepath.Base(dir), filepath.Dir(dir))
+}
+
 func TestReadDefaults(t *testing.T) {
 	dir := component(t, t.TempDir(), "backend", "")
-	c, err := Read(dir)
+	c, err := read(dir)
 	require.NoError(t, err)
 	assert.Equal(t, Spec{Name: "backend", Dir: dir, Image: "ai-infra-backend", Dockerfile: "Dockerfile"}, c)
 	assert.True(t, c.Supports("linux/arm64"), "no platforms means every platform")
@@ -40,7 +45,7 @@ secrets: [pip_token]
 depends_on: [jupyterhub]
 smoke: [jupyter, --version]
 `)
-	c, err := Read(dir)
+	c, err := read(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "team/ai-infra-notebook", c.Image)
 	assert.Equal(t, []string{"linux/amd64"}, c.Platforms)
@@ -94,7 +99,7 @@ func TestDecodeRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := component(t, t.TempDir(), "web", tc.yaml)
-			_, err := Read(dir)
+			_, err := read(dir)
 			require.Error(t, err)
 			var se *Error
 			require.ErrorAs(t, err, &se)
@@ -112,7 +117,7 @@ func TestDockerfileSymlinkOut(t *testing.T) {
 	root := t.TempDir()
 	dir := component(t, root, "web", "dockerfile: evil\n")
 	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(dir, "evil")))
-	_, err := Read(dir)
+	_, err := read(dir)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "outside the component directory")
 }
@@ -122,7 +127,7 @@ func TestLoad(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "b", "")
 		component(t, root, "a", "")
-		cs, err := Load(root)
+		cs, err := Load(os.DirFS(root), root)
 		require.NoError(t, err)
 		require.Len(t, cs, 2)
 		assert.Equal(t, "a", cs[0].Name)
@@ -131,21 +136,23 @@ func TestLoad(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "a", "image: same\n")
 		component(t, root, "b", "image: same\n")
-		_, err := Load(root)
+		_, err := Load(os.DirFS(root), root)
 		assert.ErrorContains(t, err, `field image: "same" is also the image of component a`)
 	})
 	t.Run("empty directory", func(t *testing.T) {
-		_, err := Load(t.TempDir())
+		empty := t.TempDir()
+		_, err := Load(os.DirFS(empty), empty)
 		assert.ErrorContains(t, err, "no components found")
 	})
 	t.Run("missing directory", func(t *testing.T) {
-		_, err := Load(filepath.Join(t.TempDir(), "nope"))
+		nope := filepath.Join(t.TempDir(), "nope")
+		_, err := Load(os.DirFS(nope), nope)
 		assert.ErrorContains(t, err, "no such file")
 	})
 	t.Run("bad directory name", func(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "Web_UI", "")
-		_, err := Load(root)
+		_, err := Load(os.DirFS(root), root)
 		assert.ErrorContains(t, err, "not lower-case")
 	})
 }
@@ -185,13 +192,13 @@ func TestCheckContext(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Truncate(3<<20)) // sparse: 3 MB without writing them
 	require.NoError(t, f.Close())
-	c, err := Read(dir)
+	c, err := read(dir)
 	require.NoError(t, err)
-	err = CheckContext(c, 1<<20)
+	err = CheckContext(os.DirFS(filepath.Dir(dir)), c, 1<<20)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "build context is 3.1 MB, over the 1.0 MB limit")
 	assert.Contains(t, err.Error(), ".dockerignore")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("*.bin\n"), 0o644))
-	assert.NoError(t, CheckContext(c, 1<<20), "ignored files do not count")
+	assert.NoError(t, CheckContext(os.DirFS(filepath.Dir(dir)), c, 1<<20), "ignored files do not count")
 }

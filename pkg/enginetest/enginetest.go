@@ -21,6 +21,8 @@ import (
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
 const fix = "start the world with `MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh` and `. /var/lib/matrix/env`"
@@ -229,4 +231,15 @@ func Context(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 	return c
+}
+
+// Local is a checked run of opts over the components directory dir of this
+// machine, as the CLI makes it; run a verb with Src(c, dir).
+func Local(t testing.TB, opts matrix.Options, dir string) *matrix.Run {
+	t.Helper()
+	r, err := matrix.New(opts, os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatalf("run over %s: %v", dir, err)
+	}
+	return r
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,8 +18,27 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-func config(dir, registry string) matrix.Config {
-	return matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Jobs: 4, Version: "v9.9.9", StageRegistry: registry}
+// options are the fixtures' run options; verb and target come from more.
+func options(registry string, more ...func(*matrix.Options)) matrix.Options {
+	o := matrix.Options{Jobs: 4, Version: "v9.9.9", StageRegistry: registry}
+	for _, f := range more {
+		f(&o)
+	}
+	return o
+}
+
+// publishTo makes a run a publish to repo with tags.
+func publishTo(repo string, archTags bool, tags ...string) func(*matrix.Options) {
+	return func(o *matrix.Options) {
+		o.Verb, o.Registry, o.Tags, o.ArchTags = matrix.VerbPublish, repo, tags, archTags
+	}
+}
+
+// publish runs a publish of the fixtures in dir.
+func publishRun(t *testing.T, c *dagger.Client, dir string, o matrix.Options) (*report.Report, error) {
+	res, err := enginetest.Local(t, o, dir).Publish(enginetest.Context(t), c, c.Host().Directory(dir))
+	require.NotNil(t, res, "the run got past its checks: %v", err)
+	return res.Report, err
 }
 
 // TestBuildAllFixturesEngine: a dependency chain, an amd64-only component and
@@ -28,8 +48,10 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 	registry := enginetest.Registry(t)
 	ctx := enginetest.Context(t)
 
-	_, res, err := matrix.BuildAll(ctx, c, config(enginetest.Fixtures(t, true), registry))
-	require.NoError(t, err)
+	dir := enginetest.Fixtures(t, true)
+	res, err := enginetest.Local(t, options(registry), dir).BuildAll(ctx, c, c.Host().Directory(dir))
+	require.Error(t, err, "a cell failed")
+	assert.Equal(t, report.ExitFailed, matrix.ExitCode(err))
 	r := res.Report
 	cell := func(comp, pl string) report.Cell {
 		got, ok := r.Get(comp, pl)
@@ -61,8 +83,9 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 
 	// Nothing is published when a cell failed.
 	repo := registry + "/matrix-test-" + enginetest.Unique("tx")
-	rep, err := matrix.Publish(ctx, c, config(enginetest.Fixtures(t, true), registry), publish.Target{Registry: repo, Tags: []string{"v1"}})
-	require.NoError(t, err)
+	rep, err := publishRun(t, c, dir, options(registry, publishTo(repo, false, "v1")))
+	assert.ErrorContains(t, err, "nothing published")
+	assert.Equal(t, report.ExitFailed, matrix.ExitCode(err))
 	assert.False(t, rep.OK())
 	_, err = remote.Head(enginetest.Ref(t, repo+"/fixture-base:v1"))
 	assert.Error(t, err, "no final tag was written")
@@ -76,9 +99,9 @@ func TestPublishTransactionalEngineRegistry(t *testing.T) {
 	ctx := enginetest.Context(t)
 	repo := registry + "/matrix-test-" + enginetest.Unique("tx")
 	dir := enginetest.Fixtures(t, false)
-	target := publish.Target{Registry: repo, Tags: []string{"v1", "latest"}, ArchTags: true}
+	target := options(registry, publishTo(repo, true, "v1", "latest"))
 
-	rep, err := matrix.Publish(ctx, c, config(dir, registry), target)
+	rep, err := publishRun(t, c, dir, target)
 	require.NoError(t, err)
 	require.True(t, rep.OK(), rep.Summary())
 	require.Len(t, rep.Indexes, 3)
@@ -95,15 +118,15 @@ func TestPublishTransactionalEngineRegistry(t *testing.T) {
 	}
 
 	// Same inputs, same index digests.
-	rep, err = matrix.Publish(ctx, c, config(dir, registry), target)
+	rep, err = publishRun(t, c, dir, target)
 	require.NoError(t, err)
 	require.True(t, rep.OK())
 	assert.Equal(t, before, digests(t, repo, "v1", "latest"), "unchanged inputs give unchanged index digests")
 
 	// Break one component on arm64 and change another: the run fails and no tag moves.
 	broken := enginetest.Fixtures(t, true)
-	rep, err = matrix.Publish(ctx, c, config(broken, registry), publish.Target{Registry: repo, Tags: []string{"v1", "latest"}})
-	require.NoError(t, err)
+	rep, err = publishRun(t, c, broken, options(registry, publishTo(repo, false, "v1", "latest")))
+	assert.Error(t, err)
 	assert.False(t, rep.OK())
 	assert.Equal(t, before, digests(t, repo, "v1", "latest"), "a failed run moved no final tag")
 }
@@ -115,11 +138,12 @@ func TestExportSkopeoImportEngine(t *testing.T) {
 	registry := enginetest.Registry(t)
 	ctx := enginetest.Context(t)
 	out := t.TempDir()
-	cfg := config(enginetest.Fixtures(t, false), registry)
-	cfg.Components = []string{"base"}
-	rep, archives, err := matrix.Export(ctx, c, cfg, out)
+	dir := enginetest.Fixtures(t, false)
+	o := options(registry, func(o *matrix.Options) { o.Verb, o.Components = matrix.VerbExport, []string{"base"} })
+	res, err := enginetest.Local(t, o, dir).Export(ctx, c, c.Host().Directory(dir), out)
 	require.NoError(t, err)
-	require.True(t, rep.OK(), rep.Summary())
+	require.True(t, res.Report.OK(), res.Report.Summary())
+	archives := res.Archives
 	require.Len(t, archives, 1)
 	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, archives[0].Platforms)
 

@@ -33,14 +33,17 @@ func TestBackendIndexEngineRegistry(t *testing.T) {
 	b, err := builder.New(ctx, c, 2)
 	require.NoError(t, err)
 	platforms := []dagger.Platform{"linux/amd64", "linux/arm64"}
-	variants, err := b.Component(ctx, builder.Request{
+	req := builder.Request{
 		Component: "backend",
 		Dir:       c.Host().Directory(filepath.Join(enginetest.Root(), "components", "backend")),
-		Platforms: platforms,
 		Args:      []dagger.BuildArg{{Name: "VERSION", Value: "v0.0.0-test"}},
-	})
-	require.NoError(t, err)
-	require.Len(t, variants, 2)
+	}
+	var variants []builder.Variant
+	for _, pl := range platforms {
+		ctr, err := b.Container(req, pl).Sync(ctx)
+		require.NoError(t, err, "backend %s", pl)
+		variants = append(variants, builder.Variant{Platform: pl, Container: ctr})
+	}
 
 	machines := map[dagger.Platform]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64}
 	native, err := c.DefaultPlatform(ctx)

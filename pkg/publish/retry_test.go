@@ -99,7 +99,7 @@ func TestTargetValidate(t *testing.T) {
 		{Target{Registry: "localhost:5000", Tags: nil}, "no tags"},
 		{Target{Registry: "localhost:5000", Tags: []string{"v1 2"}}, `tag "v1 2" is not valid`},
 		{Target{Registry: "localhost:5000", Tags: []string{strings.Repeat("a", 129)}}, "is not valid"},
-		{Target{Registry: "localhost:5000", Tags: []string{StagingTag}}, "is not valid"},
+		{Target{Registry: "localhost:5000", Tags: []string{PendingTag}}, "is not valid"},
 	} {
 		err := tc.t.Validate()
 		if tc.err == "" {

@@ -22,9 +22,10 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// StagingTag holds an index between its push and the final tags: it is never
-// a tag users pull.
-const StagingTag = "matrix-staging"
+// PendingTag holds an index between its push and the final tags: it is never
+// a tag users pull. ("Stage" is another idea: a dependency made available to
+// the components built FROM it, see Stager.)
+const PendingTag = "matrix-pending"
 
 // Target is where a run publishes.
 type Target struct {
@@ -53,11 +54,11 @@ func (t Target) Validate() error {
 		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
 	}
 	if len(t.Tags) == 0 {
-		return fmt.Errorf("no tags: pass --tag (e.g. --tag v1.2.3 --tag latest)")
+		return fmt.Errorf("no tags: pass --tags (e.g. --tags v1.2.3,latest)")
 	}
 	for _, tag := range t.Tags {
-		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == StagingTag {
-			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, StagingTag)
+		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == PendingTag {
+			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, PendingTag)
 		}
 	}
 	return nil
@@ -95,8 +96,8 @@ func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-// staged is one component's index, pushed and read back.
-type staged struct {
+// pending is one component's index, pushed and read back, before its final tags.
+type pending struct {
 	c     component.Spec
 	repo  name.Repository
 	index v1.ImageIndex
@@ -106,18 +107,15 @@ type staged struct {
 // call each), reads every index back complete, and only then writes the final
 // tags. When any component fails before that, no final tag has moved.
 func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
-	if err := t.Validate(); err != nil {
-		return err
-	}
 	if !r.OK() {
 		return fmt.Errorf("not publishing: %s", r.Summary())
 	}
-	out := make([]*staged, len(p.Components))
+	out := make([]*pending, len(p.Components))
 	jobs := max(t.Jobs, 1)
 	wg := pool.New().WithErrors().WithMaxGoroutines(jobs)
 	for i, comp := range p.Components {
 		wg.Go(func() error {
-			s, err := t.stage(ctx, c, comp, wantPlatforms(p, comp), variants[comp.Name])
+			s, err := t.push(ctx, c, comp, wantPlatforms(p, comp), variants[comp.Name])
 			out[i] = s
 			return err
 		})
@@ -150,8 +148,8 @@ func wantPlatforms(p *plan.Plan, c component.Spec) []string {
 	return out
 }
 
-// stage pushes one index under the staging tag and reads it back.
-func (t Target) stage(ctx context.Context, c *dagger.Client, comp component.Spec, platforms []string, vs []builder.Variant) (*staged, error) {
+// push pushes one index under the pending tag and reads it back.
+func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec, platforms []string, vs []builder.Variant) (*pending, error) {
 	if len(vs) != len(platforms) {
 		return nil, fmt.Errorf("%s: %d of %d variants built", comp.Name, len(vs), len(platforms))
 	}
@@ -162,7 +160,7 @@ func (t Target) stage(ctx context.Context, c *dagger.Client, comp component.Spec
 	var digest string
 	err = t.retry().Do(ctx, func() error {
 		var err error
-		digest, err = Index(ctx, c, repo.Tag(StagingTag).String(), vs, t.Auth)
+		digest, err = Index(ctx, c, repo.Tag(PendingTag).String(), vs, t.Auth)
 		return err
 	})
 	if err != nil {
@@ -175,7 +173,7 @@ func (t Target) stage(ctx context.Context, c *dagger.Client, comp component.Spec
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
-	return &staged{c: comp, repo: repo, index: idx}, nil
+	return &pending{c: comp, repo: repo, index: idx}, nil
 }
 
 // asIndex makes sure digest names an index: the engine publishes a single
@@ -201,8 +199,8 @@ func (t Target) asIndex(ctx context.Context, repo name.Repository, digest string
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
 		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
-	if err := remote.WriteIndex(repo.Tag(StagingTag), idx, t.remote(ctx)...); err != nil {
-		return "", fmt.Errorf("writing index %s: %w", repo.Tag(StagingTag), err)
+	if err := remote.WriteIndex(repo.Tag(PendingTag), idx, t.remote(ctx)...); err != nil {
+		return "", fmt.Errorf("writing index %s: %w", repo.Tag(PendingTag), err)
 	}
 	d, err := idx.Digest()
 	return d.String(), err
@@ -252,9 +250,9 @@ func ReadBack(ctx context.Context, ref name.Reference, platforms []string, opts 
 	return idx, nil
 }
 
-// tag writes the final tags of one staged index; a tag that already names
+// tag writes the final tags of one pending index; a tag that already names
 // the same manifest is left alone, so a no-op publish moves no tag.
-func (t Target) tag(ctx context.Context, s *staged, r *report.Report) error {
+func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 	opts := t.remote(ctx)
 	digest, err := s.index.Digest()
 	if err != nil {
@@ -298,30 +296,4 @@ func moveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.O
 		return fmt.Errorf("tagging %s: %w", tag, err)
 	}
 	return nil
-}
-
-// Stager publishes a dependency's variants to a stage registry so that its
-// dependents can build FROM them pinned by digest.
-type Stager struct {
-	Client   *dagger.Client
-	Registry string // e.g. localhost:5000
-	Auth     Auth
-	// ReadBack: Check also reads the probe back from this process. Off
-	// inside the module, whose localhost is not the engine's.
-	ReadBack bool
-}
-
-// Stage implements builder.Stager.
-func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
-	repo := s.Registry + "/matrix-stage/" + c.Image
-	var digest string
-	err := DefaultRetry.Do(ctx, func() error {
-		var err error
-		digest, err = Index(ctx, s.Client, repo+":"+StagingTag, vs, s.Auth)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("staging %s: %w", c.Name, err)
-	}
-	return repo + "@" + digest, nil
 }

@@ -6,9 +6,42 @@ import (
 	"net/http"
 	"time"
 
+	"dagger.io/dagger"
+	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
+
+// StageTag names a staged dependency in the stage registry; dependents
+// build FROM it by digest, never by this tag.
+const StageTag = "stage"
+
+// Stager publishes a dependency's variants to a stage registry so that its
+// dependents can build FROM them pinned by digest.
+type Stager struct {
+	Client   *dagger.Client
+	Registry string // e.g. localhost:5000
+	Auth     Auth
+	// ReadBack: Check also reads the probe back from this process. Off
+	// inside the module, whose localhost is not the engine's.
+	ReadBack bool
+}
+
+// Stage implements builder.Stager.
+func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
+	repo := s.Registry + "/matrix-stage/" + c.Image
+	var digest string
+	err := DefaultRetry.Do(ctx, func() error {
+		var err error
+		digest, err = Index(ctx, s.Client, repo+":"+StageTag, vs, s.Auth)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("staging %s: %w", c.Name, err)
+	}
+	return repo + "@" + digest, nil
+}
 
 // StageCheckTimeout bounds each side of Check: an address that drops packets
 // must fail the run in seconds, not after the first dependency has built.
@@ -20,7 +53,7 @@ var StageCheckTimeout = 8 * time.Second
 func (s Stager) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, StageCheckTimeout)
 	defer cancel()
-	ref := s.Registry + "/matrix-stage/probe:" + StagingTag
+	ref := s.Registry + "/matrix-stage/probe:" + StageTag
 	probe := s.Client.Container().WithNewFile("/matrix-probe", "stage registry probe\n")
 	if s.Auth.Password != nil {
 		probe = probe.WithRegistryAuth(s.Registry, s.Auth.Username, s.Auth.Password)

@@ -54,7 +54,6 @@ type Report struct {
 	Platforms []string `json:"platforms"`
 	Cells     []Cell   `json:"cells"`
 	Indexes   []Index  `json:"indexes,omitempty"`
-	Error     string   `json:"error,omitempty"` // a run-level failure (publish, export)
 	Seconds   float64  `json:"seconds"`
 }
 
@@ -120,10 +119,10 @@ func (r *Report) Counts() (verified, requested int) {
 	return verified, requested
 }
 
-// OK reports whether every requested cell verified and the run had no error.
+// OK reports whether every requested cell verified.
 func (r *Report) OK() bool {
 	v, n := r.Counts()
-	return v == n && n > 0 && r.Error == ""
+	return v == n && n > 0
 }
 
 // ExitCode is ExitOK only when OK.
@@ -140,9 +139,6 @@ func (r *Report) Summary() string {
 	s := fmt.Sprintf("%d/%d cells verified", v, n)
 	if f := r.Failed(); len(f) > 0 {
 		s += fmt.Sprintf(", %d not", len(f))
-	}
-	if r.Error != "" {
-		s += "; " + r.Error
 	}
 	return s
 }

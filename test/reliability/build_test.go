@@ -30,9 +30,9 @@ func TestFaultBuild(t *testing.T) {
 		{"smoke command fails", smoky, "smoky", "linux/arm64", "smoke", "smoke broke on aarch64", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := matrix.Config{ComponentsDir: tc.dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Jobs: 4, StageRegistry: registry}
-			_, res, err := matrix.BuildAll(ctx, c, cfg)
-			require.NoError(t, err)
+			res, err := enginetest.Local(t, matrix.Options{Jobs: 4, StageRegistry: registry}, tc.dir).BuildAll(ctx, c, c.Host().Directory(tc.dir))
+			require.Error(t, err)
+			assert.Equal(t, report.ExitFailed, matrix.ExitCode(err), "a failed cell exits 1")
 			failed := res.Report.Failed()
 			assert.Len(t, failed, tc.failed)
 			got, ok := res.Report.Get(tc.comp, tc.platform)
@@ -41,7 +41,6 @@ func TestFaultBuild(t *testing.T) {
 			assert.Equal(t, tc.step, got.Step)
 			assert.Contains(t, got.Output, tc.output)
 			assert.Contains(t, got.Error, tc.comp+" "+tc.platform)
-			assert.Equal(t, report.ExitFailed, res.Report.ExitCode())
 		})
 	}
 }

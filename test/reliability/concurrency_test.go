@@ -34,11 +34,14 @@ func TestConcurrentRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cfg := matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Jobs: 2,
-				Version: []string{"run-a", "run-b"}[i], StageRegistry: registry}
-			tgt := publish.Target{Registry: registry + "/" + repo, Tags: tags,
+			opts := matrix.Options{Verb: matrix.VerbPublish, Jobs: 2, Version: []string{"run-a", "run-b"}[i], StageRegistry: registry,
+				Registry: registry + "/" + repo, Tags: tags,
 				Notify: func(m string) { mu.Lock(); waits = append(waits, m); mu.Unlock() }}
-			reports[i], errs[i] = matrix.Publish(ctx, c, cfg, tgt)
+			res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
+			if res != nil {
+				reports[i] = res.Report
+			}
+			errs[i] = err
 		}()
 	}
 	wg.Wait()

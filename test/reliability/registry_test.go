@@ -39,13 +39,13 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // publishVia publishes the fixtures through the fault proxy.
-func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, dir, repo, version string) *report.Report {
+func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, dir, repo, version string) (*report.Report, error) {
 	t.Helper()
-	cfg := matrix.Config{ComponentsDir: dir, Platforms: []string{"linux/amd64", "linux/arm64"}, Jobs: 4, Version: version, StageRegistry: "localhost:5000"}
-	fast := publish.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}
-	r, err := matrix.Publish(ctx, c, cfg, publish.Target{Registry: faultAddr + "/" + repo, Tags: tags, Retry: fast})
-	require.NoError(t, err)
-	return r
+	opts := matrix.Options{Verb: matrix.VerbPublish, Jobs: 4, Version: version, Registry: faultAddr + "/" + repo, Tags: tags,
+		Retry: publish.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}
+	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
+	require.NotNil(t, res, "the run got past its checks: %v", err)
+	return res.Report, err
 }
 
 // finalDigests reads every final tag straight from the registry (not through
@@ -152,7 +152,8 @@ func TestFaultRegistry(t *testing.T) {
 			ctx := testCtx(t)
 			repo := enginetest.Unique(fmt.Sprintf("reliability-%d", i))
 			// A first, clean publish sets the final tags.
-			first := publishVia(t, ctx, c, dir, repo, "v1")
+			first, err := publishVia(t, ctx, c, dir, repo, "v1")
+			require.NoError(t, err)
 			require.True(t, first.OK(), first.Summary())
 			before := finalDigests(t, registry, repo)
 
@@ -162,22 +163,24 @@ func TestFaultRegistry(t *testing.T) {
 				px.add(f)
 			}
 			injectedBefore := px.injected()
-			r := publishVia(t, ctx, c, dir, repo, enginetest.Unique("v2"))
+			r, err := publishVia(t, ctx, c, dir, repo, enginetest.Unique("v2"))
 			px.clear()
 			injected := px.injected() - injectedBefore
 			assert.Positive(t, injected, "faults were injected")
 			after := finalDigests(t, registry, repo)
-			firstOK := r.OK()
+			firstOK := err == nil
 			switch tc.want {
 			case "ok":
-				require.True(t, firstOK, r.Summary())
+				require.NoError(t, err, r.Summary())
 			case "fail":
-				require.False(t, firstOK, "a registry that stopped cannot take a publish")
-				assert.Contains(t, r.Error, "no final tag was changed")
+				require.Error(t, err, "a registry that stopped cannot take a publish")
+				assert.Contains(t, err.Error(), "no final tag was changed")
+				assert.Equal(t, report.ExitFailed, matrix.ExitCode(err), "a publish that failed midway is a failed step")
 			}
 			if !firstOK {
 				assert.Equal(t, before, after, "a failed run moved no final tag")
-				r = publishVia(t, ctx, c, dir, repo, enginetest.Unique("v3"))
+				r, err = publishVia(t, ctx, c, dir, repo, enginetest.Unique("v3"))
+				require.NoError(t, err, "the rerun completes")
 				require.True(t, r.OK(), "the rerun completes: %s", r.Summary())
 			}
 			pl.done()

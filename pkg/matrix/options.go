@@ -1,0 +1,158 @@
+package matrix
+
+import (
+	"fmt"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// Verb is what a run does after planning.
+type Verb string
+
+// The verbs of both entry points.
+const (
+	VerbPlan    Verb = "plan"
+	VerbBuild   Verb = "build"
+	VerbPublish Verb = "publish"
+	VerbExport  Verb = "export"
+)
+
+// Defaults, applied once by Validate.
+var (
+	DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}
+	DefaultVersion   = "dev"
+	// DefaultStageRegistry is where ci/world/up.sh and ci/world/docker.sh
+	// start a registry the engine reaches.
+	DefaultStageRegistry = "localhost:5000"
+)
+
+// Options is one run's input, the same from both entry points. Each field is
+// named after the flag both take (--platforms, --stage-registry, ...), so a
+// message naming a flag is right for `matrix` and for `dagger call` alike.
+// Secret values are plaintext here and become engine secrets on the run's
+// client; nothing prints an Options.
+type Options struct {
+	Verb          Verb
+	Platforms     []string          // --platforms; empty: DefaultPlatforms
+	Components    []string          // --components; empty: all
+	Jobs          int               // --jobs, cells at once; 0: one per core
+	FailFast      bool              // --fail-fast
+	Version       string            // --version; empty: DefaultVersion
+	Sizes         bool              // --sizes
+	Mirrors       map[string]string // --apt-mirror etc., by build arg name
+	Secrets       map[string]string // --secret, BuildKit secrets by id
+	StageRegistry string            // --stage-registry; empty: DefaultStageRegistry
+	StageReadBack bool              // the stage check also reads back from this process (the host CLI)
+	MaxContext    int64             // --max-context, bytes; 0: component.DefaultMaxContext
+
+	Registry string   // --registry, host[:port][/project]
+	Tags     []string // --tags; empty: the version and latest
+	ArchTags bool     // --arch-tags
+	Username string   // --username
+	Password string   // --password
+	// RegistryVia is the host:port this process dials for the registry (a
+	// tunnel from inside the module to the caller's loopback).
+	RegistryVia string
+	Notify      func(string)  // hears what a publish waits for
+	Retry       publish.Retry // registry retries; zero: publish.DefaultRetry
+}
+
+// Split turns a comma-separated flag value into its trimmed, non-empty items.
+func Split(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var (
+	componentRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	secretIDRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+)
+
+// Validate applies the defaults, once, and checks every option; the error
+// is a *BadInput naming the flag and the fix. It needs no engine.
+func (o *Options) Validate() error {
+	bad := func(format string, args ...any) error { return &BadInput{fmt.Errorf(format, args...)} }
+	if o.Verb == "" {
+		o.Verb = VerbBuild
+	}
+	if len(o.Platforms) == 0 {
+		o.Platforms = slices.Clone(DefaultPlatforms)
+	}
+	seen := map[string]bool{}
+	for _, p := range o.Platforms {
+		if err := component.CheckPlatform(p); err != nil {
+			return bad("--platforms: %w; use os/arch such as linux/amd64,linux/arm64", err)
+		}
+		if seen[p] {
+			return bad("--platforms: %s is listed twice; list each platform once", p)
+		}
+		seen[p] = true
+	}
+	for _, c := range o.Components {
+		if !componentRE.MatchString(c) {
+			return bad("--components: %q is not a component name; use folder names under the components directory, comma-separated", c)
+		}
+	}
+	if o.Jobs < 0 {
+		return bad("--jobs %d: must be at least 1, or 0 for one per core", o.Jobs)
+	}
+	if o.Jobs == 0 {
+		o.Jobs = runtime.NumCPU()
+	}
+	if o.Version == "" {
+		o.Version = DefaultVersion
+	}
+	if o.MaxContext < 0 {
+		return bad("--max-context %d: must be a positive number of bytes, or 0 for the default", o.MaxContext)
+	}
+	for _, m := range component.Mirrors() {
+		if v := o.Mirrors[m]; strings.ContainsAny(v, " \t\n") {
+			return bad("--%s %q: a mirror is one URL without spaces", flagOf(m), v)
+		}
+	}
+	for id := range o.Secrets {
+		if !secretIDRE.MatchString(id) {
+			return bad("--secret: id %q is not valid; use letters, digits, '.', '_' and '-'", id)
+		}
+	}
+	if o.StageRegistry == "" {
+		o.StageRegistry = DefaultStageRegistry
+	}
+	if strings.Contains(o.StageRegistry, "/") {
+		return bad("--stage-registry %q: give host:port only, such as localhost:5000", o.StageRegistry)
+	}
+	if o.Verb != VerbPublish {
+		return nil
+	}
+	o.Registry = strings.TrimSuffix(o.Registry, "/")
+	if len(o.Tags) == 0 {
+		o.Tags = []string{o.Version, "latest"}
+	}
+	if err := o.target().Validate(); err != nil {
+		return &BadInput{err}
+	}
+	return nil
+}
+
+// flagOf is the flag of a mirror build arg: APT_MIRROR is --apt-mirror.
+func flagOf(arg string) string {
+	return strings.ToLower(strings.ReplaceAll(arg, "_", "-"))
+}
+
+// target is where a publish goes, without the engine-side password.
+func (o *Options) target() publish.Target {
+	return publish.Target{
+		Registry: o.Registry, Tags: o.Tags, ArchTags: o.ArchTags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
+		Auth: publish.Auth{Username: o.Username, Plaintext: o.Password},
+	}
+}

@@ -1,0 +1,84 @@
+package matrix
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestValidateDefaults(t *testing.T) {
+	o := Options{Verb: VerbPublish, Registry: "localhost:5000/ai-infra/"}
+	require.NoError(t, o.Validate())
+	assert.Equal(t, DefaultPlatforms, o.Platforms)
+	assert.Equal(t, runtime.NumCPU(), o.Jobs)
+	assert.Equal(t, "dev", o.Version)
+	assert.Equal(t, DefaultStageRegistry, o.StageRegistry)
+	assert.Equal(t, []string{"dev", "latest"}, o.Tags, "tags default to the version and latest")
+	assert.Equal(t, "localhost:5000/ai-infra", o.Registry)
+	before := o
+	require.NoError(t, o.Validate(), "validating twice changes nothing")
+	assert.Equal(t, before.Tags, o.Tags)
+}
+
+func TestValidateRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"platform twice", Options{Platforms: []string{"linux/amd64", "linux/amd64"}}, "--platforms: linux/amd64 is listed twice"},
+		{"unknown arch", Options{Platforms: []string{"linux/amd65"}}, `--platforms: "linux/amd65": unknown architecture`},
+		{"bad component name", Options{Components: []string{"Web UI"}}, `--components: "Web UI" is not a component name`},
+		{"negative jobs", Options{Jobs: -1}, "--jobs -1"},
+		{"negative context", Options{MaxContext: -5}, "--max-context -5"},
+		{"mirror with space", Options{Mirrors: map[string]string{"APT_MIRROR": "http://a b"}}, "--apt-mirror"},
+		{"secret id", Options{Secrets: map[string]string{"a b": "x"}}, `--secret: id "a b"`},
+		{"stage registry path", Options{StageRegistry: "localhost:5000/x"}, "--stage-registry"},
+		{"publish without registry", Options{Verb: VerbPublish}, "registry is empty"},
+		{"bad tag", Options{Verb: VerbPublish, Registry: "localhost:5000", Tags: []string{"v1 2"}}, `tag "v1 2" is not valid`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.o.Validate()
+			require.Error(t, err)
+			assert.True(t, IsBadInput(err), "%v is bad input", err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestNewReadsLocalSpecs(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "web"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "web", "Dockerfile"), []byte("FROM x\n"), 0o644))
+	r, err := New(Options{Platforms: []string{"linux/arm64"}}, os.DirFS(dir), dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"web"}, r.Plan.Order)
+	assert.Equal(t, filepath.Join(dir, "web"), r.Plan.Components[0].Dir, "errors name the user's path")
+
+	_, err = New(Options{Components: []string{"ghost"}}, os.DirFS(dir), dir)
+	assert.True(t, IsBadInput(err))
+	assert.ErrorContains(t, err, `unknown component "ghost"`)
+}
+
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, 0},
+		{&BadInput{errors.New("x")}, 2},
+		{fmt.Errorf("wrapped: %w", &BadInput{errors.New("x")}), 2},
+		{&Unreachable{errors.New("x")}, 3},
+		{fmt.Errorf("table\n%w", &Unreachable{errors.New("x")}), 3},
+		{&Failed{errors.New("x")}, 1},
+		{errors.New("anything else"), 1},
+	} {
+		assert.Equal(t, tc.code, ExitCode(tc.err), "%v", tc.err)
+	}
+}
