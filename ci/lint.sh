@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lint command (task lint): go vet over every Go module, actionlint on the
-# GitHub workflow, and ci_files_test.go, which parses Taskfile.yml, the
+# GitHub workflow, and test/ci_files_test.go, which parses Taskfile.yml, the
 # workflow and .gitlab-ci.yml and checks that their `dagger call` lines agree.
 # Needs Go and the Go module proxy (actionlint is built from source, pinned);
 # no engine. actionlint runs shellcheck on `run:` scripts when it is installed.
@@ -34,8 +34,8 @@ if ! command -v shellcheck >/dev/null; then
 fi
 go run "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version" .github/workflows/ci.yml
 
-echo "==> CI files: YAML parse and dagger call lines (go test -run TestCIFiles .)"
+echo "==> CI files: YAML parse and dagger call lines and the root layout (go test -run 'TestCIFiles|TestLayout' ./test/)"
 # Only TestCIFiles runs, so CI=true cannot turn an engine skip into a failure.
-go test -count=1 -run '^TestCIFiles' .
+go test -count=1 -run '^(TestCIFiles|TestLayout)' ./test/
 
 echo "lint: ok"

@@ -201,6 +201,7 @@ func (m *Matrix) Verify(
 func (m *Matrix) Publish(
 	ctx context.Context,
 	// host[:port][/project], e.g. harbor.example.com/ai-infra
+	// +optional
 	registry string,
 	// Final tags; default: the version and latest.
 	// +optional

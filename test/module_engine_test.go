@@ -49,7 +49,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 // TestDaggerCallFailingCellEngine: a cell failing on arm64 makes dagger call
 // exit non-zero with the component and platform in its output.
 func TestDaggerCallFailingCellEngine(t *testing.T) {
-	out, code := dagger(t, enginetest.Context(t), "call", "--source", sourceRoot(t, true), "build-all", "--platforms", "linux/amd64,linux/arm64")
+	out, code := dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Join(sourceRoot(t, true), "components"), "build-all", "--platforms", "linux/amd64,linux/arm64")
 	assert.NotEqual(t, 0, code)
 	assert.Contains(t, out, "armfails   linux/arm64  failed")
 	assert.Contains(t, out, "armfails linux/arm64: exit code 42")
@@ -62,12 +62,12 @@ func TestDaggerCallPublishEngineRegistry(t *testing.T) {
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
 	src := sourceRoot(t, false)
-	out, code := dagger(t, ctx, "call", "--source", src, "build-all", "--platforms", "linux/amd64,linux/arm64")
+	out, code := dagger(t, ctx, "call", "--components-dir", filepath.Join(src, "components"), "build-all", "--platforms", "linux/amd64,linux/arm64")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "5/5 cells verified")
 
 	repo := registry + "/matrix-test-" + enginetest.Unique("module")
-	out, code = dagger(t, ctx, "call", "--source", src, "publish", "--registry", repo, "--tags", "v1", "--version", "v1", "--registry-service", "tcp://"+registry)
+	out, code = dagger(t, ctx, "call", "--components-dir", filepath.Join(src, "components"), "publish", "--registry", repo, "--tags", "v1", "--version", "v1", "--registry-service", "tcp://"+registry)
 	require.Equal(t, 0, code, out)
 	for _, img := range []string{"fixture-base", "fixture-child"} {
 		_, err := publish.ReadBack(ctx, enginetest.Ref(t, repo+"/"+img+":v1"), []string{"linux/amd64", "linux/arm64"})
@@ -75,7 +75,7 @@ func TestDaggerCallPublishEngineRegistry(t *testing.T) {
 	}
 
 	dist := t.TempDir()
-	out, code = dagger(t, ctx, "call", "--source", src, "export", "--components", "base", "export", "--path", dist)
+	out, code = dagger(t, ctx, "call", "--components-dir", filepath.Join(src, "components"), "export", "--components", "base", "export", "--path", dist)
 	require.Equal(t, 0, code, out)
 	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
 	require.NoError(t, err)

@@ -70,9 +70,16 @@ func TestReadmeCommands(t *testing.T) {
 					assert.NotEmpty(t, out)
 				}
 			case strings.HasPrefix(line, "dagger call "):
-				fn := f[2]
+				// Run-wide flags (the module's constructor) come before the
+				// function, each with its value.
+				i := 2
+				for i+1 < len(f) && strings.HasPrefix(f[i], "--") {
+					assert.Contains(t, daggerHelp(t, ""), f[i], "dagger call has run-wide flag %s", f[i])
+					i += 2
+				}
+				fn := f[i]
 				help := daggerHelp(t, fn)
-				for _, fl := range flagRE.FindAllStringSubmatch(strings.SplitN(line, " export --path", 2)[0], -1) {
+				for _, fl := range flagRE.FindAllStringSubmatch(strings.SplitN(strings.Join(f[i:], " "), " export --path", 2)[0], -1) {
 					assert.Contains(t, help, fl[1], "dagger call %s has flag %s", fn, fl[1])
 				}
 			case line == "dagger functions":
@@ -135,7 +142,11 @@ func daggerHelp(t *testing.T, fn string) string {
 	if h, ok := helpCache[fn]; ok {
 		return h
 	}
-	out, code := dagger(t, enginetest.Context(t), "call", fn, "--help")
+	args := []string{"call", fn, "--help"}
+	if fn == "" {
+		args = []string{"call", "--help"}
+	}
+	out, code := dagger(t, enginetest.Context(t), args...)
 	require.Equal(t, 0, code, out)
 	helpCache[fn] = out
 	return out

@@ -146,10 +146,29 @@ func archivePlatforms(index []byte, blobs map[string][]byte) ([]string, error) {
 	}
 	var out []string
 	for _, d := range m.Manifests {
-		if d.Platform == nil {
-			return nil, fmt.Errorf("entry %s has no platform", d.Digest)
+		p := d.Platform
+		if p == nil {
+			// The engine writes a single variant as a plain image entry:
+			// its platform is the one in its image config.
+			var err error
+			if p, err = configPlatform(d, blobs); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, d.Platform.OS+"/"+d.Platform.Architecture)
+		out = append(out, p.OS+"/"+p.Architecture)
 	}
 	return out, nil
+}
+
+// configPlatform reads the platform of image entry d from its config blob.
+func configPlatform(d v1.Descriptor, blobs map[string][]byte) (*v1.Platform, error) {
+	var m v1.Manifest
+	if err := json.Unmarshal(blobs[d.Digest.String()], &m); err != nil || m.Config.Digest.String() == "" {
+		return nil, fmt.Errorf("entry %s has no platform and no readable image manifest", d.Digest)
+	}
+	var cf v1.ConfigFile
+	if err := json.Unmarshal(blobs[m.Config.Digest.String()], &cf); err != nil || cf.OS == "" {
+		return nil, fmt.Errorf("entry %s has no platform and no readable image config", d.Digest)
+	}
+	return &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}, nil
 }

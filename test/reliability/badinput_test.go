@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,9 +33,50 @@ func cliRun(t *testing.T, bin string, env []string, args ...string) (int, string
 	return enginetest.Run(t, cmd)
 }
 
-// TestBadInput: every malformed input exits 2 with a message naming the file
-// and field (or flag), before any engine work: the engine socket points
-// nowhere, so reaching for it would exit 3 instead.
+// badInput is one malformed input: the command, the run-wide flags (the
+// module's constructor arguments), the command's own flags, and what the
+// message must say. only names the one entry point a case applies to.
+type badInput struct {
+	name       string
+	verb       string
+	dir        string   // --components-dir
+	ctor, args []string // run-wide flags, command flags
+	want       []string
+	only       string // "matrix" or "dagger call"; "" both
+}
+
+// cli is the case as `matrix VERB --components-dir DIR FLAGS...`.
+func (b badInput) cli() []string {
+	return append(append([]string{b.verb, "--components-dir", b.dir}, b.ctor...), b.args...)
+}
+
+// dagger is the case as `dagger call --components-dir DIR RUN-WIDE VERB FLAGS...`.
+func (b badInput) dagger() []string {
+	verb := b.verb
+	if verb == "build" {
+		verb = "build-component"
+	}
+	return append(append(append([]string{"--components-dir", b.dir}, b.ctor...), verb), b.args...)
+}
+
+// message is the error line of either entry point, with the components
+// directory named as the module names it.
+func message(out, dir string) string {
+	for _, line := range strings.Split(out, "\n") {
+		for _, p := range []string{"matrix: ", "Error: "} {
+			if m, ok := strings.CutPrefix(line, p); ok {
+				m, _, _ = strings.Cut(m, " [traceparent:")
+				return strings.ReplaceAll(m, dir, "components")
+			}
+		}
+	}
+	return ""
+}
+
+// TestBadInput: every malformed input exits 2 with the same message naming
+// the file and field (or flag), before any build, through both entry points
+// (matrix, dagger call). The CLI's engine socket points nowhere, so reaching
+// for the engine would exit 3 instead.
 func TestBadInput(t *testing.T) {
 	bin := matrixBin(t)
 	env := []string{"_EXPERIMENTAL_DAGGER_RUNNER_HOST=unix:///nonexistent/matrix-test.sock", "MATRIX_REGISTRY="}
@@ -44,57 +86,81 @@ func TestBadInput(t *testing.T) {
 	good := one("smoke: [true]\n")
 	symlinkOut := one("dockerfile: evil\n")
 	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(symlinkOut, "web", "evil")))
-	cases := []struct {
-		name string
-		args []string
-		want []string // all must appear in stderr
-	}{
-		{"malformed yaml", []string{"build-all", "--components-dir", one("smoke: [true\n")}, []string{"web/component.yaml", "malformed YAML"}},
-		{"yaml not a mapping", []string{"build-all", "--components-dir", one("- a\n")}, []string{"web/component.yaml", "not a mapping"}},
-		{"unknown key", []string{"build-all", "--components-dir", one("smoke: [true]\nimgae: x\n")}, []string{"web/component.yaml", "field imgae", "unknown key"}},
-		{"duplicate key", []string{"build-all", "--components-dir", one("smoke: [a]\nsmoke: [b]\n")}, []string{"field smoke", "given twice"}},
-		{"image wrong type", []string{"build-all", "--components-dir", one("image: [a]\n")}, []string{"field image", "wrong type"}},
-		{"platforms wrong type", []string{"build-all", "--components-dir", one("platforms: linux/amd64\n")}, []string{"field platforms", "wrong type"}},
-		{"args wrong type", []string{"build-all", "--components-dir", one("args: [A]\n")}, []string{"field args", "wrong type"}},
-		{"smoke wrong type", []string{"build-all", "--components-dir", one("smoke: {a: b}\n")}, []string{"field smoke", "wrong type"}},
-		{"spec platform linux/amd65", []string{"build-all", "--components-dir", one("platforms: [linux/amd65]\n")}, []string{"field platforms[0]", "unknown architecture"}},
-		{"spec platform without os", []string{"build-all", "--components-dir", one("platforms: [arm64]\n")}, []string{"field platforms[0]", "not os/arch"}},
-		{"flag platform linux/amd65", []string{"build-all", "--components-dir", good, "--platforms", "linux/amd65"}, []string{"--platforms", "unknown architecture"}},
-		{"flag platform without os", []string{"build-all", "--components-dir", good, "--platforms", "arm64"}, []string{"--platforms", "not os/arch"}},
-		{"flag platform twice", []string{"build-all", "--components-dir", good, "--platforms", "linux/amd64,linux/amd64"}, []string{"--platforms", "listed twice"}},
-		{"duplicate image names", []string{"build-all", "--components-dir", enginetest.Components(t, map[string]map[string]string{
-			"a": {"Dockerfile": "FROM x\n", "component.yaml": "image: same\n"}, "b": {"Dockerfile": "FROM x\n", "component.yaml": "image: same\n"}})}, []string{"b/component.yaml", "field image", "also the image of component a"}},
-		{"dependency cycle", []string{"build-all", "--components-dir", enginetest.Components(t, map[string]map[string]string{
-			"a": {"Dockerfile": "FROM x\n", "component.yaml": "depends_on: [b]\n"}, "b": {"Dockerfile": "FROM x\n", "component.yaml": "depends_on: [a]\n"}})}, []string{"dependency cycle: a -> b -> a"}},
-		{"depends_on unknown", []string{"build-all", "--components-dir", one("depends_on: [ghost]\n")}, []string{"web/component.yaml", "field depends_on", `unknown component "ghost"`}},
-		{"dockerfile escapes", []string{"build-all", "--components-dir", one("dockerfile: ../../etc/passwd\n")}, []string{"web/component.yaml", "field dockerfile", "leaves the component directory"}},
-		{"dockerfile symlink out", []string{"build-all", "--components-dir", symlinkOut}, []string{"field dockerfile", "outside the component directory"}},
-		{"dockerfile absolute", []string{"build-all", "--components-dir", one("dockerfile: /etc/passwd\n")}, []string{"field dockerfile", "leaves the component directory"}},
-		{"secret as build arg", []string{"build-all", "--components-dir", one("args: {DB_PASSWORD: x}\n")}, []string{"field args.DB_PASSWORD", "declare it under secrets"}},
-		{"invalid tag", []string{"publish", "--components-dir", good, "--registry", "localhost:5000", "--tag", "v1 beta"}, []string{`tag "v1 beta" is not valid`}},
-		{"tag too long", []string{"publish", "--components-dir", good, "--registry", "localhost:5000", "--tag", strings.Repeat("x", 200)}, []string{"is not valid"}},
-		{"invalid registry", []string{"publish", "--components-dir", good, "--registry", "https://harbor.example.com"}, []string{`registry "https://harbor.example.com"`, "not host[:port][/project]"}},
-		{"registry missing", []string{"publish", "--components-dir", good}, []string{"registry is empty"}},
-		{"empty components directory", []string{"build-all", "--components-dir", t.TempDir()}, []string{"no components found"}},
-		{"missing components directory", []string{"build-all", "--components-dir", "/nonexistent/components"}, []string{"/nonexistent/components"}},
-		{"unknown component selected", []string{"build-all", "--components-dir", good, "--components", "ghost"}, []string{`unknown component "ghost"`}},
-		{"jobs zero", []string{"build-all", "--components-dir", good, "--jobs", "0"}, []string{"--jobs 0"}},
-		{"bad format", []string{"plan", "--components-dir", good, "--format", "xml"}, []string{"--format"}},
-		{"secret flag malformed", []string{"build-all", "--components-dir", good, "--secret", "token=hunter2"}, []string{"--secret", "id=env:VAR"}},
-		{"password file missing", []string{"publish", "--components-dir", good, "--registry", "localhost:5000", "--password-file", "/nonexistent/pw"}, []string{"--password-file"}},
-		{"huge build context", []string{"build-all", "--components-dir", good, "--max-context", "10"}, []string{"web", "build context is", "over the", ".dockerignore"}},
+	two := func(a, b string) string {
+		return enginetest.Components(t, map[string]map[string]string{
+			"a": {"Dockerfile": "FROM x\n", "component.yaml": a}, "b": {"Dockerfile": "FROM x\n", "component.yaml": b}})
 	}
-	require.GreaterOrEqual(t, len(cases), 25)
+	cases := []badInput{
+		{name: "malformed yaml", verb: "build-all", dir: one("smoke: [true\n"), want: []string{"web/component.yaml", "malformed YAML"}},
+		{name: "yaml not a mapping", verb: "build-all", dir: one("- a\n"), want: []string{"web/component.yaml", "not a mapping"}},
+		{name: "unknown key", verb: "build-all", dir: one("smoke: [true]\nimgae: x\n"), want: []string{"web/component.yaml", "field imgae", "unknown key"}},
+		{name: "duplicate key", verb: "build-all", dir: one("smoke: [a]\nsmoke: [b]\n"), want: []string{"field smoke", "given twice"}},
+		{name: "image wrong type", verb: "build-all", dir: one("image: [a]\n"), want: []string{"field image", "wrong type"}},
+		{name: "platforms wrong type", verb: "build-all", dir: one("platforms: linux/amd64\n"), want: []string{"field platforms", "wrong type"}},
+		{name: "args wrong type", verb: "build-all", dir: one("args: [A]\n"), want: []string{"field args", "wrong type"}},
+		{name: "smoke wrong type", verb: "build-all", dir: one("smoke: {a: b}\n"), want: []string{"field smoke", "wrong type"}},
+		{name: "spec platform linux/amd65", verb: "build-all", dir: one("platforms: [linux/amd65]\n"), want: []string{"field platforms[0]", "unknown architecture"}},
+		{name: "spec platform without os", verb: "build-all", dir: one("platforms: [arm64]\n"), want: []string{"field platforms[0]", "not os/arch"}},
+		{name: "flag platform linux/amd65", verb: "build-all", dir: good, args: []string{"--platforms", "linux/amd65"}, want: []string{"--platforms", "unknown architecture"}},
+		{name: "flag platform without os", verb: "build-all", dir: good, args: []string{"--platforms", "arm64"}, want: []string{"--platforms", "not os/arch"}},
+		{name: "flag platform twice", verb: "build-all", dir: good, args: []string{"--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
+		{name: "plan platform twice", verb: "plan", dir: good, args: []string{"--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
+		{name: "publish platform twice", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
+		{name: "duplicate image names", verb: "build-all", dir: two("image: same\n", "image: same\n"), want: []string{"b/component.yaml", "field image", "also the image of component a"}},
+		{name: "dependency cycle", verb: "build-all", dir: two("depends_on: [b]\n", "depends_on: [a]\n"), want: []string{"dependency cycle: a -> b -> a"}},
+		{name: "depends_on unknown", verb: "build-all", dir: one("depends_on: [ghost]\n"), want: []string{"web/component.yaml", "field depends_on", `unknown component "ghost"`}},
+		{name: "dockerfile escapes", verb: "build-all", dir: one("dockerfile: ../../etc/passwd\n"), want: []string{"web/component.yaml", "field dockerfile", "leaves the component directory"}},
+		{name: "dockerfile symlink out", verb: "build-all", dir: symlinkOut, want: []string{"field dockerfile", "symlink", "outside the component directory"}},
+		{name: "dockerfile absolute", verb: "build-all", dir: one("dockerfile: /etc/passwd\n"), want: []string{"field dockerfile", "leaves the component directory"}},
+		{name: "secret as build arg", verb: "build-all", dir: one("args: {DB_PASSWORD: x}\n"), want: []string{"field args.DB_PASSWORD", "declare it under secrets"}},
+		{name: "invalid tag", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--tags", "v1 beta"}, want: []string{`tag "v1 beta" is not valid`}},
+		{name: "tag too long", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--tags", strings.Repeat("x", 200)}, want: []string{"is not valid"}},
+		{name: "invalid registry", verb: "publish", dir: good, args: []string{"--registry", "https://harbor.example.com"}, want: []string{`registry "https://harbor.example.com"`, "not host[:port][/project]"}},
+		{name: "registry missing", verb: "publish", dir: good, want: []string{"registry is empty"}},
+		{name: "empty components directory", verb: "build-all", dir: t.TempDir(), want: []string{"no components found"}},
+		{name: "unknown component selected", verb: "build-all", dir: good, args: []string{"--components", "ghost"}, want: []string{`unknown component "ghost"`}},
+		{name: "component name malformed", verb: "build-all", dir: good, args: []string{"--components", "Web UI"}, want: []string{"--components", "not a component name"}},
+		{name: "jobs negative", verb: "build-all", dir: good, args: []string{"--jobs", "-1"}, want: []string{"--jobs -1"}},
+		{name: "bad format", verb: "plan", dir: good, args: []string{"--format", "xml"}, want: []string{"--format"}},
+		{name: "huge build context", verb: "build-all", dir: good, ctor: []string{"--max-context", "10"}, want: []string{"web", "build context is", "over the", ".dockerignore"}},
+		{name: "stage registry with a path", verb: "build-all", dir: good, args: []string{"--stage-registry", "localhost:5000/x"}, want: []string{"--stage-registry", "host:port only"}},
+		// Flags of one entry point only: the CLI reads secrets and passwords
+		// from env or files itself; the module gets them as dagger secrets.
+		{name: "secret flag malformed", verb: "build-all", dir: good, ctor: []string{"--secret", "token=hunter2"}, want: []string{"--secret", "id=env:VAR"}, only: "matrix"},
+		{name: "password file missing", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--password-file", "/nonexistent/pw"}, want: []string{"--password-file"}, only: "matrix"},
+		{name: "missing components directory", verb: "build-all", dir: "/nonexistent/components", want: []string{"/nonexistent/components"}, only: "matrix"},
+		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
+	}
+	require.GreaterOrEqual(t, len(cases), 30)
+	var both atomic.Int32
+	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errw := cliRun(t, bin, env, tc.args...)
-			assert.Equal(t, 2, code, errw)
-			for _, w := range tc.want {
-				assert.Contains(t, errw, w)
+			t.Parallel() // each dagger call waits seconds for the module, not for the CPU
+			var cliMsg string
+			if tc.only != "dagger call" {
+				code, _, errw := cliRun(t, bin, env, tc.cli()...)
+				assert.Equal(t, 2, code, errw)
+				for _, w := range tc.want {
+					assert.Contains(t, errw, w, "matrix")
+				}
+				assert.NotContains(t, errw, "hunter2", "no secret echoed")
+				assert.NotContains(t, errw, "engine", "no engine work was started")
+				cliMsg = message(errw, tc.dir)
 			}
-			assert.NotContains(t, errw, "hunter2", "no secret echoed")
-			assert.NotContains(t, errw, "engine", "no engine work was started")
+			if tc.only == "matrix" {
+				return
+			}
+			code, out := daggerCall(t, tc.dagger()...)
+			assert.Equal(t, 2, code, out)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w, "dagger call")
+			}
+			assert.NotContains(t, out, "cells verified", "nothing was built")
+			if cliMsg != "" {
+				both.Add(1)
+				assert.Equal(t, cliMsg, message(out, tc.dir), "the same message through both entry points")
+			}
 		})
 	}
-	t.Logf("figures: bad_input_cases=%d", len(cases))
 }

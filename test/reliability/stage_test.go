@@ -1,8 +1,14 @@
 package reliability
 
 import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +38,7 @@ func TestUnreachableStageRegistry(t *testing.T) {
 	require.NoError(t, os.Rename(dir, filepath.Join(src, "components")))
 	// Warm the module first so the bound below times the check, not the
 	// module's first load on a cold engine.
-	code, out := daggerCall(t, "--source", src, "plan")
+	code, out := daggerCall(t, "--components-dir", filepath.Join(src, "components"), "plan")
 	require.Equal(t, 0, code, out)
 	for _, tc := range []struct {
 		name string
@@ -43,7 +49,7 @@ func TestUnreachableStageRegistry(t *testing.T) {
 			return code, out + errw
 		}},
 		{"dagger call", func() (int, string) {
-			return daggerCall(t, "--source", src, "build-all", "--stage-registry", deadStage)
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "build-all", "--stage-registry", deadStage)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,20 +108,20 @@ func TestUnreachablePublishRegistry(t *testing.T) {
 			return code, out + errw
 		}, []string{"registry " + deadStage + "/ai-infra does not answer", "connection refused"}},
 		{"dagger call publish, stopped registry", 3, func() (int, string) {
-			return daggerCall(t, "--source", src, "publish", "--registry", deadStage+"/ai-infra", "--registry-service", "tcp://"+deadStage)
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", deadStage+"/ai-infra", "--registry-service", "tcp://"+deadStage)
 		}, []string{"does not answer"}},
 		{"dagger call publish, unreachable host", 3, func() (int, string) {
-			return daggerCall(t, "--source", src, "publish", "--registry", "localhost:5999/ai-infra")
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", "localhost:5999/ai-infra")
 		}, []string{"registry localhost:5999/ai-infra does not answer", "connection refused"}},
 		{"matrix plan, platform twice", 2, func() (int, string) {
 			code, out, errw := cliRun(t, bin, nil, "plan", "--components-dir", comps, "--platforms", "linux/amd64,linux/amd64")
 			return code, out + errw
 		}, []string{"--platforms: linux/amd64 is listed twice"}},
 		{"dagger call plan, platform twice", 2, func() (int, string) {
-			return daggerCall(t, "--source", src, "plan", "--platforms", "linux/amd64,linux/amd64")
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "plan", "--platforms", "linux/amd64,linux/amd64")
 		}, []string{"--platforms: linux/amd64 is listed twice"}},
 		{"dagger call publish, platform twice", 2, func() (int, string) {
-			return daggerCall(t, "--source", src, "publish", "--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64")
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64")
 		}, []string{"--platforms: linux/amd64 is listed twice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,12 +146,62 @@ func TestDaggerCallMirrorAndContextLimit(t *testing.T) {
 		"Dockerfile":     "FROM debian:bookworm-slim\nARG APT_MIRROR\nRUN echo \"$APT_MIRROR\" > /mirror\n",
 		"component.yaml": "smoke: [sh, -c, 'test \"$(cat /mirror)\" = " + mirror + "']\n",
 	}}), filepath.Join(src, "components")))
-	code, out := daggerCall(t, "--source", src, "--apt-mirror", mirror, "build-all", "--platforms", "linux/amd64")
+	code, out := daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--apt-mirror", mirror, "build-all", "--platforms", "linux/amd64")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "1/1 cells verified")
-	code, out = daggerCall(t, "--source", src, "build-all", "--platforms", "linux/amd64")
+	// The file the Dockerfile wrote, read back from the exported image.
+	dist := t.TempDir()
+	code, out = daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--apt-mirror", mirror, "export", "--platforms", "linux/amd64", "export", "--path", dist)
+	require.Equal(t, 0, code, out)
+	archives, err := filepath.Glob(filepath.Join(dist, "*.oci.tar"))
+	require.NoError(t, err)
+	require.Len(t, archives, 1)
+	assert.Equal(t, mirror+"\n", layerFile(t, archives[0], "mirror"), "the mirror reached ARG APT_MIRROR")
+	code, out = daggerCall(t, "--components-dir", filepath.Join(src, "components"), "build-all", "--platforms", "linux/amd64")
 	assert.Equal(t, 1, code, "without the mirror the smoke check fails: %s", out)
-	code, out = daggerCall(t, "--source", src, "--max-context", "10", "build-all", "--platforms", "linux/amd64")
+	code, out = daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--max-context", "10", "build-all", "--platforms", "linux/amd64")
 	assert.Equal(t, 2, code, out)
 	assert.Contains(t, out, "--max-context")
+}
+
+// TestDaggerCallSecret: a --secret with its --secret-id reaches RUN
+// --mount=type=secret through the module (engine, dagger call); the value
+// never shows in the output, and without it the cell fails at its secrets.
+func TestDaggerCallSecret(t *testing.T) {
+	const token = "dagger-call-token-5c1e9a"
+	sum := sha256.Sum256([]byte(token))
+	fp := hex.EncodeToString(sum[:])[:12]
+	dir := enginetest.Components(t, map[string]map[string]string{"vault": {
+		"Dockerfile":     "FROM debian:bookworm-slim\nRUN --mount=type=secret,id=token sha256sum /run/secrets/token | cut -c1-12 > /token.fp\n",
+		"component.yaml": "secrets: [token]\nsmoke: [sh, -c, 'test \"$(cat /token.fp)\" = " + fp + "']\n",
+	}})
+	t.Setenv("MATRIX_TEST_TOKEN", token)
+	code, out := daggerCall(t, "--components-dir", dir, "--secret", "env://MATRIX_TEST_TOKEN", "--secret-id", "token", "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "1/1 cells verified", "the smoke command found the secret's fingerprint")
+	assert.NotContains(t, out, token)
+	code, out = daggerCall(t, "--components-dir", dir, "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, `secret "token" is not provided: pass it with --secret`)
+}
+
+// layerFile is the content of file name (a path in the image, without the
+// leading /) in the layers of an OCI archive; "" when no layer holds it.
+func layerFile(t *testing.T, archive, name string) string {
+	t.Helper()
+	for _, blob := range archiveContents(t, archive) {
+		tr := tar.NewReader(bytes.NewReader(blob))
+		for {
+			hdr, err := tr.Next()
+			if err != nil {
+				break // the end, or a blob that is not a layer
+			}
+			if strings.TrimPrefix(hdr.Name, "./") == name {
+				b, err := io.ReadAll(tr)
+				require.NoError(t, err)
+				return string(b)
+			}
+		}
+	}
+	return ""
 }
