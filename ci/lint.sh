@@ -38,4 +38,7 @@ echo "==> CI files: YAML parse and dagger call lines and the root layout (go tes
 # Only TestCIFiles runs, so CI=true cannot turn an engine skip into a failure.
 go test -count=1 -run '^(TestCIFiles|TestLayout)' ./test/
 
+echo "==> matrix lint (the components' Dockerfiles, notes included)"
+go run ./cmd/matrix lint --severity note
+
 echo "lint: ok"

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -41,6 +42,10 @@ type Matrix struct {
 	Secret []*dagger.Secret
 	// +private
 	SecretID []string
+	// +private
+	LintMode string
+	// +private
+	Severity string
 }
 
 // New takes the run-wide options, named as the CLI's flags:
@@ -71,9 +76,68 @@ func New(
 	// The id of each --secret, e.g. pip-token.
 	// +optional
 	secretId []string,
+	// Lint findings: warn (in the report), error (fail the run before any
+	// build) or off; default warn.
+	// +optional
+	lint string,
+	// The lowest lint severity that counts: note, warning or error; default warning.
+	// +optional
+	severity string,
 ) *Matrix {
 	return &Matrix{ComponentsDir: componentsDir, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
-		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId}
+		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity}
+}
+
+// Lint finds, before any build, the Dockerfile patterns that waste
+// emulation or ship the wrong architecture, in the components or in any
+// directory of Dockerfiles; it fails, with the findings, when there are any.
+func (m *Matrix) Lint(
+	ctx context.Context,
+	// Lint every Dockerfile under this directory instead of the components.
+	// +optional
+	dir *dagger.Directory,
+	// Comma-separated components; empty means all.
+	// +optional
+	components string,
+	// table or json
+	// +default="table"
+	format string,
+) (string, error) {
+	if format != "table" && format != "json" {
+		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json", format)})
+	}
+	var findings []lint.Finding
+	var err error
+	if dir != nil {
+		c, cerr := sdk.Connect(ctx)
+		if cerr != nil {
+			return "", cerr
+		}
+		defer c.Close()
+		id, ierr := dir.ID(ctx)
+		if ierr != nil {
+			return "", ierr
+		}
+		findings, err = core.LintDir(component.EngineFS(ctx, c.LoadDirectoryFromID(sdk.DirectoryID(id))), "dir", m.Severity)
+	} else {
+		s, serr := m.session(ctx, core.Options{Verb: core.VerbLint, Components: core.Split(components)})
+		if serr != nil {
+			return "", serr
+		}
+		defer s.client.Close()
+		findings, err = s.run.Lint()
+	}
+	if core.IsBadInput(err) {
+		return "", classify(err)
+	}
+	var b strings.Builder
+	if werr := lint.Write(&b, findings, format); werr != nil {
+		return "", werr
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s%w", b.String(), err)
+	}
+	return b.String(), nil
 }
 
 // Plan lists the cells (component × platform) a run would build, in
@@ -313,6 +377,7 @@ type session struct {
 func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) {
 	o.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
 	o.MaxContext = int64(m.MaxContext)
+	o.Lint, o.Severity = m.LintMode, m.Severity
 	var err error
 	if o.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)

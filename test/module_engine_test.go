@@ -86,3 +86,28 @@ func TestDaggerCallPublishEngineRegistry(t *testing.T) {
 	require.NoError(t, err, string(b))
 	assert.True(t, strings.Contains(string(b), "OK"))
 }
+
+// TestDaggerCallLintEngine: `dagger call lint` over the components, over a
+// directory of Dockerfiles, and --lint error stopping build-all before any
+// cell (engine, dagger call).
+func TestDaggerCallLintEngine(t *testing.T) {
+	ctx := enginetest.Context(t)
+	out, code := dagger(t, ctx, "call", "lint")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "0 finding(s)", "the 12 components lint clean")
+
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "svc"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "svc", "Dockerfile"),
+		[]byte("FROM --platform=$BUILDPLATFORM golang:1.26 AS build\nRUN GOOS=linux go build -o /api .\n"), 0o644))
+	out, code = dagger(t, ctx, "call", "lint", "--dir", dir)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "dir/svc/Dockerfile:2: error [go-arch] stage build")
+
+	comps := enginetest.Components(t, map[string]map[string]string{"web": {"Dockerfile": "FROM debian\n"}})
+	out, code = dagger(t, ctx, "call", "--components-dir", comps, "--lint", "error", "build-all", "--platforms", "linux/amd64")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "components/web/Dockerfile:1: warning [unpinned-base]")
+	assert.Contains(t, out, "nothing built")
+	assert.NotContains(t, out, "cells verified")
+}

@@ -53,7 +53,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(), buildCommand("build", "build and verify some components (--components)"),
 			buildCommand("build-all", "build and verify every component for every platform"),
 			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
-			publishCommand(), exportCommand(), doctorCommand(),
+			publishCommand(), exportCommand(), lintCommand(), doctorCommand(),
 		},
 	}
 }
@@ -79,6 +79,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
 		&cli.StringFlag{Name: "pypi-index-url", EnvVars: []string{"PYPI_INDEX_URL"}, Usage: "PyPI index, for Dockerfiles declaring ARG PYPI_INDEX_URL"},
 		&cli.StringFlag{Name: "npm-registry", EnvVars: []string{"NPM_REGISTRY"}, Usage: "npm registry, for Dockerfiles declaring ARG NPM_REGISTRY"},
+		&cli.StringFlag{Name: "lint", Value: "warn", Usage: "lint findings: warn (in the report), error (fail the run before any build) or off"},
+		&cli.StringFlag{Name: "severity", Value: "warning", Usage: "the lowest lint severity that counts: note, warning or error"},
 		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
 	}
 }
@@ -97,6 +99,8 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 		StageRegistry: c.String("stage-registry"),
 		StageReadBack: true, // matrix runs on the host: it must reach the registry too
 		MaxContext:    c.Int64("max-context"),
+		Lint:          c.String("lint"),
+		Severity:      c.String("severity"),
 		Mirrors: map[string]string{
 			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
 			"PYPI_INDEX_URL": c.String("pypi-index-url"), "NPM_REGISTRY": c.String("npm-registry"),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -98,4 +99,42 @@ func TestCheckVersion(t *testing.T) {
 	err := checkVersion("v0.19.0")
 	assert.ErrorContains(t, err, "engine is v0.19.0, matrix needs v0.21.8")
 	assert.ErrorContains(t, err, "task setup")
+}
+
+func TestLintCommand(t *testing.T) {
+	t.Setenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "unix:///nonexistent/engine.sock")
+	clean := fixture(t, map[string]string{"backend": ""})
+	code, out, errw := runCLI("lint", "--components-dir", clean)
+	assert.Equal(t, 0, code, errw)
+	assert.Contains(t, out, "0 finding(s)")
+
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "svc"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "svc", "api.Dockerfile"),
+		[]byte("FROM golang:1.26\nRUN go build -o /api .\n"), 0o644))
+	code, out, _ = runCLI("lint", "--dir", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, filepath.Join(dir, "svc", "api.Dockerfile")+":2: warning [compile-on-target] stage 0")
+	code, out, _ = runCLI("lint", "--dir", dir, "--format", "json")
+	assert.Equal(t, 1, code)
+	var findings []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &findings), out)
+	require.Len(t, findings, 1)
+	assert.Equal(t, "compile-on-target", findings[0]["rule"])
+	assert.Equal(t, "warning", findings[0]["severity"])
+	code, _, _ = runCLI("lint", "--dir", dir, "--severity", "error")
+	assert.Equal(t, 0, code, "a warning does not count at --severity error")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM x\nCOPY\n"), 0o644))
+	code, _, errw = runCLI("lint", "--dir", dir)
+	assert.Equal(t, 2, code, "a Dockerfile that cannot be parsed is bad input")
+	assert.Contains(t, errw, filepath.Join(dir, "Dockerfile"))
+
+	// --lint error fails a build before the engine is reached (it points nowhere: 3).
+	bad := fixture(t, map[string]string{"web": ""})
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "web", "Dockerfile"), []byte("FROM debian\n"), 0o644))
+	code, _, errw = runCLI("build-all", "--components-dir", bad, "--lint", "error")
+	assert.Equal(t, 1, code, errw)
+	assert.Contains(t, errw, "[unpinned-base]")
+	assert.Contains(t, errw, "nothing built")
 }

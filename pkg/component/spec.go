@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
 // FileName is the optional per-component file.
@@ -31,6 +33,8 @@ type Spec struct {
 	DependsOn  []string
 	Smoke      []string // argv that must succeed in every variant
 	Declared   []string // ARG names the Dockerfile declares; mirrors go only to these
+	Lint       []lint.Finding    // what matrix lint finds in the Dockerfile, less the ignored rules
+	LintIgnore map[string]string // rule id → why it does not apply here (lint.ignore)
 }
 
 // Arg is an explicit build arg; Value may hold ${VERSION}.
@@ -118,6 +122,9 @@ type raw struct {
 	Secrets    []string          `yaml:"secrets"`
 	DependsOn  []string          `yaml:"depends_on"`
 	Smoke      []string          `yaml:"smoke"`
+	Lint       *struct {
+		Ignore map[string]string `yaml:"ignore"`
+	} `yaml:"lint"`
 }
 
 // fields are the keys of component.yaml, with the fix shown for a wrong type.
@@ -130,6 +137,7 @@ var fields = map[string]string{
 	"secrets":    "a list of secret names",
 	"depends_on": "a list of component names",
 	"smoke":      "a command as a list, such as [nginx, -t]",
+	"lint":       "a mapping such as {ignore: {unpinned-base: why it does not apply}}",
 }
 
 // Read reads component name, a folder of fsys; where names fsys in errors.
@@ -198,6 +206,27 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, problem(err)), "add the Dockerfile or name it in component.yaml")
 	}
 	c.Declared = DeclaredArgs(string(df))
+	if r.Lint != nil {
+		for id, why := range r.Lint.Ignore {
+			if _, ok := lint.RuleByID(id); !ok {
+				return Spec{}, bad("lint.ignore."+id, "is not a lint rule", "rules: "+strings.Join(lint.IDs(), ", "))
+			}
+			if strings.TrimSpace(why) == "" {
+				return Spec{}, bad("lint.ignore."+id, "gives no reason", "say why the rule does not apply to this component")
+			}
+		}
+		c.LintIgnore = r.Lint.Ignore
+	}
+	_, ignoreErr := fs.Stat(fsys, ".dockerignore")
+	found, err := lint.File(path.Join(dir, c.Dockerfile), df, ignoreErr == nil)
+	if err != nil {
+		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
+	}
+	for _, f := range found {
+		if _, ignored := c.LintIgnore[f.Rule]; !ignored {
+			c.Lint = append(c.Lint, f)
+		}
+	}
 	for k, v := range r.Args {
 		switch {
 		case !argRE.MatchString(k):

@@ -202,3 +202,33 @@ func TestCheckContext(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("*.bin\n"), 0o644))
 	assert.NoError(t, CheckContext(os.DirFS(filepath.Dir(dir)), c, 1<<20), "ignored files do not count")
 }
+
+func TestLintIgnore(t *testing.T) {
+	root := t.TempDir()
+	dir := component(t, root, "web", "lint: {ignore: {unpinned-base: the base is pinned by the mirror}}\n")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM debian\nRUN echo $TARGETARCH\n"), 0o644))
+	c, err := read(dir)
+	require.NoError(t, err)
+	require.Len(t, c.Lint, 1, "the ignored rule is gone, the other stays")
+	assert.Equal(t, "undeclared-platform-arg", c.Lint[0].Rule)
+	assert.Equal(t, filepath.Join(dir, "Dockerfile"), c.Lint[0].File)
+	assert.Equal(t, map[string]string{"unpinned-base": "the base is pinned by the mirror"}, c.LintIgnore)
+
+	for _, tc := range []struct{ yaml, field, problem string }{
+		{"lint: {ignore: {no-such-rule: because}}\n", "lint.ignore.no-such-rule", "is not a lint rule"},
+		{"lint: {ignore: {unpinned-base: \"\"}}\n", "lint.ignore.unpinned-base", "gives no reason"},
+		{"lint: [a]\n", "lint", "wrong type"},
+	} {
+		dir := component(t, t.TempDir(), "web", tc.yaml)
+		_, err := read(dir)
+		var se *Error
+		require.ErrorAs(t, err, &se, tc.yaml)
+		assert.Equal(t, tc.field, se.Field)
+		assert.Contains(t, err.Error(), tc.problem)
+	}
+
+	dir = component(t, t.TempDir(), "web", "")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM debian:12\nCOPY\n"), 0o644))
+	_, err = read(dir)
+	assert.ErrorContains(t, err, "field dockerfile: cannot be parsed")
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -31,8 +32,9 @@ type Run struct {
 }
 
 // New validates opts, reads the specs from fsys (the components directory;
-// where names it in errors) and plans. All bad input is found here, before
-// any build; a local fsys needs no engine.
+// where names it in errors), lints their Dockerfiles and plans. All bad
+// input, and lint findings under --lint error, are found here, before any
+// build; a local fsys needs no engine.
 func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -50,7 +52,14 @@ func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 			return nil, &BadInput{err}
 		}
 	}
-	return &Run{Options: opts, Plan: p}, nil
+	r := &Run{Options: opts, Plan: p}
+	if fs := r.Findings(); opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
+		var b strings.Builder
+		lint.Write(&b, fs, "table")
+		return nil, &Failed{fmt.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
+			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity)}
+	}
+	return r, nil
 }
 
 // Result is what a verb did: the report of every cell, the verified
@@ -86,6 +95,9 @@ func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Direct
 	}
 	bo.Stager = s
 	built := b.All(ctx, r.Plan, bo)
+	if o.Lint != "off" {
+		built.Report.Lint = r.Findings()
+	}
 	res := &Result{Report: built.Report, Variants: built.Variants}
 	if !res.Report.OK() {
 		return res, &Failed{fmt.Errorf("%s", res.Report.Summary())}
@@ -143,4 +155,58 @@ func withCause(err error, what string) error {
 		return &Failed{fmt.Errorf("%w; %s", f.Err, what)}
 	}
 	return err
+}
+
+// Findings are the lint findings of the planned components, at the run's
+// severity or above.
+func (r *Run) Findings() []lint.Finding {
+	min, _ := lint.ParseSeverity(r.Options.Severity)
+	var out []lint.Finding
+	for _, c := range r.Plan.Components {
+		for _, f := range c.Lint {
+			if f.Severity >= min {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// LintDir lints every Dockerfile of fsys (Dockerfile, *.Dockerfile,
+// Dockerfile.*), components or not; where names fsys in findings. A
+// Dockerfile that cannot be read or parsed is bad input; findings at
+// severity or above make a *Failed.
+func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
+	if severity == "" {
+		severity = lint.Warning.String()
+	}
+	min, err := lint.ParseSeverity(severity)
+	if err != nil {
+		return nil, &BadInput{fmt.Errorf("--severity: %w", err)}
+	}
+	found, err := lint.Dir(fsys, where)
+	if err != nil {
+		return nil, &BadInput{err}
+	}
+	var out []lint.Finding
+	for _, f := range found {
+		if f.Severity >= min {
+			out = append(out, f)
+		}
+	}
+	return out, lintFailed(out, severity)
+}
+
+// Lint is the lint verb over the planned components: their findings at the
+// run's severity or above, and a *Failed when there are any.
+func (r *Run) Lint() ([]lint.Finding, error) {
+	fs := r.Findings()
+	return fs, lintFailed(fs, r.Options.Severity)
+}
+
+func lintFailed(findings []lint.Finding, severity string) error {
+	if len(findings) == 0 {
+		return nil
+	}
+	return &Failed{fmt.Errorf("lint: %d finding(s) at %s or above", len(findings), severity)}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 )
 
@@ -20,6 +21,7 @@ const (
 	VerbBuild   Verb = "build"
 	VerbPublish Verb = "publish"
 	VerbExport  Verb = "export"
+	VerbLint    Verb = "lint"
 )
 
 // Defaults, applied once by Validate.
@@ -49,6 +51,8 @@ type Options struct {
 	StageRegistry string            // --stage-registry; empty: DefaultStageRegistry
 	StageReadBack bool              // the stage check also reads back from this process (the host CLI)
 	MaxContext    int64             // --max-context, bytes; 0: component.DefaultMaxContext
+	Lint          string            // --lint: warn (findings in the report), error (findings fail the run first), off
+	Severity      string            // --severity, the lowest that counts: note, warning (default), error
 
 	Registry string   // --registry, host[:port][/project]
 	Tags     []string // --tags; empty: the version and latest
@@ -124,6 +128,18 @@ func (o *Options) Validate() error {
 		if !secretIDRE.MatchString(id) {
 			return bad("--secret: id %q is not valid; use letters, digits, '.', '_' and '-'", id)
 		}
+	}
+	if o.Lint == "" {
+		o.Lint = "warn"
+	}
+	if !slices.Contains([]string{"warn", "error", "off"}, o.Lint) {
+		return bad("--lint %q: use warn, error or off", o.Lint)
+	}
+	if o.Severity == "" {
+		o.Severity = lint.Warning.String()
+	}
+	if _, err := lint.ParseSeverity(o.Severity); err != nil {
+		return bad("--severity: %w", err)
 	}
 	if o.StageRegistry == "" {
 		o.StageRegistry = DefaultStageRegistry

@@ -82,3 +82,43 @@ func TestExitCode(t *testing.T) {
 		assert.Equal(t, tc.code, ExitCode(tc.err), "%v", tc.err)
 	}
 }
+
+func TestLintOptions(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "web"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "web", "Dockerfile"), []byte("FROM debian\nRUN echo $TARGETARCH\n"), 0o644))
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Lint: "fatal"}, "--lint \"fatal\": use warn, error or off"},
+		{Options{Severity: "fatal"}, "--severity: \"fatal\" is not a severity"},
+	} {
+		_, err := New(tc.o, os.DirFS(dir), dir)
+		assert.True(t, IsBadInput(err), "%v", err)
+		assert.ErrorContains(t, err, tc.want)
+	}
+
+	r, err := New(Options{}, os.DirFS(dir), dir)
+	require.NoError(t, err, "findings are warnings by default")
+	var got []string
+	for _, f := range r.Findings() {
+		got = append(got, f.Rule)
+	}
+	assert.Equal(t, []string{"unpinned-base", "undeclared-platform-arg"}, got)
+	r, err = New(Options{Severity: "error"}, os.DirFS(dir), dir)
+	require.NoError(t, err)
+	assert.Len(t, r.Findings(), 1, "only the error counts at --severity error")
+
+	_, err = New(Options{Lint: "error"}, os.DirFS(dir), dir)
+	require.Error(t, err)
+	assert.Equal(t, 1, ExitCode(err), "lint findings fail the run, before any build")
+	assert.ErrorContains(t, err, "web/Dockerfile:2: error [undeclared-platform-arg]")
+	assert.ErrorContains(t, err, "nothing built")
+
+	r, err = New(Options{Verb: VerbLint, Lint: "error"}, os.DirFS(dir), dir)
+	require.NoError(t, err, "the lint verb reports its findings itself")
+	fs, err := r.Lint()
+	assert.Len(t, fs, 2)
+	assert.Equal(t, 1, ExitCode(err))
+}

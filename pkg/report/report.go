@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
 // Cell statuses after a run.
@@ -50,11 +52,12 @@ type Index struct {
 // Report is a run's outcome. Methods are safe for concurrent use.
 type Report struct {
 	mu        sync.Mutex
-	Version   string   `json:"version,omitempty"`
-	Platforms []string `json:"platforms"`
-	Cells     []Cell   `json:"cells"`
-	Indexes   []Index  `json:"indexes,omitempty"`
-	Seconds   float64  `json:"seconds"`
+	Version   string         `json:"version,omitempty"`
+	Platforms []string       `json:"platforms"`
+	Cells     []Cell         `json:"cells"`
+	Indexes   []Index        `json:"indexes,omitempty"`
+	Lint      []lint.Finding `json:"lint,omitempty"` // what matrix lint found before the build
+	Seconds   float64        `json:"seconds"`
 }
 
 // Set records c, replacing an earlier entry of the same cell.
@@ -171,6 +174,15 @@ func (r *Report) Table(w io.Writer) error {
 		fmt.Fprintf(w, "\n  %s\n", c.Error)
 		if c.Output != "" {
 			fmt.Fprintf(w, "  output:\n    %s\n", strings.ReplaceAll(c.Output, "\n", "\n    "))
+		}
+	}
+	r.mu.Lock()
+	findings := append([]lint.Finding(nil), r.Lint...)
+	r.mu.Unlock()
+	if len(findings) > 0 {
+		fmt.Fprintf(w, "\nlint: %d finding(s)\n", len(findings))
+		for _, f := range findings {
+			fmt.Fprintf(w, "  %s\n", f)
 		}
 	}
 	for _, i := range indexes {

@@ -3,10 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
 func sample() *Report {
@@ -107,4 +110,16 @@ func TestJSON(t *testing.T) {
 func TestTail(t *testing.T) {
 	assert.Equal(t, "c\nd", Tail("a\nb\nc\nd\n", 2))
 	assert.Equal(t, "a", Tail("a", 5))
+}
+
+func TestLintInReport(t *testing.T) {
+	r := sample()
+	r.Lint = []lint.Finding{{File: "components/web/Dockerfile", Line: 3, Stage: "0", Rule: "unpinned-base", Severity: lint.Warning, Why: "w", Fix: "f"}}
+	var b strings.Builder
+	require.NoError(t, r.Table(&b))
+	assert.Contains(t, b.String(), "lint: 1 finding(s)\n  components/web/Dockerfile:3: warning [unpinned-base] stage 0: w; fix: f\n")
+	b.Reset()
+	require.NoError(t, r.JSON(&b))
+	assert.Contains(t, b.String(), `"rule": "unpinned-base"`)
+	assert.Contains(t, b.String(), `"severity": "warning"`)
 }

@@ -1,0 +1,158 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rules returns "rule@line/severity" for each finding.
+func rules(t *testing.T, dockerfile string, dockerignore bool) []string {
+	t.Helper()
+	fs, err := File("Dockerfile", []byte(dockerfile), dockerignore)
+	require.NoError(t, err)
+	var out []string
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s@%d/%s", f.Rule, f.Line, f.Severity))
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, dockerfile string
+		dockerignore     bool
+		want             []string // nil: no finding
+	}{
+		// compile-on-target
+		{"go build on the target", "FROM golang:1.26\nRUN go build -o /app .\n", true, []string{"compile-on-target@2/warning"}},
+		{"cargo on the target", "FROM rust:1.80\nRUN cargo build --release\n", true, []string{"compile-on-target@2/warning"}},
+		{"npm build script on the target", "FROM node:20\nRUN npm ci && npm run build\n", true, []string{"compile-on-target@2/warning"}},
+		{"yarn build on the target", "FROM node:20\nRUN yarn build\n", true, []string{"compile-on-target@2/warning"}},
+		{"make after env on the target", "FROM debian:12\nRUN apt-get update \\\n && CFLAGS=-O2 make -j4\n", true, []string{"compile-on-target@2/warning"}},
+		{"gcc, mvn, cmake on the target", "FROM debian:12\nRUN gcc -o a a.c; mvn package; cmake .\n", true, []string{"compile-on-target@2/warning"}},
+		{"installing make is not compiling", "FROM debian:12\nRUN apt-get install -y make gcc\n", true, nil},
+		{"npm ci alone is not a build", "FROM node:20\nRUN npm ci --omit=dev\n", true, nil},
+		{"compiling on the build platform", "FROM --platform=$BUILDPLATFORM node:20 AS ui\nRUN npm run build\n", true, nil},
+		// go-arch
+		{"cross-compiled from TARGETARCH", "FROM --platform=$BUILDPLATFORM golang:1.26 AS b\nARG TARGETOS TARGETARCH\nRUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build .\n", true, nil},
+		{"exported from TARGETARCH", "FROM --platform=$BUILDPLATFORM golang:1.26 AS b\nARG TARGETARCH\nRUN export GOARCH=${TARGETARCH} && go build .\n", true, nil},
+		{"ENV from TARGETARCH", "FROM --platform=$BUILDPLATFORM golang:1.26 AS b\nARG TARGETARCH\nENV GOARCH=$TARGETARCH\nRUN go build .\n", true, nil},
+		{"build platform without GOARCH", "FROM --platform=$BUILDPLATFORM golang:1.26 AS b\nRUN CGO_ENABLED=0 GOOS=linux go build .\n", true, []string{"go-arch@2/error"}},
+		{"hard-coded GOARCH", "FROM --platform=$BUILDPLATFORM golang:1.26 AS b\nRUN GOARCH=amd64 go build .\n", true, []string{"go-arch@2/error"}},
+		{"GOOS without GOARCH on the target", "FROM golang:1.26\nRUN GOOS=linux go build .\n", true, []string{"compile-on-target@2/warning", "go-arch@2/warning"}},
+		// fixed-arch-download
+		{"fixed amd64 download", "FROM debian:12\nRUN curl -fsSLO https://example.com/tool-linux-amd64.tar.gz\n", true, []string{"fixed-arch-download@2/warning"}},
+		{"fixed x86_64 file copied", "FROM debian:12\nCOPY tool_x86_64.deb /tmp/\n", true, []string{"fixed-arch-download@2/warning"}},
+		{"arch package", "FROM debian:12\nRUN apt-get install -y libc6:amd64\n", true, []string{"fixed-arch-download@2/warning"}},
+		{"download selected by TARGETARCH", "FROM debian:12\nARG TARGETARCH\nRUN curl -fsSLO https://example.com/tool-linux-${TARGETARCH}.tar.gz https://example.com/amd64/readme.txt\n", true, nil},
+		{"download selected by uname -m", "FROM debian:12\nRUN a=$(uname -m) && curl -O https://example.com/tool-x86_64 || true\n", true, nil},
+		{"a loop over several is a note", "FROM debian:12\nRUN for f in tool-amd64.tgz tool-arm64.tgz; do echo $f; done\n", true, []string{"fixed-arch-download@2/note"}},
+		{"a case label is not a download", "FROM debian:12\nARG TARGETARCH\nRUN case \"$TARGETARCH\" in arm64) echo a ;; esac\n", true, nil},
+		// unpinned-base
+		{"no tag", "FROM debian\n", true, []string{"unpinned-base@1/warning"}},
+		{"latest", "FROM registry.example.com:5000/team/debian:latest\n", true, []string{"unpinned-base@1/warning"}},
+		{"ARG default unpinned", "ARG BASE=debian\nFROM ${BASE}\n", true, []string{"unpinned-base@2/warning"}},
+		{"pinned tag, port in host", "FROM localhost:5000/debian:bookworm-slim\n", true, nil},
+		{"digest", "FROM debian@sha256:0000000000000000000000000000000000000000000000000000000000000000\n", true, nil},
+		{"arg set by the run", "ARG JUPYTERHUB_IMAGE\nFROM ${JUPYTERHUB_IMAGE}\n", true, nil},
+		{"earlier stage and scratch", "FROM debian:12 AS base\nFROM base\nFROM scratch\n", true, nil},
+		// undeclared-platform-arg
+		{"TARGETARCH not declared", "FROM debian:12\nRUN echo $TARGETARCH\n", true, []string{"undeclared-platform-arg@2/error", "fixed-arch-download@2/warning"}[:1]},
+		{"braced, in ENV", "FROM debian:12\nENV A=${TARGETOS}\n", true, []string{"undeclared-platform-arg@2/error"}},
+		{"declared in the stage", "FROM debian:12\nARG TARGETARCH\nRUN echo $TARGETARCH\n", true, nil},
+		{"declared in another stage only", "FROM debian:12 AS a\nARG TARGETARCH\nFROM debian:12\nRUN echo $TARGETARCH\n", true, []string{"undeclared-platform-arg@4/error"}},
+		{"in FROM is global", "FROM --platform=$BUILDPLATFORM debian:12\n", true, nil},
+		// whole-context
+		{"COPY . without .dockerignore", "FROM debian:12\nCOPY . /src\n", false, []string{"whole-context@2/warning"}},
+		{"ADD ./ without .dockerignore", "FROM debian:12\nADD ./ /src\n", false, []string{"whole-context@2/warning"}},
+		{"COPY . with .dockerignore", "FROM debian:12\nCOPY . /src\n", true, nil},
+		{"COPY --from=stage .", "FROM debian:12 AS a\nFROM debian:12\nCOPY --from=a . /src\n", false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, rules(t, tc.dockerfile, tc.dockerignore))
+		})
+	}
+}
+
+func TestFindingNamesFileStageAndFix(t *testing.T) {
+	fs, err := File("components/api/Dockerfile", []byte("FROM golang:1.26 AS build\nRUN go build .\n"), true)
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	f := fs[0]
+	assert.Equal(t, Finding{File: "components/api/Dockerfile", Line: 2, Stage: "build", Rule: "compile-on-target", Severity: Warning,
+		Why: f.Why, Fix: f.Fix, Detail: "go build"}, f)
+	assert.Contains(t, f.Fix, "--platform=$BUILDPLATFORM")
+	assert.Contains(t, f.String(), "components/api/Dockerfile:2: warning [compile-on-target] stage build")
+}
+
+func TestUnreadable(t *testing.T) {
+	_, err := File("x/Dockerfile", []byte("FROM debian:12\nCOPY\n"), true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "x/Dockerfile")
+}
+
+func TestParseSeverity(t *testing.T) {
+	s, err := ParseSeverity("warning")
+	require.NoError(t, err)
+	assert.Equal(t, Warning, s)
+	_, err = ParseSeverity("fatal")
+	assert.ErrorContains(t, err, "use note, warning or error")
+}
+
+// large is a Dockerfile of about n lines over six stages.
+func large(n int) []byte {
+	var b strings.Builder
+	stage := n / 6
+	for s := 0; s < 6; s++ {
+		if s < 5 {
+			fmt.Fprintf(&b, "FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS s%d\nARG TARGETOS TARGETARCH\n", s)
+		} else {
+			b.WriteString("FROM debian:bookworm-slim\nARG TARGETOS TARGETARCH\n")
+		}
+		for i := 0; i < stage-2; i += 3 {
+			fmt.Fprintf(&b, "RUN apt-get update \\\n && curl -fsSLO https://example.com/t%d-${TARGETARCH}.tgz \\\n && GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/%d .\n", i, i)
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestLargeIsClean(t *testing.T) {
+	data := large(2000)
+	assert.GreaterOrEqual(t, strings.Count(string(data), "\n"), 1990)
+	fs, err := File("Dockerfile", data, true)
+	require.NoError(t, err)
+	// Only the final stage compiles on the target.
+	assert.Len(t, fs, 1)
+}
+
+// BenchmarkLargeDockerfile: a 2,000-line Dockerfile of six stages.
+func BenchmarkLargeDockerfile(b *testing.B) {
+	data := large(2000)
+	for b.Loop() {
+		if _, err := File("Dockerfile", data, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkComponents: the 12 components' Dockerfiles, read and linted.
+func BenchmarkComponents(b *testing.B) {
+	fsys := os.DirFS("../../components")
+	for b.Loop() {
+		fs, err := Dir(fsys, "components")
+		if err != nil || len(fs) > 0 {
+			b.Fatal(err, fs)
+		}
+	}
+}
+
+func TestComponentsLintClean(t *testing.T) {
+	fs, err := Dir(os.DirFS("../../components"), "components")
+	require.NoError(t, err)
+	assert.Empty(t, fs, "the 12 components lint clean, notes included")
+}
