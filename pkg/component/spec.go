@@ -31,8 +31,8 @@ type Spec struct {
 	Args       []Arg    // sorted by name, so build inputs never depend on map order
 	Secrets    []string // BuildKit secret ids
 	DependsOn  []string
-	Smoke      []string // argv that must succeed in every variant
-	Declared   []string // ARG names the Dockerfile declares; mirrors go only to these
+	Smoke      []string          // argv that must succeed in every variant
+	Declared   []string          // ARG names the Dockerfile declares; mirrors go only to these
 	Lint       []lint.Finding    // what matrix lint finds in the Dockerfile, less the ignored rules
 	LintIgnore map[string]string // rule id → why it does not apply here (lint.ignore)
 }

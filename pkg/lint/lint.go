@@ -353,7 +353,6 @@ func mapEnv(m map[string]string) shell.EnvGetter {
 	return shell.EnvsFromSlice(kv)
 }
 
-
 // Dir lints every Dockerfile under fsys: files named Dockerfile,
 // *.Dockerfile or Dockerfile.*, each with the .dockerignore beside it.
 // where names fsys in findings and errors.
