@@ -205,7 +205,10 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	if err != nil {
 		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, problem(err)), "add the Dockerfile or name it in component.yaml")
 	}
-	c.Declared = DeclaredArgs(string(df))
+	dockerfile := path.Join(dir, c.Dockerfile)
+	if c.Declared, err = lint.Args(dockerfile, df); err != nil {
+		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
+	}
 	if r.Lint != nil {
 		for id, why := range r.Lint.Ignore {
 			if _, ok := lint.RuleByID(id); !ok {
@@ -218,7 +221,7 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 		c.LintIgnore = r.Lint.Ignore
 	}
 	_, ignoreErr := fs.Stat(fsys, ".dockerignore")
-	found, err := lint.File(path.Join(dir, c.Dockerfile), df, ignoreErr == nil)
+	found, err := lint.File(dockerfile, df, ignoreErr == nil)
 	if err != nil {
 		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
 	}
@@ -259,24 +262,6 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	}
 	c.Smoke = r.Smoke
 	return c, nil
-}
-
-// DeclaredArgs lists the names of the ARG instructions of a Dockerfile.
-func DeclaredArgs(dockerfile string) []string {
-	var out []string
-	for _, line := range strings.Split(dockerfile, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || !strings.EqualFold(f[0], "ARG") {
-			continue
-		}
-		for _, a := range f[1:] {
-			n, _, _ := strings.Cut(a, "=")
-			if argRE.MatchString(n) && !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
 }
 
 // decodeStrict decodes key by key so an error can name the field.

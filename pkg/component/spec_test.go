@@ -182,7 +182,12 @@ func TestParsePlatforms(t *testing.T) {
 }
 
 func TestDeclaredArgs(t *testing.T) {
-	got := DeclaredArgs("ARG GO_IMAGE=golang\nFROM x\n  arg TARGETOS TARGETARCH\nARG APT_MIRROR\nRUN echo ARG NOT_ME\nARG APT_MIRROR=\n")
+	dir := component(t, t.TempDir(), "web", "")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"),
+		[]byte("ARG GO_IMAGE=golang\nFROM x:1\n  arg TARGETOS TARGETARCH\nARG APT_MIRROR\nRUN echo ARG NOT_ME \\\n  ARG NOR_ME\nARG APT_MIRROR=\n"), 0o644))
+	c, err := read(dir)
+	require.NoError(t, err)
+	got := c.Declared
 	assert.Equal(t, []string{"GO_IMAGE", "TARGETOS", "TARGETARCH", "APT_MIRROR"}, got)
 }
 

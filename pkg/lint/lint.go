@@ -110,16 +110,53 @@ func (f Finding) String() string {
 // platformArgs are the args BuildKit sets, which a stage must declare to use.
 var platformArgs = []string{"TARGETARCH", "TARGETOS", "TARGETPLATFORM", "TARGETVARIANT", "BUILDPLATFORM", "BUILDARCH", "BUILDOS"}
 
-// File lints one Dockerfile. file names it in findings; dockerignore tells
-// whether its context has a .dockerignore.
-func File(file string, data []byte, dockerignore bool) ([]Finding, error) {
+// parse reads a Dockerfile into its stages and global ARGs.
+func parse(file string, data []byte) ([]instructions.Stage, []instructions.ArgCommand, error) {
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
 	stages, metaArgs, err := instructions.Parse(res.AST, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return stages, metaArgs, nil
+}
+
+// Args lists the names of a Dockerfile's ARG instructions, global and per
+// stage, in order, each once.
+func Args(file string, data []byte) ([]string, error) {
+	stages, metaArgs, err := parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	add := func(a instructions.ArgCommand) {
+		for _, kv := range a.Args {
+			if !slices.Contains(out, kv.Key) {
+				out = append(out, kv.Key)
+			}
+		}
+	}
+	for _, a := range metaArgs {
+		add(a)
+	}
+	for _, st := range stages {
+		for _, c := range st.Commands {
+			if a, ok := c.(*instructions.ArgCommand); ok {
+				add(*a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// File lints one Dockerfile. file names it in findings; dockerignore tells
+// whether its context has a .dockerignore.
+func File(file string, data []byte, dockerignore bool) ([]Finding, error) {
+	stages, metaArgs, err := parse(file, data)
+	if err != nil {
+		return nil, err
 	}
 	l := &linter{file: file, dockerignore: dockerignore, meta: map[string]string{}, names: map[string]bool{}}
 	for _, a := range metaArgs {
