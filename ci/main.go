@@ -150,12 +150,12 @@ func (m *Matrix) Plan(
 	// Comma-separated components; empty means all.
 	// +optional
 	components string,
-	// table or json
+	// table, json or dot (a Graphviz graph of the dependencies)
 	// +default="table"
 	format string,
 ) (string, error) {
-	if format != "table" && format != "json" {
-		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json", format)})
+	if format != "table" && format != "json" && format != "dot" {
+		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json (plan also takes dot)", format)})
 	}
 	s, err := m.session(ctx, core.Options{Verb: core.VerbPlan, Platforms: core.Split(platforms), Components: core.Split(components)})
 	if err != nil {
@@ -163,9 +163,12 @@ func (m *Matrix) Plan(
 	}
 	defer s.client.Close()
 	var b strings.Builder
-	if format == "json" {
+	switch format {
+	case "json":
 		err = s.run.Plan.JSON(&b)
-	} else {
+	case "dot":
+		err = s.run.Plan.Dot(&b)
+	default:
 		err = s.run.Plan.Table(&b)
 	}
 	return b.String(), err

@@ -70,6 +70,8 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "keep-going", Value: true, Usage: "build every cell it can and report all failures"},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "cancel the rest at the first failed cell"},
 		&cli.StringFlag{Name: "report", Usage: "also write the report as JSON to this file"},
+		&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to this file (one test case per cell)"},
+		&cli.StringFlag{Name: "results", Usage: "also write results.json to this file: per component, the index and platform digests, tags, sizes and times"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
 		&cli.StringFlag{Name: "stage-registry", Value: matrix.DefaultStageRegistry, EnvVars: []string{"MATRIX_STAGE_REGISTRY"}, Usage: "registry where a dependency is staged for the components built FROM it"},
 		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
@@ -109,8 +111,8 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
 		return o, &matrix.BadInput{Err: fmt.Errorf("--keep-going and --fail-fast exclude each other")}
 	}
-	if f := c.String("format"); f != "table" && f != "json" {
-		return o, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
+	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && verb == matrix.VerbPlan) {
+		return o, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json (plan also takes dot)", f)}
 	}
 	var err error
 	o.Secrets, err = secretValues(c.StringSlice("secret"))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -22,8 +24,11 @@ func planCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.String("format") == "json" {
+			switch c.String("format") {
+			case "json":
 				return r.Plan.JSON(c.App.Writer)
+			case "dot":
+				return r.Plan.Dot(c.App.Writer)
 			}
 			return r.Plan.Table(c.App.Writer)
 		},
@@ -102,8 +107,9 @@ func redact(s string) string {
 	return id + "=…"
 }
 
-// finish prints the report and writes it as JSON when asked; the run's
-// error, with its class, decides the exit code.
+// finish prints the report and writes it where asked: JSON, JUnit,
+// results.json, and in GitHub Actions the step summary and one annotation
+// per failed cell. The run's error, with its class, decides the exit code.
 func finish(c *cli.Context, r *report.Report) error {
 	if c.String("format") == "json" {
 		if err := r.JSON(c.App.Writer); err != nil {
@@ -112,18 +118,49 @@ func finish(c *cli.Context, r *report.Report) error {
 	} else if err := r.Table(c.App.Writer); err != nil {
 		return err
 	}
-	if path := c.String("report"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
+	outputs := []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{c.String("report"), r.JSON},
+		{c.String("junit"), r.JUnit},
+		{c.String("results"), func(w io.Writer) error { return writeJSON(w, r.Results()) }},
+	}
+	for _, o := range outputs {
+		if o.path == "" {
+			continue
 		}
-		if err := r.JSON(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := writeFile(o.path, o.write, os.O_TRUNC); err != nil {
 			return err
 		}
 	}
+	// GitHub reads workflow commands from stdout, and appends summaries.
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := writeFile(path, func(w io.Writer) error { return r.Markdown(w, report.SummaryLimit) }, os.O_APPEND); err != nil {
+			return err
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		return r.Annotations(c.App.Writer)
+	}
 	return nil
+}
+
+// writeFile writes (mode os.O_TRUNC) or appends (os.O_APPEND) to path.
+func writeFile(path string, write func(io.Writer) error, mode int) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|mode, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

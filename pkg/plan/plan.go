@@ -162,14 +162,44 @@ func (p *Plan) Component(n string) (component.Spec, bool) {
 	return component.Spec{}, false
 }
 
-// Table writes the plan as an aligned table.
+// Table writes the plan as an aligned table: each cell with its image and
+// the components it is built FROM (singleuser <- jupyterhub).
 func (p *Plan) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS")
-	for _, c := range p.Cells {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Component, c.Platform, c.Status)
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS\tIMAGE\tFROM")
+	for _, cell := range p.Cells {
+		c, _ := p.Component(cell.Component)
+		from := "-"
+		if len(c.DependsOn) > 0 {
+			from = c.Name + " <- " + strings.Join(c.DependsOn, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cell.Component, cell.Platform, cell.Status, c.Image, from)
 	}
 	return tw.Flush()
+}
+
+// Dot writes the plan as a Graphviz graph: one node per component (its
+// image and platforms), one edge per dependency, pointing at the dependent.
+func (p *Plan) Dot(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("digraph matrix {\n  rankdir=LR;\n  node [shape=box];\n")
+	for _, c := range p.Components {
+		var pls []string
+		for _, pl := range p.Platforms {
+			if c.Supports(pl) {
+				pls = append(pls, pl)
+			}
+		}
+		fmt.Fprintf(&b, "  %q [label=%q];\n", c.Name, c.Name+"\n"+c.Image+"\n"+strings.Join(pls, ", "))
+	}
+	for _, c := range p.Components {
+		for _, d := range c.DependsOn {
+			fmt.Fprintf(&b, "  %q -> %q;\n", d, c.Name)
+		}
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // JSON writes the plan as indented JSON.

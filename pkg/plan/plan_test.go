@@ -59,16 +59,33 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	p, err := New([]component.Spec{{Name: "backend"}, {Name: "gitea", Platforms: []string{"linux/amd64"}}}, both, nil)
+	p, err := New([]component.Spec{
+		{Name: "jupyterhub", Image: "ai-infra-jupyterhub"},
+		{Name: "singleuser", Image: "ai-infra-singleuser", DependsOn: []string{"jupyterhub"}},
+		{Name: "gitea", Image: "ai-infra-gitea", Platforms: []string{"linux/amd64"}},
+	}, both, nil)
 	require.NoError(t, err)
 	var tb bytes.Buffer
 	require.NoError(t, p.Table(&tb))
-	assert.Equal(t, `COMPONENT  PLATFORM     STATUS
-backend    linux/amd64  planned
-backend    linux/arm64  planned
-gitea      linux/amd64  planned
-gitea      linux/arm64  not requested by spec
+	assert.Equal(t, `COMPONENT   PLATFORM     STATUS                 IMAGE                FROM
+gitea       linux/amd64  planned                ai-infra-gitea       -
+gitea       linux/arm64  not requested by spec  ai-infra-gitea       -
+jupyterhub  linux/amd64  planned                ai-infra-jupyterhub  -
+jupyterhub  linux/arm64  planned                ai-infra-jupyterhub  -
+singleuser  linux/amd64  planned                ai-infra-singleuser  singleuser <- jupyterhub
+singleuser  linux/arm64  planned                ai-infra-singleuser  singleuser <- jupyterhub
 `, tb.String())
+	var dot bytes.Buffer
+	require.NoError(t, p.Dot(&dot))
+	assert.Equal(t, `digraph matrix {
+  rankdir=LR;
+  node [shape=box];
+  "gitea" [label="gitea\nai-infra-gitea\nlinux/amd64"];
+  "jupyterhub" [label="jupyterhub\nai-infra-jupyterhub\nlinux/amd64, linux/arm64"];
+  "singleuser" [label="singleuser\nai-infra-singleuser\nlinux/amd64, linux/arm64"];
+  "jupyterhub" -> "singleuser";
+}
+`, dot.String())
 	var js bytes.Buffer
 	require.NoError(t, p.JSON(&js))
 	var back Plan

@@ -264,11 +264,15 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 		}
 	}
 	tags := append([]string(nil), t.Tags...)
+	m, err := s.index.IndexManifest()
+	if err != nil {
+		return err
+	}
+	var platforms []report.PlatformDigest
+	for _, d := range m.Manifests {
+		platforms = append(platforms, report.PlatformDigest{Platform: d.Platform.String(), Digest: d.Digest.String()})
+	}
 	if t.ArchTags {
-		m, err := s.index.IndexManifest()
-		if err != nil {
-			return err
-		}
 		for _, d := range m.Manifests {
 			img, err := s.index.Image(d.Digest)
 			if err != nil {
@@ -283,7 +287,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 			}
 		}
 	}
-	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags})
+	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags, Platforms: platforms})
 	return nil
 }
 

@@ -332,14 +332,21 @@ func TestTargetTag(t *testing.T) {
 			assert.Equal(t, want, reg.manifestPuts(), "manifest PUTs of the last run")
 
 			require.Len(t, r.Indexes, 1)
-			assert.Equal(t, report.Index{Component: "comp", Ref: repo.String(), Digest: digest.String(), Tags: tc.wantTags}, r.Indexes[0])
+			m, err := idx.IndexManifest()
+			require.NoError(t, err)
+			var entries []report.PlatformDigest
+			for i, d := range m.Manifests {
+				entries = append(entries, report.PlatformDigest{Platform: platforms[i], Digest: d.Digest.String()})
+			}
+			assert.Equal(t, report.Index{Component: "comp", Ref: repo.String(), Digest: digest.String(), Tags: tc.wantTags, Platforms: entries}, r.Indexes[0],
+				"the report names the index, its tags and each platform's digest")
 
 			for _, tag := range tc.tags {
 				head, err := remote.Head(repo.Tag(tag), tgt.remote(ctx)...)
 				require.NoError(t, err, tag)
 				assert.Equal(t, digest, head.Digest, "%s names the index", tag)
 			}
-			m, err := idx.IndexManifest()
+			m, err = idx.IndexManifest()
 			require.NoError(t, err)
 			for _, d := range m.Manifests {
 				for _, tag := range tc.tags {

@@ -43,10 +43,17 @@ type Cell struct {
 
 // Index is one published multi-platform index.
 type Index struct {
-	Component string   `json:"component"`
-	Ref       string   `json:"ref"`
-	Digest    string   `json:"digest"`
-	Tags      []string `json:"tags"`
+	Component string           `json:"component"`
+	Ref       string           `json:"ref"`
+	Digest    string           `json:"digest"`
+	Tags      []string         `json:"tags"`
+	Platforms []PlatformDigest `json:"platforms,omitempty"` // the index's entries, in order
+}
+
+// PlatformDigest is one entry of a published index.
+type PlatformDigest struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
 }
 
 // Report is a run's outcome. Methods are safe for concurrent use.

@@ -1,8 +1,12 @@
 package reliability
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,4 +47,47 @@ func TestFaultBuild(t *testing.T) {
 			assert.Contains(t, got.Error, tc.comp+" "+tc.platform)
 		})
 	}
+}
+
+// TestCIReportsEngine: a CLI run with a cell failing on arm64 writes the
+// JUnit file (read back with a JUnit parser), results.json, the GitHub step
+// summary and one ::error annotation (engine, registry, matrix CLI).
+func TestCIReportsEngine(t *testing.T) {
+	enginetest.Connect(t)
+	registry := enginetest.Registry(t)
+	bin := matrixBin(t)
+	dir := enginetest.Fixtures(t, true)
+	out := t.TempDir()
+	summary := filepath.Join(out, "summary.md")
+	env := []string{"GITHUB_STEP_SUMMARY=" + summary, "GITHUB_ACTIONS=true"}
+	code, stdout, stderr := cliRun(t, bin, env, "build-all", "--components-dir", dir, "--stage-registry", registry,
+		"--junit", filepath.Join(out, "junit.xml"), "--results", filepath.Join(out, "results.json"))
+	require.Equal(t, 1, code, stdout+stderr)
+
+	suites, err := junit.IngestFile(filepath.Join(out, "junit.xml"))
+	require.NoError(t, err)
+	require.Len(t, suites, 1)
+	assert.Equal(t, 8, suites[0].Totals.Tests, "one case per cell")
+	assert.Equal(t, 1, suites[0].Totals.Failed)
+	for _, tc := range suites[0].Tests {
+		if tc.Status == junit.StatusFailed {
+			assert.Equal(t, "armfails linux/arm64", tc.Name)
+			assert.Contains(t, tc.Message, "failed at build")
+			assert.Contains(t, tc.Error.Error(), "no arm64 support in this step")
+		}
+	}
+
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	require.NoError(t, err)
+	var res report.Results
+	require.NoError(t, json.Unmarshal(b, &res))
+	assert.False(t, res.OK)
+	assert.Len(t, res.Components, 4)
+
+	md, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	assert.Less(t, len(md), report.SummaryLimit)
+	assert.Contains(t, string(md), "| armfails | linux/arm64 | failed | build |")
+	assert.Contains(t, stdout, "::error title=armfails linux/arm64::failed at build")
+	t.Logf("figures: junit_cases=%d summary_bytes=%d", suites[0].Totals.Tests, len(md))
 }
