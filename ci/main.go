@@ -399,6 +399,9 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 		c.Close()
 		return nil, classify(err)
 	}
+	// Cell events go to the function's log, beside Dagger's own progress.
+	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Jobs, nil)
+	r.Options.Events = prog.Event
 	return &session{client: c, src: src, run: r}, nil
 }
 

@@ -58,6 +58,12 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, *dagger.Clie
 	if err != nil {
 		return err
 	}
+	prog, err := progress(c, r)
+	if err != nil {
+		return err
+	}
+	defer prog.Close()
+	r.Options.Events = prog.Event
 	dc, err := connect(c)
 	if err != nil {
 		return err
@@ -163,4 +169,24 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// progress shows the run's cell events on stderr, as --progress asks.
+func progress(c *cli.Context, r *matrix.Run) (*report.Progress, error) {
+	var prev *report.Report
+	if path := c.String("previous"); path != "" {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			prev = &report.Report{}
+			err = json.Unmarshal(b, prev)
+		}
+		if err != nil {
+			return nil, &matrix.BadInput{Err: fmt.Errorf("--previous %s: %v; give a report written with --report", path, err)}
+		}
+	}
+	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Jobs, prev)
+	if err != nil {
+		return nil, &matrix.BadInput{Err: err}
+	}
+	return p, nil
 }

@@ -26,6 +26,7 @@ type Options struct {
 	FailFast bool                      // cancel the rest at the first failure
 	Sizes    bool                      // measure each variant's size (an extra tarball per cell)
 	Stager   Stager                    // makes a dependency's variants available to its dependents
+	Events   func(report.Event)        // hears each cell start, build and end; may be nil
 }
 
 // Stager makes the variants of a component reachable by the Dockerfiles of
@@ -100,6 +101,23 @@ type run struct {
 	cancel context.CancelFunc
 }
 
+// emit passes e on to Options.Events.
+func (r *run) emit(e report.Event) {
+	if r.o.Events != nil {
+		r.o.Events(e)
+	}
+}
+
+// set records the final state of a cell and tells the listener.
+func (r *run) set(c report.Cell) {
+	r.r.Set(c)
+	e := report.Event{Component: c.Component, Platform: c.Platform, Kind: c.Status, Seconds: c.Seconds, Reason: c.Error}
+	if c.Status == report.Failed {
+		e.Step = c.Step
+	}
+	r.emit(e)
+}
+
 // failed cancels the rest of the run under --fail-fast.
 func (r *run) failed() {
 	if r.o.FailFast {
@@ -116,7 +134,7 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 	if err != nil {
 		for _, pl := range r.p.Platforms {
 			if c.Supports(pl) {
-				r.r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Skipped, Error: err.Error()})
+				r.set(report.Cell{Component: c.Name, Platform: pl, Status: report.Skipped, Error: err.Error()})
 			}
 		}
 		out.err = err
@@ -184,7 +202,7 @@ func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildAr
 		if !ok {
 			for _, pl := range platforms {
 				if c.Supports(pl) {
-					r.r.Set(report.Cell{Component: c.Name, Platform: pl, Status: report.Failed, Step: "secrets",
+					r.set(report.Cell{Component: c.Name, Platform: pl, Status: report.Failed, Step: "secrets",
 						Error: fmt.Sprintf("%s %s: secret %q is not provided: pass it with --secret", c.Name, pl, id)})
 				}
 			}
@@ -206,7 +224,7 @@ func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildAr
 	for i, pl := range supported {
 		cp.Go(func() {
 			v, cell := r.cell(ctx, c, req, dagger.Platform(pl))
-			r.r.Set(cell)
+			r.set(cell)
 			if verified[i] = cell.Status == report.Verified; verified[i] {
 				vs[i] = v
 			} else {
@@ -237,6 +255,7 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	}
 	t0 := time.Now()
 	defer func() { cell.Seconds = time.Since(t0).Seconds() }()
+	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventStarted})
 	ctr, err := r.b.Container(req, pl).Sync(ctx)
 	if err != nil {
 		ce := NewCellError(c.Name, pl, err)
@@ -250,6 +269,7 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		}
 		return Variant{}, cell
 	}
+	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventBuilt, Seconds: time.Since(t0).Seconds()})
 	if err := verify.Variant(ctx, ctr, pl, c.Smoke); err != nil {
 		cell.Status, cell.Step, cell.Error = report.Failed, "verify", fmt.Sprintf("%s %s: %v", c.Name, pl, err)
 		var f *verify.Failure

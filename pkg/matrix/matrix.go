@@ -80,7 +80,7 @@ func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Direct
 		return nil, &Unreachable{err}
 	}
 	bo := builder.Options{Source: src, Version: o.Version, Mirrors: o.Mirrors, FailFast: o.FailFast, Sizes: o.Sizes,
-		Secrets: map[string]*dagger.Secret{}}
+		Secrets: map[string]*dagger.Secret{}, Events: o.Events}
 	for id, v := range o.Secrets {
 		bo.Secrets[id] = c.SetSecret(id, v)
 	}
@@ -209,4 +209,15 @@ func lintFailed(findings []lint.Finding, severity string) error {
 		return nil
 	}
 	return &Failed{fmt.Errorf("lint: %d finding(s) at %s or above", len(findings), severity)}
+}
+
+// Requested counts the cells of the plan that will be built.
+func (r *Run) Requested() int {
+	n := 0
+	for _, c := range r.Plan.Cells {
+		if c.Status == plan.Planned {
+			n++
+		}
+	}
+	return n
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // Verb is what a run does after planning.
@@ -62,8 +63,9 @@ type Options struct {
 	// RegistryVia is the host:port this process dials for the registry (a
 	// tunnel from inside the module to the caller's loopback).
 	RegistryVia string
-	Notify      func(string)  // hears what a publish waits for
-	Retry       publish.Retry // registry retries; zero: publish.DefaultRetry
+	Notify      func(string)       // hears what a publish waits for
+	Events      func(report.Event) // hears each cell as it starts, builds and ends (progress)
+	Retry       publish.Retry      // registry retries; zero: publish.DefaultRetry
 }
 
 // Split turns a comma-separated flag value into its trimmed, non-empty items.

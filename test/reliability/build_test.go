@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/joshdk/go-junit"
@@ -90,4 +92,51 @@ func TestCIReportsEngine(t *testing.T) {
 	assert.Contains(t, string(md), "| armfails | linux/arm64 | failed | build |")
 	assert.Contains(t, stdout, "::error title=armfails linux/arm64::failed at build")
 	t.Logf("figures: junit_cases=%d summary_bytes=%d", suites[0].Totals.Tests, len(md))
+}
+
+// TestProgressEventsEngine: the cell events of a run with a failure and a
+// skip come in order, per cell and across the dependency (engine).
+func TestProgressEventsEngine(t *testing.T) {
+	c := enginetest.Connect(t)
+	registry := enginetest.Registry(t)
+	ctx := testCtx(t)
+	dir := enginetest.Components(t, map[string]map[string]string{
+		"armfails": {"Dockerfile": "FROM debian:bookworm-slim\nRUN if [ \"$(uname -m)\" = aarch64 ]; then echo no arm64 >&2; exit 42; fi; echo ok > /ok\n",
+			"component.yaml": "smoke: [cat, /ok]\n"},
+		"after": {"Dockerfile": "ARG ARMFAILS_IMAGE\nFROM ${ARMFAILS_IMAGE}\n", "component.yaml": "depends_on: [armfails]\nsmoke: [cat, /ok]\n"},
+	})
+	var mu sync.Mutex
+	var events []string
+	o := matrix.Options{Jobs: 2, StageRegistry: registry, Events: func(e report.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := e.Component + " " + e.Platform + " " + e.Kind
+		if e.Step != "" {
+			s += " at " + e.Step
+		}
+		events = append(events, s)
+	}}
+	_, err := enginetest.Local(t, o, dir).BuildAll(ctx, c, c.Host().Directory(dir))
+	require.Error(t, err)
+	per := map[string][]string{}
+	for _, e := range events {
+		f := strings.Fields(e)
+		per[f[0]+" "+f[1]] = append(per[f[0]+" "+f[1]], strings.Join(f[2:], " "))
+	}
+	assert.Equal(t, []string{"started", "built", "verified"}, per["armfails linux/amd64"])
+	assert.Equal(t, []string{"started", "failed at build"}, per["armfails linux/arm64"])
+	assert.Equal(t, []string{"skipped"}, per["after linux/amd64"])
+	assert.Equal(t, []string{"skipped"}, per["after linux/arm64"])
+	last := func(prefix string) int {
+		i := -1
+		for j, e := range events {
+			if strings.HasPrefix(e, prefix) {
+				i = j
+			}
+		}
+		return i
+	}
+	assert.Less(t, last("armfails "), last("after "), "the dependent is skipped after its dependency ended: %v", events)
+	assert.Len(t, events, 7)
+	t.Logf("figures: events=%q", events)
 }
