@@ -5,6 +5,17 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+case "${1:-}" in
+  "" | --only | --clean) ;;
+  -h | --help)
+    sed -n '2,4s/^# //p' "$0"
+    exit 0
+    ;;
+  *)
+    echo "down.sh: unknown option $1 (use --only FILE, --clean or --help); nothing was stopped" >&2
+    exit 2
+    ;;
+esac
 # --only FILE: stop only the services listed in FILE (see MATRIX_STARTED_FILE).
 if [ "${1:-}" = --only ]; then
   for s in engine registry dockerd; do
