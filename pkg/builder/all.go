@@ -224,7 +224,6 @@ func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildAr
 	for i, pl := range supported {
 		cp.Go(func() {
 			v, cell := r.cell(ctx, c, req, dagger.Platform(pl))
-			r.set(cell)
 			if verified[i] = cell.Status == report.Verified; verified[i] {
 				vs[i] = v
 			} else {
@@ -246,9 +245,13 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
 		cell.Error = "not started: run cancelled"
+		r.set(cell)
 		return Variant{}, cell
 	}
+	// The cell's end is told before its slot frees, so the count of
+	// running cells never exceeds --jobs.
 	defer func() { <-r.sem }()
+	defer func() { r.set(cell) }()
 	if ctx.Err() != nil {
 		cell.Error = "not started: run cancelled"
 		return Variant{}, cell
