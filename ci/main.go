@@ -109,16 +109,12 @@ func (m *Matrix) Lint(
 	var findings []lint.Finding
 	var err error
 	if dir != nil {
-		c, cerr := sdk.Connect(ctx)
+		c, src, cerr := connect(ctx, dir)
 		if cerr != nil {
 			return "", cerr
 		}
 		defer c.Close()
-		id, ierr := dir.ID(ctx)
-		if ierr != nil {
-			return "", ierr
-		}
-		findings, err = core.LintDir(component.EngineFS(ctx, c.LoadDirectoryFromID(sdk.DirectoryID(id))), "dir", m.Severity)
+		findings, err = core.LintDir(component.EngineFS(ctx, src), "dir", m.Severity)
 	} else {
 		s, serr := m.session(ctx, core.Options{Verb: core.VerbLint, Components: core.Split(components)})
 		if serr != nil {
@@ -385,15 +381,10 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	if o.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)
 	}
-	id, err := m.ComponentsDir.ID(ctx)
+	c, src, err := connect(ctx, m.ComponentsDir)
 	if err != nil {
 		return nil, err
 	}
-	c, err := sdk.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	src := c.LoadDirectoryFromID(sdk.DirectoryID(id))
 	r, err := core.New(o, component.EngineFS(ctx, src), "components")
 	if err != nil {
 		c.Close()
@@ -403,6 +394,20 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Jobs, nil)
 	r.Options.Events = prog.Event
 	return &session{client: c, src: src, run: r}, nil
+}
+
+// connect joins the engine session with the core's own client and hands it
+// dir, a directory of the module's client, by ID.
+func connect(ctx context.Context, dir *dagger.Directory) (*sdk.Client, *sdk.Directory, error) {
+	id, err := dir.ID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := sdk.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.LoadDirectoryFromID(sdk.DirectoryID(id)), nil
 }
 
 // secrets pairs each --secret with its --secret-id.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -82,7 +83,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pypi-index-url", EnvVars: []string{"PYPI_INDEX_URL"}, Usage: "PyPI index, for Dockerfiles declaring ARG PYPI_INDEX_URL"},
 		&cli.StringFlag{Name: "npm-registry", EnvVars: []string{"NPM_REGISTRY"}, Usage: "npm registry, for Dockerfiles declaring ARG NPM_REGISTRY"},
 		&cli.StringFlag{Name: "lint", Value: "warn", Usage: "lint findings: warn (in the report), error (fail the run before any build) or off"},
-		&cli.StringFlag{Name: "severity", Value: "warning", Usage: "the lowest lint severity that counts: note, warning or error"},
+		&cli.StringFlag{Name: "severity", Value: lint.DefaultSeverity.String(), Usage: "the lowest lint severity that counts: note, warning or error"},
 		&cli.StringFlag{Name: "progress", Value: report.ProgressAuto, Usage: "cell events on stderr: auto, plain, tty or quiet"},
 		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left"},
 		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},

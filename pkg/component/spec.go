@@ -62,11 +62,16 @@ func (e *Error) Error() string {
 	return s
 }
 
+// NameRE and SecretRE are what a component name and a secret id look like,
+// for the flags that name them too (--components, --secret).
 var (
-	nameRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	imageRE  = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
-	argRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	secretRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	NameRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	SecretRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+)
+
+var (
+	imageRE = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
+	argRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// secretish names carry credentials; they must be secrets, not build args.
 	secretish = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)`)
 )
@@ -144,7 +149,7 @@ var fields = map[string]string{
 func Read(fsys fs.FS, name, where string) (Spec, error) {
 	dir := path.Join(where, name)
 	file := path.Join(dir, FileName)
-	if !nameRE.MatchString(name) {
+	if !NameRE.MatchString(name) {
 		return Spec{}, &Error{File: dir, Problem: fmt.Sprintf("component name %q is not lower-case letters, digits and dashes", name), Fix: "rename the directory"}
 	}
 	data, err := fs.ReadFile(fsys, name+"/"+FileName)
@@ -243,13 +248,13 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	}
 	sort.Slice(c.Args, func(i, j int) bool { return c.Args[i].Name < c.Args[j].Name })
 	for i, s := range r.Secrets {
-		if !secretRE.MatchString(s) {
+		if !SecretRE.MatchString(s) {
 			return Spec{}, bad(fmt.Sprintf("secrets[%d]", i), fmt.Sprintf("%q is not a valid secret id", s), "use letters, digits, '.', '_' and '-'")
 		}
 	}
 	c.Secrets = r.Secrets
 	for i, d := range r.DependsOn {
-		if !nameRE.MatchString(d) {
+		if !NameRE.MatchString(d) {
 			return Spec{}, bad(fmt.Sprintf("depends_on[%d]", i), fmt.Sprintf("%q is not a component name", d), "name a directory under components/")
 		}
 		if d == name {

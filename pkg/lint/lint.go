@@ -30,6 +30,20 @@ const (
 	Error
 )
 
+// DefaultSeverity is the lowest severity that counts when a run names none.
+const DefaultSeverity = Warning
+
+// AtLeast keeps the findings of severity min or above, in order.
+func AtLeast(found []Finding, min Severity) []Finding {
+	var out []Finding
+	for _, f := range found {
+		if f.Severity >= min {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func (s Severity) String() string { return [...]string{"note", "warning", "error"}[s] }
 
 // MarshalText writes the severity by name in JSON reports.

@@ -27,8 +27,9 @@ const StageFix = "start the engine with a stage registry beside it (`ci/world/do
 
 // Run is a checked run: valid options and the plan of the specs they select.
 type Run struct {
-	Options Options
-	Plan    *plan.Plan
+	Options  Options
+	Plan     *plan.Plan
+	findings []lint.Finding // at the run's severity or above, found once in New
 }
 
 // New validates opts, reads the specs from fsys (the components directory;
@@ -52,8 +53,8 @@ func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 			return nil, &BadInput{err}
 		}
 	}
-	r := &Run{Options: opts, Plan: p}
-	if fs := r.Findings(); opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
+	r := &Run{Options: opts, Plan: p, findings: findings(p, opts.Severity)}
+	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
 		var b strings.Builder
 		lint.Write(&b, fs, "table")
 		return nil, &Failed{fmt.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
@@ -96,7 +97,7 @@ func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Direct
 	bo.Stager = s
 	built := b.All(ctx, r.Plan, bo)
 	if o.Lint != "off" {
-		built.Report.Lint = r.Findings()
+		built.Report.Lint = r.findings
 	}
 	res := &Result{Report: built.Report, Variants: built.Variants}
 	if !res.Report.OK() {
@@ -159,17 +160,15 @@ func withCause(err error, what string) error {
 
 // Findings are the lint findings of the planned components, at the run's
 // severity or above.
-func (r *Run) Findings() []lint.Finding {
-	min, _ := lint.ParseSeverity(r.Options.Severity)
-	var out []lint.Finding
-	for _, c := range r.Plan.Components {
-		for _, f := range c.Lint {
-			if f.Severity >= min {
-				out = append(out, f)
-			}
-		}
+func (r *Run) Findings() []lint.Finding { return r.findings }
+
+func findings(p *plan.Plan, severity string) []lint.Finding {
+	min, _ := lint.ParseSeverity(severity)
+	var all []lint.Finding
+	for _, c := range p.Components {
+		all = append(all, c.Lint...)
 	}
-	return out
+	return lint.AtLeast(all, min)
 }
 
 // LintDir lints every Dockerfile of fsys (Dockerfile, *.Dockerfile,
@@ -178,7 +177,7 @@ func (r *Run) Findings() []lint.Finding {
 // severity or above make a *Failed.
 func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
 	if severity == "" {
-		severity = lint.Warning.String()
+		severity = lint.DefaultSeverity.String()
 	}
 	min, err := lint.ParseSeverity(severity)
 	if err != nil {
@@ -188,12 +187,7 @@ func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
 	if err != nil {
 		return nil, &BadInput{err}
 	}
-	var out []lint.Finding
-	for _, f := range found {
-		if f.Severity >= min {
-			out = append(out, f)
-		}
-	}
+	out := lint.AtLeast(found, min)
 	return out, lintFailed(out, severity)
 }
 

@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"fmt"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -79,11 +78,6 @@ func Split(list string) []string {
 	return out
 }
 
-var (
-	componentRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	secretIDRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
-)
-
 // Validate applies the defaults, once, and checks every option; the error
 // is a *BadInput naming the flag and the fix. It needs no engine.
 func (o *Options) Validate() error {
@@ -105,7 +99,7 @@ func (o *Options) Validate() error {
 		seen[p] = true
 	}
 	for _, c := range o.Components {
-		if !componentRE.MatchString(c) {
+		if !component.NameRE.MatchString(c) {
 			return bad("--components: %q is not a component name; use folder names under the components directory, comma-separated", c)
 		}
 	}
@@ -127,7 +121,7 @@ func (o *Options) Validate() error {
 		}
 	}
 	for id := range o.Secrets {
-		if !secretIDRE.MatchString(id) {
+		if !component.SecretRE.MatchString(id) {
 			return bad("--secret: id %q is not valid; use letters, digits, '.', '_' and '-'", id)
 		}
 	}
@@ -138,7 +132,7 @@ func (o *Options) Validate() error {
 		return bad("--lint %q: use warn, error or off", o.Lint)
 	}
 	if o.Severity == "" {
-		o.Severity = lint.Warning.String()
+		o.Severity = lint.DefaultSeverity.String()
 	}
 	if _, err := lint.ParseSeverity(o.Severity); err != nil {
 		return bad("--severity: %w", err)

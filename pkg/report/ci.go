@@ -187,6 +187,7 @@ type PlatformResult struct {
 
 // Results gathers the report per component, in the order cells were planned.
 func (r *Report) Results() Results {
+	v, n := r.Counts() // before the lock: Counts takes it too
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := Results{Version: r.Version}
@@ -213,15 +214,6 @@ func (r *Report) Results() Results {
 				if cr.Platforms[j].Platform == pd.Platform {
 					cr.Platforms[j].Digest = pd.Digest
 				}
-			}
-		}
-	}
-	v, n := 0, 0
-	for _, c := range r.Cells {
-		if c.Status != NotRequested {
-			n++
-			if c.Status == Verified {
-				v++
 			}
 		}
 	}
