@@ -7,6 +7,8 @@ STATE=${MATRIX_STATE:-/var/lib/matrix}
 REGISTRY_ADDR=127.0.0.1:5000
 ENGINE_SOCK=/run/dagger/engine.sock
 ENGINE_WAIT=${MATRIX_ENGINE_WAIT:-120}
+# How long a stop waits for a clean exit before SIGKILL.
+STOP_WAIT=${MATRIX_STOP_WAIT:-300}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # arch-test: mmdebstrap needs it for foreign-architecture rootfs, and it is only a
 # Recommends (installs here use --no-install-recommends).
@@ -181,15 +183,19 @@ engine_ok() {
 }
 
 stop_pid() {
-  local pidfile=$1 what=$2 pid i
+  local pidfile=$1 what=$2 pid t0
   alive "$pidfile" || { rm -f "$pidfile"; return 0; }
-  pid=$(cat "$pidfile")
+  pid=$(cat "$pidfile") t0=$(date +%s)
   kill "$pid" 2>/dev/null || true
-  # The engine takes seconds to exit; a new one started earlier cannot lock its state.
-  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && { kill -9 "$pid" 2>/dev/null || true; sleep 1; }
+  # Wait for a clean exit: an engine killed mid-write marks its cache unclean
+  # and wipes all of it at the next start (docs/cache.md).
+  for _ in $(seq 1 $((STOP_WAIT * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$what (pid $pid) still running after ${STOP_WAIT}s: killing it (a killed engine's cache is wiped at its next start)"
+    kill -9 "$pid" 2>/dev/null || true; sleep 1
+  fi
   rm -f "$pidfile"
-  log "stopped $what (pid $pid)"
+  log "stopped $what (pid $pid) in $(( $(date +%s) - t0 ))s"
 }
 
 # engine_config mirrors docker.io to the local registry and marks the loopback

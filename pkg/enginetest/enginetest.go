@@ -55,6 +55,16 @@ func Reachable() error {
 	return conn.Close()
 }
 
+// Engine fails (in CI) or skips unless the engine answers, and holds no
+// session: a test that restarts the engine must not, for the engine waits
+// for every session before a graceful stop.
+func Engine(t testing.TB) {
+	t.Helper()
+	if err := Reachable(); err != nil {
+		unavailable(t, "no Dagger engine: %v", err)
+	}
+}
+
 // Connect returns a client of the real engine, closed when t ends.
 func Connect(t testing.TB) *dagger.Client {
 	t.Helper()

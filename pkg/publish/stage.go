@@ -2,14 +2,17 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -29,8 +32,23 @@ type Stager struct {
 }
 
 // Stage implements builder.Stager.
+//
+// Dagger's Dockerfile builds stamp the wall clock into the image config
+// (created), and after an engine restart the engine's persisted result
+// comes back with history made up anew ("rehydrated persisted snapshot"),
+// so the same layers get a new digest and every dependent would rebuild
+// FROM it. With ReadBack, a staged index equal to the one already at the
+// stage tag but for those two fields is replaced by that one, so the
+// dependents' FROM, and their cache, stay put.
 func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
 	repo := s.Registry + "/matrix-stage/" + c.Image
+	t := Target{Registry: s.Registry, Auth: s.Auth}
+	var prev *remote.Descriptor
+	if s.ReadBack {
+		if ref, err := name.ParseReference(repo+":"+StageTag, name.Insecure); err == nil {
+			prev, _ = remote.Get(ref, t.remote(ctx)...) // none yet, or unreadable: stage as usual
+		}
+	}
 	var digest string
 	err := DefaultRetry.Do(ctx, func() error {
 		var err error
@@ -40,7 +58,82 @@ func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Varian
 	if err != nil {
 		return "", fmt.Errorf("staging %s: %w", c.Name, err)
 	}
+	if prev != nil && prev.Digest.String() != digest {
+		if kept, err := t.keepEqual(ctx, repo, prev, digest); err == nil && kept {
+			digest = prev.Digest.String()
+		}
+	}
 	return repo + "@" + digest, nil
+}
+
+// keepEqual moves the stage tag back to prev when the index just pushed as
+// digest holds the same platforms, layers and config as prev, but for
+// created and history, and reports whether it did.
+func (t Target) keepEqual(ctx context.Context, repo string, prev *remote.Descriptor, digest string) (bool, error) {
+	ref, err := name.NewDigest(repo+"@"+digest, name.Insecure)
+	if err != nil {
+		return false, err
+	}
+	opts := t.remote(ctx)
+	now, err := remote.Index(ref, opts...)
+	if err != nil {
+		return false, err
+	}
+	was, err := prev.ImageIndex()
+	if err != nil {
+		return false, err
+	}
+	a, err := essence(was)
+	if err != nil {
+		return false, err
+	}
+	b, err := essence(now)
+	if err != nil || a != b {
+		return false, err
+	}
+	tag, err := name.NewTag(repo+":"+StageTag, name.Insecure)
+	if err != nil {
+		return false, err
+	}
+	return true, remote.Tag(tag, was, opts...)
+}
+
+// essence is ix's platforms, layer digests and configs without created and
+// history, as one comparable string.
+func essence(ix v1.ImageIndex) (string, error) {
+	m, err := ix.IndexManifest()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, d := range m.Manifests {
+		img, err := ix.Image(d.Digest)
+		if err != nil {
+			return "", err
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			return "", err
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return "", err
+		}
+		cf.Created, cf.History = v1.Time{}, nil
+		j, err := json.Marshal(cf)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%s %s\n", d.Platform, j)
+		for _, l := range layers {
+			ld, err := l.Digest()
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "  %s\n", ld)
+		}
+	}
+	return b.String(), nil
 }
 
 // StageCheckTimeout bounds each side of Check: an address that drops packets

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,23 +13,81 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // restartEngine stops the world's engine and starts it again with
-// ci/world/lib.sh, as an operator (or a crash and a supervisor) would.
-func restartEngine(t *testing.T) {
+// ci/world/lib.sh, as an operator (or a crash and a supervisor) would, and
+// returns what the scripts said. The restarted engine is not recorded as
+// started by this run (MATRIX_STARTED_FILE): .ci/run then stops it only if
+// it started it, and a developer's engine stays up.
+func restartEngine(t *testing.T) string {
 	t.Helper()
 	cmd := exec.Command("bash", "-c", `. ci/world/lib.sh && stop_pid "$STATE/run/engine.pid" engine && start_engine`)
 	cmd.Dir = enginetest.Root()
+	cmd.Env = append(os.Environ(), "MATRIX_STARTED_FILE=")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "restarting the engine: %s", out)
+	return string(out)
 }
 
-// TestFaultEngineRestart (last in the suite: it restarts the engine): a run
-// whose engine restarts mid-build fails with a clear message, and a rerun
-// succeeds. Runs only against the world's own engine (ci/world/up.sh).
-func TestFaultEngineRestart(t *testing.T) {
-	enginetest.Connect(t)
+// TestEngineRestartKeepsCache: build a dependency and its dependent, stop
+// the engine gracefully and start it again, build again: no cell takes
+// over a second. (Dagger stamps the wall clock into each Dockerfile
+// build's config, so a restart used to re-stage the dependency under a new
+// digest and rebuild the dependent.)
+func TestEngineRestartKeepsCache(t *testing.T) {
+	enginetest.Engine(t)
+	requireWorldEngine(t)
+	bin := matrixBin(t)
+	dir := enginetest.Components(t, map[string]map[string]string{
+		"dep": {
+			"Dockerfile":     "FROM debian:bookworm-slim\nARG NONCE\nRUN echo $NONCE > /dep && sleep 2\n",
+			"component.yaml": "args: {NONCE: \"${VERSION}\"}\nsmoke: [test, -s, /dep]\n",
+		},
+		"app": {
+			"Dockerfile":     "ARG DEP_IMAGE\nFROM ${DEP_IMAGE}\nRUN cp /dep /app && sleep 2\n",
+			"component.yaml": "depends_on: [dep]\nsmoke: [test, -s, /app]\n",
+		},
+	})
+	version := enginetest.Unique("keep")
+	build := func(what string) map[string]float64 {
+		results := filepath.Join(t.TempDir(), "results.json")
+		code, out, errw := cliRun(t, bin, nil, "build-all", "--components-dir", dir, "--platforms", "linux/amd64,linux/arm64",
+			"--version", version, "--results", results)
+		require.Equal(t, 0, code, "%s build: %s%s", what, out, errw)
+		return cellSeconds(t, results)
+	}
+	cold := build("first")
+	said := restartEngine(t)
+	warm := build("after the restart")
+	t.Logf("figures: restart=%q cold=%v after_restart=%v", strings.TrimSpace(said), cold, warm)
+	require.Len(t, warm, 4)
+	for cell, s := range warm {
+		assert.LessOrEqual(t, s, 1.0, "%s took %.1fs after a graceful restart: it rebuilt", cell, s)
+	}
+}
+
+// cellSeconds reads a results file: seconds by "component platform".
+func cellSeconds(t *testing.T, path string) map[string]float64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var res report.Results
+	require.NoError(t, json.Unmarshal(b, &res))
+	out := map[string]float64{}
+	for _, c := range res.Components {
+		for _, p := range c.Platforms {
+			out[c.Component+" "+p.Platform] = p.Seconds
+		}
+	}
+	return out
+}
+
+// requireWorldEngine skips (fails in CI) unless the engine is the world's
+// own (ci/world/up.sh), the one a test may restart.
+func requireWorldEngine(t *testing.T) {
+	t.Helper()
 	state := os.Getenv("MATRIX_STATE")
 	if state == "" {
 		state = "/var/lib/matrix"
@@ -39,6 +98,14 @@ func TestFaultEngineRestart(t *testing.T) {
 		}
 		t.Skip("engine not started by ci/world/up.sh")
 	}
+}
+
+// TestFaultEngineRestart (last in the suite: it restarts the engine): a run
+// whose engine restarts mid-build fails with a clear message, and a rerun
+// succeeds. Runs only against the world's own engine (ci/world/up.sh).
+func TestFaultEngineRestart(t *testing.T) {
+	enginetest.Engine(t)
+	requireWorldEngine(t)
 	bin := matrixBin(t)
 	dir := enginetest.Components(t, map[string]map[string]string{"slow": {
 		"Dockerfile":     "FROM debian:bookworm-slim\nARG NONCE\nRUN echo $NONCE && sleep 25 && touch /done\n",
