@@ -68,7 +68,7 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, *dagger.Clie
 	if err != nil {
 		return err
 	}
-	defer dc.Close()
+	defer disconnect(dc, c.App.ErrWriter)
 	res, err := do(r, dc, dc.Host().Directory(c.String("components-dir")))
 	if res != nil {
 		if ferr := finish(c, res.Report); ferr != nil {

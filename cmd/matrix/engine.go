@@ -92,3 +92,23 @@ func checkVersion(v string) error {
 	}
 	return nil
 }
+
+// closeWait bounds the close of a session. An engine that is stopping waits
+// for its clients' connections to go idle, while the SDK's `dagger session`
+// child waits for the engine to confirm the shutdown: the two hold each other
+// until the SDK kills the child after 5 minutes.
+var closeWait = 15 * time.Second
+
+// disconnect closes dc, and when that hangs past closeWait, ends this
+// process's `dagger session` children so a stopping engine can finish its
+// graceful stop (and keep its cache) instead of being killed.
+func disconnect(dc *dagger.Client, errw io.Writer) {
+	done := make(chan struct{})
+	go func() { _ = dc.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		n := endSessions()
+		fmt.Fprintf(errw, "matrix: the engine did not close the session within %s; ended %d session process(es)\n", closeWait, n)
+	}
+}
