@@ -243,6 +243,58 @@ func (m *Matrix) BuildAll(
 	return outcome(s.run.BuildAll(ctx, s.client, s.src))
 }
 
+// Report builds and verifies every cell, as BuildAll does, and returns the
+// report as a directory a CI job keeps: report.txt (the table), report.json,
+// junit.xml (GitLab's test report), results.json, summary.md (GitHub's step
+// summary), annotations.txt (GitHub's ::error lines) and exit-code, 0 when
+// every cell verified and 1 otherwise. Failed cells do not fail the call, so
+// the job keeps the report; it exits with exit-code. Bad input and an
+// unreachable engine or registry still fail it.
+func (m *Matrix) Report(
+	ctx context.Context,
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
+	platforms string,
+	// Comma-separated components; empty means all.
+	// +optional
+	components string,
+	// Cells built at once; 0 means one per core.
+	// +optional
+	jobs int,
+	// Version passed as ${VERSION} to build args (default dev).
+	// +optional
+	version string,
+	// Cancel the remaining cells at the first failure.
+	// +optional
+	failFast bool,
+	// Measure each variant's size.
+	// +optional
+	sizes bool,
+	// Registry where a dependency is staged (default localhost:5000).
+	// +optional
+	stageRegistry string,
+) (*dagger.Directory, error) {
+	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
+		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry})
+	if err != nil {
+		return nil, err
+	}
+	defer s.client.Close()
+	res, err := s.run.BuildAll(ctx, s.client, s.src)
+	if res == nil {
+		return nil, classify(err)
+	}
+	dir := dag.Directory()
+	for _, f := range res.Report.Files() {
+		var b strings.Builder
+		if werr := f.Write(&b); werr != nil {
+			return nil, fmt.Errorf("writing %s: %w", f.Name, werr)
+		}
+		dir = dir.WithNewFile(f.Name, b.String())
+	}
+	return dir.WithNewFile("exit-code", fmt.Sprintf("%d\n", core.ExitCode(err))), nil
+}
+
 // Verify builds every cell and checks it (platform, smoke binary
 // architecture, smoke command) without publishing; same as BuildAll.
 func (m *Matrix) Verify(

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -41,6 +42,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 		"verify":          "Verify builds every cell",
 		"publish":         "Publish builds and verifies every cell",
 		"export":          "Export builds and verifies every cell",
+		"report":          "Report builds and verifies every cell",
 	} {
 		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
 	}
@@ -54,6 +56,38 @@ func TestDaggerCallFailingCellEngine(t *testing.T) {
 	assert.Contains(t, out, "armfails   linux/arm64  failed")
 	assert.Contains(t, out, "armfails linux/arm64: exit code 42")
 	assert.Contains(t, out, "6/7 cells verified, 1 not")
+}
+
+// TestDaggerCallReportEngine: the report function, as GitLab's merge-request
+// job calls it, keeps the report of a run with a failing cell: the call
+// succeeds, exit-code says 1, and junit.xml (read back with a JUnit parser)
+// has one case per cell with the failure's step and output.
+func TestDaggerCallReportEngine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports")
+	out, code := dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Join(sourceRoot(t, true), "components"),
+		"report", "--platforms", "linux/amd64,linux/arm64", "export", "--path", dir)
+	require.Equal(t, 0, code, "a failed cell does not fail the report call: %s", out)
+	exit, err := os.ReadFile(filepath.Join(dir, "exit-code"))
+	require.NoError(t, err)
+	assert.Equal(t, "1", strings.TrimSpace(string(exit)))
+	table, err := os.ReadFile(filepath.Join(dir, "report.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(table), "6/7 cells verified, 1 not")
+	suites, err := junit.IngestFile(filepath.Join(dir, "junit.xml"))
+	require.NoError(t, err)
+	require.Len(t, suites, 1)
+	assert.Equal(t, 8, suites[0].Totals.Tests, "one case per cell, the not-requested one included")
+	assert.Equal(t, 1, suites[0].Totals.Failed)
+	assert.Equal(t, 1, suites[0].Totals.Skipped, "the cell its spec does not request is a skip")
+	for _, c := range suites[0].Tests {
+		if c.Name == "armfails linux/arm64" {
+			require.NotNil(t, c.Error, "the arm64 case fails")
+			assert.Contains(t, c.Error.Error(), "exit code 42")
+		}
+	}
+	for _, f := range []string{"report.json", "results.json", "summary.md", "annotations.txt"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
 }
 
 // TestDaggerCallPublishEngineRegistry: build-all, publish and export through

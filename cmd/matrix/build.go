@@ -124,13 +124,17 @@ func finish(c *cli.Context, r *report.Report) error {
 	} else if err := r.Table(c.App.Writer); err != nil {
 		return err
 	}
+	files := map[string]func(io.Writer) error{}
+	for _, f := range r.Files() {
+		files[f.Name] = f.Write
+	}
 	outputs := []struct {
 		path  string
 		write func(io.Writer) error
 	}{
-		{c.String("report"), r.JSON},
-		{c.String("junit"), r.JUnit},
-		{c.String("results"), func(w io.Writer) error { return writeJSON(w, r.Results()) }},
+		{c.String("report"), files["report.json"]},
+		{c.String("junit"), files["junit.xml"]},
+		{c.String("results"), files["results.json"]},
 	}
 	for _, o := range outputs {
 		if o.path == "" {
@@ -142,12 +146,12 @@ func finish(c *cli.Context, r *report.Report) error {
 	}
 	// GitHub reads workflow commands from stdout, and appends summaries.
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		if err := writeFile(path, func(w io.Writer) error { return r.Markdown(w, report.SummaryLimit) }, os.O_APPEND); err != nil {
+		if err := writeFile(path, files["summary.md"], os.O_APPEND); err != nil {
 			return err
 		}
 	}
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
-		return r.Annotations(c.App.Writer)
+		return files["annotations.txt"](c.App.Writer)
 	}
 	return nil
 }

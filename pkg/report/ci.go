@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -219,4 +220,31 @@ func (r *Report) Results() Results {
 	}
 	out.OK = v == n && n > 0
 	return out
+}
+
+// File is one of the report's files, as a CI job keeps them.
+type File struct {
+	Name  string
+	Write func(io.Writer) error
+}
+
+// Files are the report in every form CI reads, by file name: the table, the
+// JSON report, JUnit, results.json, the Markdown summary and the GitHub
+// annotations.
+func (r *Report) Files() []File {
+	return []File{
+		{"report.txt", r.Table},
+		{"report.json", r.JSON},
+		{"junit.xml", r.JUnit},
+		{"results.json", func(w io.Writer) error {
+			b, err := json.MarshalIndent(r.Results(), "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(w, "%s\n", b)
+			return err
+		}},
+		{"summary.md", func(w io.Writer) error { return r.Markdown(w, SummaryLimit) }},
+		{"annotations.txt", r.Annotations},
+	}
 }
