@@ -394,8 +394,11 @@ func (m *Matrix) Export(
 	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
+	// The third-party images stay out here: the module's container reaches
+	// neither Docker Hub offline nor the caller's loopback registry, so they
+	// come from `matrix export` on the host (README: Offline export and import).
 	s, err := m.session(ctx, core.Options{Verb: core.VerbExport, Platforms: core.Split(platforms), Components: core.Split(components),
-		Version: version, StageRegistry: stageRegistry})
+		Version: version, StageRegistry: stageRegistry, NoThirdParty: true})
 	if err != nil {
 		return nil, err
 	}

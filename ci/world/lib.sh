@@ -163,6 +163,12 @@ seed_bases() {
     --go-amd64 "$(toolchain_dir amd64)" --go-arm64 "$(toolchain_dir arm64)" --go-version "$GO_VERSION"
 }
 
+# The stand-ins for third-party images (matrix mirror, export, import): one
+# with linux/amd64 and linux/arm64, one with linux/amd64 only.
+seed_upstream() {
+  "$STATE/bin/matrix-world" upstream --registry "$REGISTRY_ADDR"
+}
+
 build_sdk_runtime() {
   [ -s "$STATE/sdk.digest" ] && [ -f "$STATE/sdk-content/index.json" ] && return 0
   rootfs golang amd64 "$GOLANG_PACKAGES"

@@ -35,6 +35,7 @@ step tools      install_tools
 step task install_task & task_pid=$!
 step registry   start_registry
 step bases      seed_bases
+step upstream   seed_upstream
 step sdk        build_sdk_runtime
 step engine     start_engine
 if [ -n "$with_docker" ]; then

@@ -3,9 +3,11 @@
 //	matrix-world check-bases --registry ADDR IMAGE...   exit 0 when every image holds every platform
 //	matrix-world seed --registry ADDR --rootfs DIR --go-amd64 DIR --go-arm64 DIR --go-version V
 //	matrix-world sdk --rootfs TAR --go DIR --codegen FILE --out DIR --go-version V   prints the manifest digest
+//	matrix-world upstream --registry ADDR   the stand-in third-party images (world.Upstreams); a rerun writes nothing
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +24,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: matrix-world check-bases|seed|sdk [flags]")
+		return fmt.Errorf("usage: matrix-world check-bases|seed|sdk|upstream [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	registry := fs.String("registry", "127.0.0.1:5000", "registry address")
@@ -50,6 +52,8 @@ func run(args []string) error {
 		return nil
 	case "seed":
 		return world.Seed(*registry, *rootfs, map[string]string{"amd64": *goAMD64, "arm64": *goARM64}, *goVersion)
+	case "upstream":
+		return world.SeedUpstream(context.Background(), *registry)
 	case "sdk":
 		d, err := world.SDKRuntime(*out, *rootfs, *goroot, *codegen, *goVersion)
 		if err != nil {

@@ -54,7 +54,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(), buildCommand("build", "build and verify some components (--components)"),
 			buildCommand("build-all", "build and verify every component for every platform"),
 			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
-			publishCommand(), exportCommand(), lintCommand(), doctorCommand(),
+			publishCommand(), exportCommand(), mirrorCommand(), importCommand(), lintCommand(), doctorCommand(),
 		},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
@@ -65,22 +64,21 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "build and verify every cell, then write one multi-platform OCI archive per component and SHA256SUMS",
-		Flags: append(runFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"}),
+		Flags: append(runFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"},
+			&cli.BoolFlag{Name: "no-third-party", Usage: "leave out the third-party images of components/third-party.yaml"}),
 		Action: func(c *cli.Context) error {
 			return session(c, matrix.VerbExport, func(r *matrix.Run, dc *dagger.Client, src *dagger.Directory) (*matrix.Result, error) {
 				res, err := r.Export(c.Context, dc, src, c.String("out"))
-				for _, a := range archives(res) {
-					fmt.Fprintf(c.App.ErrWriter, "wrote %s/%s (%s)\n", c.String("out"), a.Name, strings.Join(a.Platforms, ","))
+				if res != nil {
+					for _, a := range res.Archives {
+						fmt.Fprintf(c.App.ErrWriter, "wrote %s/%s (%s)\n", c.String("out"), a.Name, strings.Join(a.Platforms, ","))
+					}
+					for _, e := range res.ThirdParty {
+						fmt.Fprintf(c.App.ErrWriter, "wrote %s/%s (third-party %s, %s)\n", c.String("out"), e.File, e.Source, strings.Join(e.Platforms, ","))
+					}
 				}
 				return res, err
-			})
+			}, func(o *matrix.Options) { o.NoThirdParty = c.Bool("no-third-party") })
 		},
 	}
-}
-
-func archives(res *matrix.Result) []export.Archive {
-	if res == nil {
-		return nil
-	}
-	return res.Archives
 }

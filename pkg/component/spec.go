@@ -45,13 +45,17 @@ func (c Spec) Supports(p string) bool {
 	return len(c.Platforms) == 0 || slices.Contains(c.Platforms, p)
 }
 
-// Error is bad input: which file, which field, what is wrong and how to fix it.
+// Error is bad input: which file, which entry of a list file (may be
+// empty), which field, what is wrong and how to fix it.
 type Error struct {
-	File, Field, Problem, Fix string
+	File, Entry, Field, Problem, Fix string
 }
 
 func (e *Error) Error() string {
 	s := e.File
+	if e.Entry != "" {
+		s += ": entry " + e.Entry
+	}
 	if e.Field != "" {
 		s += ": field " + e.Field
 	}
@@ -82,7 +86,7 @@ var (
 func Load(fsys fs.FS, where string) ([]Spec, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, &Error{File: where, Problem: problem(err), Fix: "point --components-dir at the directory holding one folder per component"}
+		return nil, &Error{File: where, Problem: Problem(err), Fix: "point --components-dir at the directory holding one folder per component"}
 	}
 	var out []Spec
 	images := map[string]string{}
@@ -107,9 +111,9 @@ func Load(fsys fs.FS, where string) ([]Spec, error) {
 	return out, nil
 }
 
-// problem is err without the fs.PathError's relative path, which means
-// nothing to the user: the Error names the file.
-func problem(err error) string {
+// Problem is err without the fs.PathError's path, which means nothing to
+// the user: the Error names the file.
+func Problem(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
@@ -154,11 +158,11 @@ func Read(fsys fs.FS, name, where string) (Spec, error) {
 	}
 	data, err := fs.ReadFile(fsys, name+"/"+FileName)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Spec{}, &Error{File: file, Problem: problem(err)}
+		return Spec{}, &Error{File: file, Problem: Problem(err)}
 	}
 	sub, err := fs.Sub(fsys, name)
 	if err != nil {
-		return Spec{}, &Error{File: dir, Problem: problem(err)}
+		return Spec{}, &Error{File: dir, Problem: Problem(err)}
 	}
 	return decode(sub, name, dir, data)
 }
@@ -208,7 +212,7 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	}
 	df, err := fs.ReadFile(fsys, c.Dockerfile)
 	if err != nil {
-		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, problem(err)), "add the Dockerfile or name it in component.yaml")
+		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, Problem(err)), "add the Dockerfile or name it in component.yaml")
 	}
 	dockerfile := path.Join(dir, c.Dockerfile)
 	if c.Declared, err = lint.Args(dockerfile, df); err != nil {
@@ -325,7 +329,7 @@ func checkInside(fsys fs.FS, rel string) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // reading the Dockerfile reports it missing
 			}
-			return fmt.Errorf("%q: %s", rel, problem(err))
+			return fmt.Errorf("%q: %s", rel, Problem(err))
 		}
 		if info.Mode()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("%q is a symlink, which may point outside the component directory", p)

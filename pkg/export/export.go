@@ -16,11 +16,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/bundle"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 )
 
-// SumsFile lists "sha256  name" for every archive, as sha256sum -c reads it.
-const SumsFile = "SHA256SUMS"
+// SumsFile lists "sha256  name" for every archive and bundle.json, as
+// sha256sum -c reads it.
+const SumsFile = bundle.SumsFile
 
 // Archive is one component's OCI archive.
 type Archive struct {
@@ -29,17 +31,18 @@ type Archive struct {
 	File      *dagger.File // the archive in the engine
 	SHA256    string
 	Platforms []string
+	Entry     bundle.Entry // its entry in bundle.json
 }
 
 // Write exports every planned component's variants as one multi-platform OCI
 // archive into dir, checks each archive's index holds every platform, and
-// writes SHA256SUMS.
+// writes bundle.json and SHA256SUMS (see pkg/bundle).
 func Write(ctx context.Context, c *dagger.Client, p *plan.Plan, variants map[string][]builder.Variant, version, dir string) ([]Archive, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var out []Archive
-	var sums strings.Builder
+	var entries []bundle.Entry
 	for _, comp := range p.Components {
 		vs := variants[comp.Name]
 		if len(vs) == 0 {
@@ -61,24 +64,30 @@ func Write(ctx context.Context, c *dagger.Client, p *plan.Plan, variants map[str
 			return nil, fmt.Errorf("%s: %w", comp.Name, err)
 		}
 		a.SHA256 = sum
-		fmt.Fprintf(&sums, "%s  %s\n", sum, a.Name)
+		a.Entry, err = bundle.Describe(dir, bundle.Entry{File: a.Name, Kind: bundle.KindComponent, Name: comp.Name,
+			Repository: comp.Image, Platforms: platforms, Tags: []string{version}, SHA256: sum})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", comp.Name, err)
+		}
+		entries = append(entries, a.Entry)
 		out = append(out, a)
 	}
-	if err := os.WriteFile(filepath.Join(dir, SumsFile), []byte(sums.String()), 0o644); err != nil {
+	if err := bundle.Write(dir, entries); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// Directory is the archives and SHA256SUMS as an engine directory.
+// Directory is the archives, bundle.json and SHA256SUMS as an engine directory.
 func Directory(c *dagger.Client, archives []Archive) *dagger.Directory {
 	d := c.Directory()
-	var sums strings.Builder
+	var entries []bundle.Entry
 	for _, a := range archives {
 		d = d.WithFile(a.Name, a.File)
-		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.Name)
+		entries = append(entries, a.Entry)
 	}
-	return d.WithNewFile(SumsFile, sums.String())
+	manifest, sums := bundle.Files(entries)
+	return d.WithNewFile(bundle.ManifestFile, string(manifest)).WithNewFile(SumsFile, string(sums))
 }
 
 // Check returns the archive's sha256 after checking that its index.json

@@ -6,16 +6,20 @@ package matrix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 
 	"dagger.io/dagger"
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/bundle"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -27,9 +31,10 @@ const StageFix = "start the engine with a stage registry beside it (`ci/world/do
 
 // Run is a checked run: valid options and the plan of the specs they select.
 type Run struct {
-	Options  Options
-	Plan     *plan.Plan
-	findings []lint.Finding // at the run's severity or above, found once in New
+	Options    Options
+	Plan       *plan.Plan
+	ThirdParty *mirror.List   // third-party.yaml beside the components; nil when there is none
+	findings   []lint.Finding // at the run's severity or above, found once in New
 }
 
 // New validates opts, reads the specs from fsys (the components directory;
@@ -54,6 +59,9 @@ func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 		}
 	}
 	r := &Run{Options: opts, Plan: p, findings: findings(p, opts.Severity)}
+	if r.ThirdParty, err = thirdParty(fsys, where); err != nil {
+		return nil, &BadInput{err}
+	}
 	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
 		var b strings.Builder
 		lint.Write(&b, fs, "table")
@@ -66,9 +74,10 @@ func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 // Result is what a verb did: the report of every cell, the verified
 // variants, and what was published (in Report.Indexes) or exported.
 type Result struct {
-	Report   *report.Report
-	Variants map[string][]builder.Variant
-	Archives []export.Archive
+	Report     *report.Report
+	Variants   map[string][]builder.Variant
+	Archives   []export.Archive
+	ThirdParty []bundle.Entry // the third-party archives an export wrote
 }
 
 // BuildAll builds and verifies every cell of the plan from src, the
@@ -147,7 +156,35 @@ func (r *Run) Export(ctx context.Context, c *dagger.Client, src *dagger.Director
 	if res.Archives, err = export.Write(ctx, c, r.Plan, res.Variants, r.Options.Version, dir); err != nil {
 		return res, &Failed{err}
 	}
+	if r.ThirdParty == nil || r.Options.NoThirdParty {
+		return res, nil
+	}
+	// The upstream indexes, unchanged, beside the components' archives.
+	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Platforms, dir); err != nil {
+		return res, &Failed{fmt.Errorf("third-party images (%s): %w; --no-third-party leaves them out", r.ThirdParty.File, err)}
+	}
+	entries := make([]bundle.Entry, 0, len(res.Archives)+len(res.ThirdParty))
+	for _, a := range res.Archives {
+		entries = append(entries, a.Entry)
+	}
+	if err := bundle.Write(dir, append(entries, res.ThirdParty...)); err != nil {
+		return res, &Failed{err}
+	}
 	return res, nil
+}
+
+// thirdParty reads the list of third-party images beside the components, if
+// there is one.
+func thirdParty(fsys fs.FS, where string) (*mirror.List, error) {
+	data, err := fs.ReadFile(fsys, mirror.ListName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	file := path.Join(where, mirror.ListName)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return mirror.Parse(file, data)
 }
 
 // withCause says what a failed build prevented, keeping the error's class.

@@ -53,6 +53,7 @@ type Options struct {
 	MaxContext    int64             // --max-context, bytes; 0: component.DefaultMaxContext
 	Lint          string            // --lint: warn (findings in the report), error (findings fail the run first), off
 	Severity      string            // --severity, the lowest that counts: note, warning (default), error
+	NoThirdParty  bool              // --no-third-party: export leaves out the third-party images
 
 	Registry string   // --registry, host[:port][/project]
 	Tags     []string // --tags; empty: the version and latest

@@ -12,10 +12,10 @@ import (
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// lockTags serializes the tag phase of runs on this machine that publish to
+// LockTags serializes the tag phase of runs on this machine that publish to
 // the same registry, so two concurrent runs never interleave their final
 // tags: each run's tags land all together. notify hears about a wait.
-func lockTags(ctx context.Context, registry string, notify func(string)) (func(), error) {
+func LockTags(ctx context.Context, registry string, notify func(string)) (func(), error) {
 	path := filepath.Join(os.TempDir(), "matrix-publish-"+unsafeChars.ReplaceAllString(registry, "_")+".lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {

@@ -67,6 +67,10 @@ func (t Target) Validate() error {
 // Repo is the repository of image under the target.
 func (t Target) Repo(image string) string { return t.Registry + "/" + image }
 
+// Remote is the options of a registry client for t: its transport with
+// retries (and Via), and its credential.
+func (t Target) Remote(ctx context.Context) []remote.Option { return t.remote(ctx) }
+
 func (t Target) remote(ctx context.Context) []remote.Option {
 	r := t.retry()
 	var tr http.RoundTripper = http.DefaultTransport
@@ -125,7 +129,7 @@ func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants
 	}
 	// Every index is in the registry and complete: now move the tags, all
 	// of this run's together.
-	unlock, err := lockTags(ctx, t.Registry, t.Notify)
+	unlock, err := LockTags(ctx, t.Registry, t.Notify)
 	if err != nil {
 		return err
 	}
@@ -259,7 +263,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 		return err
 	}
 	for _, tag := range t.Tags {
-		if err := moveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
+		if _, err := MoveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
 			return fmt.Errorf("%s: %w", s.c.Name, err)
 		}
 	}
@@ -280,7 +284,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 			}
 			for _, tag := range t.Tags {
 				at := tag + "-" + d.Platform.Architecture + d.Platform.Variant // v0.3.8-amd64, v0.3.8-armv7
-				if err := moveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
+				if _, err := MoveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
 					return fmt.Errorf("%s: %w", s.c.Name, err)
 				}
 				tags = append(tags, at)
@@ -291,13 +295,14 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 	return nil
 }
 
-// moveTag points tag at what, whose digest is digest, unless it already does.
-func moveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.Option) error {
+// MoveTag points tag at what, whose digest is digest, unless it already
+// does; moved says whether it wrote the tag.
+func MoveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.Option) (moved bool, err error) {
 	if d, err := remote.Head(tag, opts...); err == nil && d.Digest == digest {
-		return nil
+		return false, nil
 	}
 	if err := remote.Tag(tag, what, opts...); err != nil {
-		return fmt.Errorf("tagging %s: %w", tag, err)
+		return false, fmt.Errorf("tagging %s: %w", tag, err)
 	}
-	return nil
+	return true, nil
 }

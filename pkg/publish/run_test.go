@@ -15,8 +15,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -24,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -77,44 +76,6 @@ func testRepo(t *testing.T, tgt Target, image string) name.Repository {
 	return repo
 }
 
-// platformImage is a random image whose config says platform.
-func platformImage(t *testing.T, platform string) v1.Image {
-	t.Helper()
-	p, err := v1.ParsePlatform(platform)
-	require.NoError(t, err)
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
-	cf, err := img.ConfigFile()
-	require.NoError(t, err)
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	img, err = mutate.ConfigFile(img, cf)
-	require.NoError(t, err)
-	return img
-}
-
-// entry is one index entry: its descriptor says desc, its image config says config.
-type entry struct{ desc, config string }
-
-func same(platforms ...string) []entry {
-	out := make([]entry, len(platforms))
-	for i, p := range platforms {
-		out[i] = entry{p, p}
-	}
-	return out
-}
-
-func platformIndex(t *testing.T, entries []entry) v1.ImageIndex {
-	t.Helper()
-	var adds []mutate.IndexAddendum
-	for _, e := range entries {
-		p, err := v1.ParsePlatform(e.desc)
-		require.NoError(t, err)
-		adds = append(adds, mutate.IndexAddendum{Add: platformImage(t, e.config), Descriptor: v1.Descriptor{Platform: p}})
-	}
-	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
-}
-
 func digestOf(t *testing.T, d interface{ Digest() (v1.Hash, error) }) v1.Hash {
 	t.Helper()
 	h, err := d.Digest()
@@ -126,14 +87,14 @@ func TestReadBack(t *testing.T) {
 	both := []string{"linux/amd64", "linux/arm64"}
 	cases := []struct {
 		name      string
-		entries   []entry // nil: nothing pushed
+		entries   []mirrortest.Entry // nil: nothing pushed
 		platforms []string
 		wantErr   string // "" passes
 	}{
-		{"complete amd64 then arm64", same("linux/amd64", "linux/arm64"), both, ""},
-		{"missing platform", same("linux/amd64"), both, "1 entries, want 2"},
-		{"wrong order", same("linux/arm64", "linux/amd64"), both, "entry 0 is"},
-		{"entry does not match its config", []entry{{"linux/amd64", "linux/amd64"}, {"linux/arm64", "linux/amd64"}}, both, "entry linux/arm64 has config linux/amd64"},
+		{"complete amd64 then arm64", mirrortest.Same("linux/amd64", "linux/arm64"), both, ""},
+		{"missing platform", mirrortest.Same("linux/amd64"), both, "1 entries, want 2"},
+		{"wrong order", mirrortest.Same("linux/arm64", "linux/amd64"), both, "entry 0 is"},
+		{"entry does not match its config", []mirrortest.Entry{{Desc: "linux/amd64", Config: "linux/amd64"}, {Desc: "linux/arm64", Config: "linux/amd64"}}, both, "entry linux/arm64 has config linux/amd64"},
 		{"reference does not exist", nil, both, "reading back"},
 	}
 	reg := newTestRegistry(t)
@@ -145,7 +106,7 @@ func TestReadBack(t *testing.T) {
 			ref := repo.Tag(PendingTag)
 			var want v1.Hash
 			if tc.entries != nil {
-				idx := platformIndex(t, tc.entries)
+				idx := mirrortest.Index(t, tc.entries)
 				require.NoError(t, remote.WriteIndex(ref, idx, tgt.remote(ctx)...))
 				want = digestOf(t, idx)
 			}
@@ -190,7 +151,7 @@ func TestAsIndex(t *testing.T) {
 		{
 			name: "a single image with one platform is wrapped",
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
-				img := platformImage(t, "linux/arm64")
+				img := mirrortest.Image(t, "linux/arm64")
 				require.NoError(t, remote.Write(ref, img, tgt.remote(ctx)...))
 				return digestOf(t, img)
 			},
@@ -219,7 +180,7 @@ func TestAsIndex(t *testing.T) {
 		{
 			name: "a single image with two platforms is an error",
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
-				img := platformImage(t, "linux/amd64")
+				img := mirrortest.Image(t, "linux/amd64")
 				require.NoError(t, remote.Write(ref, img, tgt.remote(ctx)...))
 				return digestOf(t, img)
 			},
@@ -236,7 +197,7 @@ func TestAsIndex(t *testing.T) {
 		{
 			name: "a digest that does not exist is an error",
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
-				return digestOf(t, platformImage(t, "linux/amd64")) // never pushed
+				return digestOf(t, mirrortest.Image(t, "linux/amd64")) // never pushed
 			},
 			platforms: []string{"linux/amd64"},
 			check: func(t *testing.T, repo name.Repository, tgt Target, pushed v1.Hash, got string, err error) {
@@ -303,12 +264,12 @@ func TestTargetTag(t *testing.T) {
 			tgt.ArchTags = tc.archTags
 			repo := testRepo(t, tgt, "comp")
 			pendingRef := repo.Tag(PendingTag)
-			require.NoError(t, remote.WriteIndex(pendingRef, platformIndex(t, same(platforms...)), tgt.remote(ctx)...))
+			require.NoError(t, remote.WriteIndex(pendingRef, mirrortest.Index(t, mirrortest.Same(platforms...)), tgt.remote(ctx)...))
 			idx, err := ReadBack(ctx, pendingRef, platforms, tgt.remote(ctx)...)
 			require.NoError(t, err)
 			digest := digestOf(t, idx)
 
-			other := platformIndex(t, same("linux/amd64"))
+			other := mirrortest.Index(t, mirrortest.Same("linux/amd64"))
 			for tag, what := range tc.before {
 				if what == "self" {
 					require.NoError(t, remote.Tag(repo.Tag(tag), idx, tgt.remote(ctx)...))
@@ -368,7 +329,7 @@ func TestTargetTag(t *testing.T) {
 func TestLockTags(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir()) // lock files of this test only
 	const registry = "127.0.0.1:5000/lock-test"
-	const wait = 700 * time.Millisecond // several of lockTags' 200 ms polls
+	const wait = 700 * time.Millisecond // several of LockTags' 200 ms polls
 
 	cases := []struct {
 		name    string
@@ -391,7 +352,7 @@ func TestLockTags(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			unlock1, err := lockTags(context.Background(), registry, nil)
+			unlock1, err := LockTags(context.Background(), registry, nil)
 			require.NoError(t, err)
 			released := false
 			defer func() {
@@ -413,7 +374,7 @@ func TestLockTags(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			go func() {
-				u, err := lockTags(ctx, tc.second, notify)
+				u, err := LockTags(ctx, tc.second, notify)
 				done <- result{u, err, time.Now()}
 			}()
 
@@ -437,7 +398,7 @@ func TestLockTags(t *testing.T) {
 				select {
 				case res = <-done:
 				case <-time.After(5 * time.Second):
-					t.Fatal("lockTags did not return")
+					t.Fatal("LockTags did not return")
 				}
 			}
 

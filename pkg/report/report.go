@@ -48,6 +48,7 @@ type Index struct {
 	Digest    string           `json:"digest"`
 	Tags      []string         `json:"tags"`
 	Platforms []PlatformDigest `json:"platforms,omitempty"` // the index's entries, in order
+	Source    string           `json:"source,omitempty"`    // a mirrored image's upstream, pinned by digest
 }
 
 // PlatformDigest is one entry of a published index.
@@ -194,6 +195,9 @@ func (r *Report) Table(w io.Writer) error {
 	}
 	for _, i := range indexes {
 		fmt.Fprintf(w, "\npublished %s@%s tags %s", i.Ref, i.Digest, strings.Join(i.Tags, ","))
+		if i.Source != "" {
+			fmt.Fprintf(w, " from %s", i.Source)
+		}
 	}
 	if len(indexes) > 0 {
 		fmt.Fprintln(w)

@@ -40,9 +40,12 @@ func Image(arch string, env, cmd []string, layers ...v1.Layer) (v1.Image, error)
 
 // Index is an OCI index of one image per arch, each entry carrying its platform
 // (BuildKit cannot resolve an index whose entries lack one).
-func Index(images map[string]v1.Image) v1.ImageIndex {
+func Index(images map[string]v1.Image) v1.ImageIndex { return IndexOf(Arches, images) }
+
+// IndexOf is Index over the given arches, in that order.
+func IndexOf(arches []string, images map[string]v1.Image) v1.ImageIndex {
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, a := range Arches {
+	for _, a := range arches {
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
 			Add:        images[a],
 			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: a}},

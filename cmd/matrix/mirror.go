@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// registryFlags are the target flags of the host-side commands (mirror,
+// import), named and read as publish names them.
+func registryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Usage: "host[:port][/project] to push to, e.g. harbor.example.com/ai-infra"},
+		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "extra final tags, comma-separated or repeated, beside each image's own"},
+		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
+		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
+		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
+		&cli.IntFlag{Name: "jobs", Value: 4, Usage: "images read and pushed at once"},
+		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
+	}
+}
+
+// target binds the registry flags.
+func target(c *cli.Context) (publish.Target, error) {
+	pw, err := password(c)
+	if err != nil {
+		return publish.Target{}, err
+	}
+	if f := c.String("format"); f != "table" && f != "json" {
+		return publish.Target{}, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
+	}
+	if c.Int("jobs") < 1 {
+		return publish.Target{}, &matrix.BadInput{Err: fmt.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))}
+	}
+	return publish.Target{
+		Registry: strings.TrimSuffix(c.String("registry"), "/"), Tags: c.StringSlice("tags"), Jobs: c.Int("jobs"),
+		Auth:   publish.Auth{Username: c.String("username"), Plaintext: pw},
+		Notify: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) },
+	}, nil
+}
+
+func mirrorCommand() *cli.Command {
+	flags := append(registryFlags(),
+		&cli.StringFlag{Name: "list", Value: mirror.DefaultFile, Usage: "the third-party images to mirror"},
+		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list every image must hold"},
+		&cli.StringFlag{Name: "report", Usage: "also write the report as JSON to this file"},
+		&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to this file (one test case per cell)"},
+	)
+	return &cli.Command{
+		Name: "mirror",
+		Usage: "copy the third-party images (postgres, redis, ...) into --registry, each upstream index unchanged; " +
+			"no final tag moves unless every image holds every platform (no engine needed)",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			t, err := target(c)
+			if err != nil {
+				return err
+			}
+			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t)
+			if r != nil {
+				if ferr := finish(c, r); ferr != nil {
+					return ferr
+				}
+			}
+			return err
+		},
+	}
+}

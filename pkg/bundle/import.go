@@ -1,0 +1,311 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
+)
+
+// The kinds of Import's errors, for errors.Is: a bundle that does not check
+// out (nothing was pushed), and a registry that does not answer.
+var (
+	ErrBadBundle   = errors.New("bad bundle")
+	ErrUnreachable = errors.New("registry unreachable")
+)
+
+// kind gives err a kind for errors.Is, its message unchanged.
+type kind struct {
+	error
+	kind error
+}
+
+func (k kind) Is(target error) bool { return target == k.kind }
+func (k kind) Unwrap() error        { return k.error }
+
+// badBundle is an ErrBadBundle naming the file (a *component.Error).
+func badBundle(dir, file, problem, fix string) error {
+	return kind{&component.Error{File: filepath.Join(dir, file), Problem: problem, Fix: fix}, ErrBadBundle}
+}
+
+const fixRewrite = "write the bundle again with matrix export, or copy it again"
+
+// Verify checks the bundle in dir before anything is pushed: SHA256SUMS and
+// bundle.json list the same archives, every listed file is there with its
+// sum, no other file is, and each archive holds the index, platforms and
+// blobs bundle.json says. Every error is an ErrBadBundle, and a
+// *component.Error naming the file.
+func Verify(dir string) (*Manifest, error) {
+	bad := func(file, problem, fix string) error { return badBundle(dir, file, problem, fix) }
+	data, err := os.ReadFile(filepath.Join(dir, SumsFile))
+	if err != nil {
+		return nil, bad(SumsFile, "cannot be read: "+component.Problem(err), "give the directory matrix export wrote")
+	}
+	sums, order, err := parseSums(data)
+	if err != nil {
+		return nil, bad(SumsFile, err.Error(), fixRewrite)
+	}
+	if _, ok := sums[ManifestFile]; !ok {
+		return nil, bad(SumsFile, "does not list "+ManifestFile, fixRewrite)
+	}
+	list, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, bad("", component.Problem(err), "")
+	}
+	present := map[string]bool{}
+	for _, f := range list {
+		if _, listed := sums[f.Name()]; !listed && f.Name() != SumsFile {
+			return nil, bad(f.Name(), "is not listed in "+SumsFile, "remove it: a bundle holds only what SHA256SUMS lists")
+		}
+		present[f.Name()] = f.Type().IsRegular()
+	}
+	for _, file := range order {
+		regular, ok := present[file]
+		switch {
+		case !ok:
+			return nil, bad(file, "is missing (listed in "+SumsFile+")", "copy the whole bundle")
+		case !regular:
+			return nil, bad(file, "is not a regular file", "copy the whole bundle")
+		}
+		got, err := fileSum(filepath.Join(dir, file))
+		if err != nil {
+			return nil, bad(file, "cannot be read: "+component.Problem(err), "")
+		}
+		if got != sums[file] {
+			return nil, bad(file, fmt.Sprintf("is corrupt: its sha256 is %s, %s says %s", got, SumsFile, sums[file]), fixRewrite)
+		}
+	}
+	m, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	inManifest := map[string]bool{}
+	for _, e := range m.Archives {
+		if err := checkEntry(e); err != nil {
+			return nil, bad(ManifestFile, fmt.Sprintf("archive %s: %v", e.File, err), fixRewrite)
+		}
+		if inManifest[e.File] {
+			return nil, bad(ManifestFile, fmt.Sprintf("archive %s is listed twice", e.File), fixRewrite)
+		}
+		inManifest[e.File] = true
+		if sum, ok := sums[e.File]; !ok || sum != e.SHA256 {
+			return nil, bad(e.File, fmt.Sprintf("%s and %s disagree on it", ManifestFile, SumsFile), fixRewrite)
+		}
+		if err := checkArchive(dir, e); err != nil {
+			return nil, bad(e.File, err.Error(), fixRewrite)
+		}
+	}
+	for _, file := range order {
+		if file != ManifestFile && !inManifest[file] {
+			return nil, bad(file, "is listed in "+SumsFile+" but not in "+ManifestFile, fixRewrite)
+		}
+	}
+	return m, nil
+}
+
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readManifest decodes bundle.json strictly.
+func readManifest(dir string) (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, badBundle(dir, ManifestFile, "cannot be read: "+component.Problem(err), fixRewrite)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		return nil, badBundle(dir, ManifestFile, "is not a bundle manifest: "+err.Error(), fixRewrite)
+	}
+	if m.Version != ManifestVersion {
+		return nil, badBundle(dir, ManifestFile, fmt.Sprintf("is version %d, this matrix reads %d", m.Version, ManifestVersion),
+			"import it with the matrix that wrote it")
+	}
+	return &m, nil
+}
+
+// checkEntry checks the fields of one bundle.json entry.
+func checkEntry(e Entry) error {
+	switch {
+	case e.Kind != KindComponent && e.Kind != KindThirdParty:
+		return fmt.Errorf("kind %q is not %s or %s", e.Kind, KindComponent, KindThirdParty)
+	case !component.NameRE.MatchString(e.Name):
+		return fmt.Errorf("name %q is not a component-like name", e.Name)
+	case len(e.Platforms) == 0 || len(e.PlatformDigests) != len(e.Platforms):
+		return fmt.Errorf("%d platforms and %d platform digests", len(e.Platforms), len(e.PlatformDigests))
+	}
+	if _, err := name.NewRepository("registry.invalid/"+e.Repository, name.StrictValidation); err != nil {
+		return fmt.Errorf("repository %q: %v", e.Repository, err)
+	}
+	if _, err := v1.NewHash(e.Digest); err != nil {
+		return fmt.Errorf("digest %q: %v", e.Digest, err)
+	}
+	for i, p := range e.Platforms {
+		if err := component.CheckPlatform(p); err != nil {
+			return err
+		}
+		if e.PlatformDigests[i].Platform != p {
+			return fmt.Errorf("platform digest %d is for %s, want %s", i, e.PlatformDigests[i].Platform, p)
+		}
+	}
+	for _, tag := range e.Tags {
+		if _, err := name.NewTag("registry.invalid/x:"+tag, name.StrictValidation); err != nil || tag == publish.PendingTag {
+			return fmt.Errorf("tag %q is not valid", tag)
+		}
+	}
+	return nil
+}
+
+// checkArchive checks that the archive holds what e says, completely.
+func checkArchive(dir string, e Entry) error {
+	a, err := Open(filepath.Join(dir, e.File))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	root, err := a.Root()
+	if err != nil {
+		return err
+	}
+	d, pds, err := digests(root, e.Platforms)
+	if err != nil {
+		return err
+	}
+	if d != e.Digest {
+		return fmt.Errorf("holds %s, %s says %s", d, ManifestFile, e.Digest)
+	}
+	if !slices.Equal(pds, e.PlatformDigests) {
+		return fmt.Errorf("holds platforms %v, %s says %v", pds, ManifestFile, e.PlatformDigests)
+	}
+	return a.complete(root)
+}
+
+// Result is what an import did: each archive's index where it now is, and
+// the references it wrote and found already there.
+type Result struct {
+	Indexes []report.Index `json:"indexes"`
+	Written []string       `json:"written"` // repo@digest of each index pushed, repo:tag of each tag moved
+	Present []string       `json:"present"` // the same, already there: nothing written
+}
+
+// Import checks the bundle in dir (Verify: nothing is pushed from a bundle
+// that does not check out), then pushes every archive into t's registry
+// with all its platforms, under publish.PendingTag, reads each back (its
+// digest must be the one bundle.json gives), and only then moves the final
+// tags of all of them: each entry's tags and t.Tags. What the registry
+// already holds by digest or tag is not written again, so a second import
+// of the same bundle writes nothing.
+func Import(ctx context.Context, dir string, t publish.Target) (*Result, error) {
+	m, err := Verify(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Ping(ctx); err != nil {
+		return nil, kind{err, ErrUnreachable}
+	}
+	opts := t.Remote(ctx)
+	res := &Result{}
+	all := make([]pushed, len(m.Archives))
+	defer func() {
+		for _, p := range all {
+			if p.a != nil {
+				p.a.Close()
+			}
+		}
+	}()
+	wg := pool.New().WithErrors().WithMaxGoroutines(max(t.Jobs, 1))
+	for i, e := range m.Archives {
+		wg.Go(func() error {
+			all[i].e = e
+			return all[i].push(dir, t, opts)
+		})
+	}
+	if err := wg.Wait(); err != nil {
+		return res, fmt.Errorf("no final tag was changed: %w", err)
+	}
+	for _, p := range all {
+		ref := p.repo.Digest(p.e.Digest).String()
+		if p.wrote {
+			res.Written = append(res.Written, ref)
+		} else {
+			res.Present = append(res.Present, ref)
+		}
+	}
+	unlock, err := publish.LockTags(ctx, t.Registry, t.Notify)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	for _, p := range all {
+		digest, _ := v1.NewHash(p.e.Digest) // checked by Verify
+		tags := mirror.AddTags(slices.Clone(p.e.Tags), t.Tags)
+		moved, present, err := mirror.MoveTags(p.repo, p.root, digest, tags, opts)
+		res.Written, res.Present = append(res.Written, moved...), append(res.Present, present...)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", p.e.File, err)
+		}
+		res.Indexes = append(res.Indexes, report.Index{Component: p.e.Name, Ref: p.repo.String(), Digest: p.e.Digest,
+			Tags: tags, Platforms: p.e.PlatformDigests, Source: p.e.Source})
+	}
+	sort.Slice(res.Indexes, func(i, j int) bool { return res.Indexes[i].Component < res.Indexes[j].Component })
+	return res, nil
+}
+
+// pushed is one archive on its way: in the registry under the pending tag
+// (or already there by digest) and read back.
+type pushed struct {
+	e     Entry
+	a     *Archive
+	root  remote.Taggable
+	repo  name.Repository
+	wrote bool
+}
+
+func (p *pushed) push(dir string, t publish.Target, opts []remote.Option) error {
+	var err error
+	if p.a, err = Open(filepath.Join(dir, p.e.File)); err != nil {
+		return err
+	}
+	if p.root, err = p.a.Root(); err != nil {
+		return err
+	}
+	if p.repo, err = name.NewRepository(t.Repo(p.e.Repository)); err != nil {
+		return fmt.Errorf("%s: repository %q: %w", p.e.File, t.Repo(p.e.Repository), err)
+	}
+	if p.wrote, err = mirror.Pending(p.repo, p.root, opts); err == nil {
+		err = mirror.ReadBack(p.repo, p.root, p.e.Platforms, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.e.File, err)
+	}
+	return nil
+}

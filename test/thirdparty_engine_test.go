@@ -1,0 +1,141 @@
+package system_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/bundle"
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
+)
+
+// cli runs the matrix binary and returns its exit code and combined output.
+func cli(t *testing.T, bin string, args ...string) (int, string) {
+	t.Helper()
+	code, out, errw := enginetest.Run(t, exec.Command(bin, args...))
+	return code, out + errw
+}
+
+// standins is a components directory with one component and a
+// third-party.yaml of the world's stand-in upstreams (ci/world/up.sh seeds
+// them into the world registry: matrix-world upstream).
+func standins(t *testing.T, registry string, amd64only bool) string {
+	list := "images:\n  - name: standin\n    source: " + registry + "/upstream/standin:1.0\n    target: third-party/standin\n"
+	if amd64only {
+		list += "  - name: amd64only\n    source: " + registry + "/upstream/amd64only:1.0\n    target: third-party/amd64only\n"
+	}
+	dir := enginetest.Components(t, map[string]map[string]string{"tiny": {
+		"Dockerfile":     "FROM debian:bookworm-slim\nRUN touch /tiny\n",
+		"component.yaml": "smoke: [test, -f, /tiny]\n",
+	}})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "third-party.yaml"), []byte(list), 0o644))
+	return dir
+}
+
+// TestThirdPartyExportImportEngineRegistry: matrix export writes the
+// component and the third-party stand-in (from the world registry, its
+// upstream index unchanged) with bundle.json and SHA256SUMS; matrix import
+// pushes the bundle into a second registry on loopback, where every index
+// has the digest bundle.json gives, the stand-in's that of upstream. A second
+// import writes nothing, and a flipped byte is refused by file name with
+// nothing pushed.
+func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
+	enginetest.Connect(t)
+	upstream := enginetest.Registry(t)
+	bin := buildCLI(t)
+	dist := filepath.Join(t.TempDir(), "dist")
+	code, out := cli(t, bin, "export", "--components-dir", standins(t, upstream, false), "--platforms", "linux/amd64,linux/arm64",
+		"--version", "1.0", "--out", dist)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "third-party "+upstream+"/upstream/standin")
+
+	raw, err := os.ReadFile(filepath.Join(dist, bundle.ManifestFile))
+	require.NoError(t, err)
+	var m bundle.Manifest
+	require.NoError(t, json.Unmarshal(raw, &m))
+	t.Logf("bundle.json:\n%s", raw)
+	kinds := map[string]bundle.Entry{}
+	for _, e := range m.Archives {
+		kinds[e.Kind] = e
+	}
+	require.Len(t, m.Archives, 2)
+	tp := kinds[bundle.KindThirdParty]
+	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, tp.Platforms)
+	up, err := remote.Head(mustRef(t, upstream+"/upstream/standin:1.0"))
+	require.NoError(t, err)
+	assert.Equal(t, up.Digest.String(), tp.Digest, "the stand-in's archive holds the upstream index unchanged")
+	sums := exec.Command("sha256sum", "-c", bundle.SumsFile)
+	sums.Dir = dist
+	sout, err := sums.CombinedOutput()
+	require.NoError(t, err, "sha256sum -c: %s", sout)
+
+	airgap := mirrortest.New(t) // the air-gapped side's registry
+	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
+	require.Equal(t, 0, code, out)
+	t.Logf("import:\n%s", out)
+	for _, e := range m.Archives {
+		for _, tag := range e.Tags {
+			d, err := remote.Head(mustRef(t, airgap.Host+"/"+e.Repository+":"+tag))
+			require.NoError(t, err, "%s:%s", e.Repository, tag)
+			assert.Equal(t, e.Digest, d.Digest.String(), "%s:%s is the index the bundle holds", e.Repository, tag)
+		}
+	}
+	airgap.Writes()
+	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
+	require.Equal(t, 0, code, out)
+	assert.Zero(t, airgap.Writes(), "a second import writes nothing: %s", out)
+
+	// One flipped byte in the middle of the stand-in's archive.
+	path := filepath.Join(dist, tp.File)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	b[len(b)/2] ^= 0xff
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	fresh := mirrortest.New(t)
+	code, out = cli(t, bin, "import", dist, "--registry", fresh.Host)
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, tp.File, "the refusal names the file")
+	assert.Empty(t, fresh.Catalog(t), "nothing is pushed")
+}
+
+// TestThirdPartyMirrorEngineRegistry: matrix mirror copies the stand-in from
+// the world registry with both platforms; an upstream that lacks linux/arm64
+// fails that cell, and no final tag moves at all.
+func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
+	upstream := enginetest.Registry(t)
+	bin := buildCLI(t)
+	list := filepath.Join(standins(t, upstream, false), "third-party.yaml")
+	target := mirrortest.New(t)
+	code, out := cli(t, bin, "mirror", "--list", list, "--registry", target.Host)
+	require.Equal(t, 0, code, out)
+	up, err := remote.Head(mustRef(t, upstream+"/upstream/standin:1.0"))
+	require.NoError(t, err)
+	got, err := remote.Head(mustRef(t, target.Host+"/third-party/standin:1.0"))
+	require.NoError(t, err)
+	assert.Equal(t, up.Digest, got.Digest, "the mirror keeps the upstream index")
+
+	list = filepath.Join(standins(t, upstream, true), "third-party.yaml")
+	target = mirrortest.New(t)
+	code, out = cli(t, bin, "mirror", "--list", list, "--registry", target.Host)
+	assert.Equal(t, 1, code, out)
+	assert.Regexp(t, `amd64only\s+linux/arm64\s+failed`, out)
+	for _, ref := range []string{"third-party/standin:1.0", "third-party/amd64only:1.0"} {
+		_, err := remote.Head(mustRef(t, target.Host+"/"+ref))
+		assert.Error(t, err, "%s: no final tag moves when a cell failed", ref)
+	}
+}
+
+func mustRef(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	require.NoError(t, err)
+	return r
+}
