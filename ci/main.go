@@ -21,6 +21,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -351,21 +352,9 @@ func (m *Matrix) Publish(
 ) (string, error) {
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username}
-	if password != nil {
-		pw, err := password.Plaintext(ctx)
-		if err != nil {
-			return "", classify(&core.BadInput{Err: fmt.Errorf("--password: cannot be read: %w", err)})
-		}
-		o.Password = pw
-	}
-	if registryService != nil {
-		svc, err := registryService.Start(ctx)
-		if err != nil {
-			return "", classify(&core.Unreachable{Err: fmt.Errorf("--registry-service: starting it: %w", err)})
-		}
-		if o.RegistryVia, err = svc.Endpoint(ctx); err != nil {
-			return "", err
-		}
+	var err error
+	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+		return "", err
 	}
 	s, err := m.session(ctx, o)
 	if err != nil {
@@ -449,6 +438,78 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Jobs, nil)
 	r.Options.Events = prog.Event
 	return &session{client: c, src: src, run: r}, nil
+}
+
+// credentials reads the registry password and starts the registry service,
+// whose endpoint this function dials for a registry on the caller's loopback.
+func credentials(ctx context.Context, password *dagger.Secret, registryService *dagger.Service) (pw, via string, err error) {
+	if password != nil {
+		if pw, err = password.Plaintext(ctx); err != nil {
+			return "", "", classify(&core.BadInput{Err: fmt.Errorf("--password: cannot be read: %w", err)})
+		}
+	}
+	if registryService != nil {
+		svc, err := registryService.Start(ctx)
+		if err != nil {
+			return "", "", classify(&core.Unreachable{Err: fmt.Errorf("--registry-service: starting it: %w", err)})
+		}
+		if via, err = svc.Endpoint(ctx); err != nil {
+			return "", "", err
+		}
+	}
+	return pw, via, nil
+}
+
+// Import pushes an offline bundle (the directory `export` writes) into a
+// registry with go-containerregistry: SHA256SUMS and bundle.json are checked
+// first and a corrupt, partial or extra file is refused by name before any
+// push; every index is read back before all the tags move together; a second
+// import of the same bundle writes nothing.
+func (m *Matrix) Import(
+	ctx context.Context,
+	// The bundle directory, e.g. --bundle ./dist
+	bundle *dagger.Directory,
+	// host[:port][/project], e.g. harbor.local/ai-infra
+	registry string,
+	// Extra final tags, beside each archive's own.
+	// +optional
+	tags []string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback:
+	// pass tcp://localhost:5000.
+	// +optional
+	registryService *dagger.Service,
+) (string, error) {
+	pw, via, err := credentials(ctx, password, registryService)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "matrix-bundle-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := bundle.Export(ctx, dir); err != nil {
+		return "", fmt.Errorf("--bundle: %w", err)
+	}
+	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: 4, Via: via,
+		Auth: publish.Auth{Username: username, Plaintext: pw}}
+	res, err := core.Import(ctx, dir, t)
+	var b strings.Builder
+	if res != nil {
+		if werr := res.Table(&b); werr != nil {
+			return "", werr
+		}
+	}
+	if err != nil {
+		return "", classify(fmt.Errorf("%s%w", b.String(), err))
+	}
+	return b.String(), nil
 }
 
 // connect joins the engine session with the core's own client and hands it

@@ -43,6 +43,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 		"publish":         "Publish builds and verifies every cell",
 		"export":          "Export builds and verifies every cell",
 		"report":          "Report builds and verifies every cell",
+		"import":          "Import pushes an offline bundle",
 	} {
 		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
 	}

@@ -45,8 +45,8 @@ func standins(t *testing.T, registry string, amd64only bool) string {
 // upstream index unchanged) with bundle.json and SHA256SUMS; matrix import
 // pushes the bundle into a second registry on loopback, where every index
 // has the digest bundle.json gives, the stand-in's that of upstream. A second
-// import writes nothing, and a flipped byte is refused by file name with
-// nothing pushed.
+// import writes nothing; dagger call import does the same into a third; a
+// flipped byte is refused by file name with nothing pushed.
 func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	enginetest.Connect(t)
 	upstream := enginetest.Registry(t)
@@ -92,6 +92,18 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
 	require.Equal(t, 0, code, out)
 	assert.Zero(t, airgap.Writes(), "a second import writes nothing: %s", out)
+
+	// The same through the module, into a third registry on loopback,
+	// reached through --registry-service.
+	viaModule := mirrortest.New(t)
+	out, code = dagger(t, enginetest.Context(t), "call", "import", "--bundle", dist, "--registry", viaModule.Host,
+		"--registry-service", "tcp://"+viaModule.Host)
+	require.Equal(t, 0, code, out)
+	for _, e := range m.Archives {
+		d, err := remote.Head(mustRef(t, viaModule.Host+"/"+e.Repository+":"+e.Tags[0]))
+		require.NoError(t, err, "dagger call import: %s", e.Repository)
+		assert.Equal(t, e.Digest, d.Digest.String())
+	}
 
 	// One flipped byte in the middle of the stand-in's archive.
 	path := filepath.Join(dist, tp.File)

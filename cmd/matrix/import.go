@@ -67,16 +67,5 @@ func printImport(c *cli.Context, res *bundle.Result) error {
 	if c.String("format") == "json" {
 		return writeJSON(c.App.Writer, res)
 	}
-	w := c.App.Writer
-	for _, ref := range res.Written {
-		fmt.Fprintf(w, "wrote    %s\n", ref)
-	}
-	for _, ref := range res.Present {
-		fmt.Fprintf(w, "present  %s\n", ref)
-	}
-	for _, i := range res.Indexes {
-		fmt.Fprintf(w, "imported %s@%s tags %s\n", i.Ref, i.Digest, strings.Join(i.Tags, ","))
-	}
-	_, err := fmt.Fprintf(w, "%d archive(s) imported: %d reference(s) written, %d already there\n", len(res.Indexes), len(res.Written), len(res.Present))
-	return err
+	return res.Table(c.App.Writer)
 }

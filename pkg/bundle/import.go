@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -215,6 +216,22 @@ type Result struct {
 	Indexes []report.Index `json:"indexes"`
 	Written []string       `json:"written"` // repo@digest of each index pushed, repo:tag of each tag moved
 	Present []string       `json:"present"` // the same, already there: nothing written
+}
+
+// Table writes what an import wrote and what was already there, then one
+// line per index imported, and the counts.
+func (r *Result) Table(w io.Writer) error {
+	for _, ref := range r.Written {
+		fmt.Fprintf(w, "wrote    %s\n", ref)
+	}
+	for _, ref := range r.Present {
+		fmt.Fprintf(w, "present  %s\n", ref)
+	}
+	for _, i := range r.Indexes {
+		fmt.Fprintf(w, "imported %s@%s tags %s\n", i.Ref, i.Digest, strings.Join(i.Tags, ","))
+	}
+	_, err := fmt.Fprintf(w, "%d archive(s) imported: %d reference(s) written, %d already there\n", len(r.Indexes), len(r.Written), len(r.Present))
+	return err
 }
 
 // Import checks the bundle in dir (Verify: nothing is pushed from a bundle
