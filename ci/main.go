@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -507,9 +508,22 @@ func (m *Matrix) Import(
 		}
 	}
 	if err != nil {
-		return "", classify(fmt.Errorf("%s%w", b.String(), err))
+		// Name the bundle as the caller gave it, not this function's copy.
+		return "", classify(reworded(err, strings.ReplaceAll(b.String()+err.Error(), dir, "--bundle")))
 	}
 	return b.String(), nil
+}
+
+// reworded is err's class with another message.
+func reworded(err error, msg string) error {
+	e := errors.New(msg)
+	switch core.ExitCode(err) {
+	case report.ExitBadInput:
+		return &core.BadInput{Err: e}
+	case report.ExitEngine:
+		return &core.Unreachable{Err: e}
+	}
+	return &core.Failed{Err: e}
 }
 
 // connect joins the engine session with the core's own client and hands it
