@@ -22,8 +22,9 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -236,8 +237,7 @@ func (m *Matrix) BuildAll(
 	// +optional
 	stageRegistry string,
 ) (string, error) {
-	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
-		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry})
+	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
 	if err != nil {
 		return "", err
 	}
@@ -276,8 +276,7 @@ func (m *Matrix) Report(
 	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
-	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
-		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry})
+	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
 	if err != nil {
 		return nil, err
 	}
@@ -441,6 +440,12 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	return &session{client: c, src: src, run: r}, nil
 }
 
+// buildOptions are the options of a build-all, which report runs too.
+func buildOptions(platforms, components string, jobs int, version string, failFast, sizes bool, stageRegistry string) core.Options {
+	return core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
+		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry}
+}
+
 // credentials reads the registry password and starts the registry service,
 // whose endpoint this function dials for a registry on the caller's loopback.
 func credentials(ctx context.Context, password *dagger.Secret, registryService *dagger.Service) (pw, via string, err error) {
@@ -498,7 +503,7 @@ func (m *Matrix) Import(
 	if _, err := bundle.Export(ctx, dir); err != nil {
 		return "", fmt.Errorf("--bundle: %w", err)
 	}
-	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: 4, Via: via,
+	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
 		Auth: publish.Auth{Username: username, Plaintext: pw}}
 	res, err := core.Import(ctx, dir, t)
 	var b strings.Builder

@@ -20,7 +20,7 @@ func registryFlags() []cli.Flag {
 		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
 		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
 		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
-		&cli.IntFlag{Name: "jobs", Value: 4, Usage: "images read and pushed at once"},
+		&cli.IntFlag{Name: "jobs", Value: mirror.DefaultJobs, Usage: "images read and pushed at once"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
 	}
 }

@@ -22,6 +22,9 @@ import (
 // ListName is the list of third-party images, in the components directory.
 const ListName = "third-party.yaml"
 
+// DefaultJobs is how many images mirror and import read and push at once.
+const DefaultJobs = 4
+
 // DefaultFile is ListName in the default components directory.
 const DefaultFile = "components/" + ListName
 

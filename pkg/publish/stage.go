@@ -44,10 +44,9 @@ func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Varian
 	repo := s.Registry + "/matrix-stage/" + c.Image
 	t := Target{Registry: s.Registry, Auth: s.Auth}
 	var prev *remote.Descriptor
-	if s.ReadBack {
-		if ref, err := name.ParseReference(repo+":"+StageTag, name.Insecure); err == nil {
-			prev, _ = remote.Get(ref, t.remote(ctx)...) // none yet, or unreadable: stage as usual
-		}
+	tag, terr := name.NewTag(repo+":"+StageTag, name.Insecure)
+	if s.ReadBack && terr == nil {
+		prev, _ = remote.Get(tag, t.remote(ctx)...) // none yet, or unreadable: stage as usual
 	}
 	var digest string
 	err := DefaultRetry.Do(ctx, func() error {
@@ -59,18 +58,18 @@ func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Varian
 		return "", fmt.Errorf("staging %s: %w", c.Name, err)
 	}
 	if prev != nil && prev.Digest.String() != digest {
-		if kept, err := t.keepEqual(ctx, repo, prev, digest); err == nil && kept {
+		if kept, err := t.keepEqual(ctx, tag, prev, digest); err == nil && kept {
 			digest = prev.Digest.String()
 		}
 	}
 	return repo + "@" + digest, nil
 }
 
-// keepEqual moves the stage tag back to prev when the index just pushed as
+// keepEqual moves the stage tag (tag) back to prev when the index just pushed as
 // digest holds the same platforms, layers and config as prev, but for
 // created and history, and reports whether it did.
-func (t Target) keepEqual(ctx context.Context, repo string, prev *remote.Descriptor, digest string) (bool, error) {
-	ref, err := name.NewDigest(repo+"@"+digest, name.Insecure)
+func (t Target) keepEqual(ctx context.Context, tag name.Tag, prev *remote.Descriptor, digest string) (bool, error) {
+	ref, err := name.NewDigest(tag.Repository.String()+"@"+digest, name.Insecure)
 	if err != nil {
 		return false, err
 	}
@@ -89,10 +88,6 @@ func (t Target) keepEqual(ctx context.Context, repo string, prev *remote.Descrip
 	}
 	b, err := essence(now)
 	if err != nil || a != b {
-		return false, err
-	}
-	tag, err := name.NewTag(repo+":"+StageTag, name.Insecure)
-	if err != nil {
 		return false, err
 	}
 	return true, remote.Tag(tag, was, opts...)
