@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	sdk "dagger.io/dagger"
@@ -365,8 +367,9 @@ func (m *Matrix) Publish(
 }
 
 // Export builds and verifies every cell and returns a directory with one
-// multi-platform OCI archive per component and SHA256SUMS; write it out with
-// `export --path ./dist`.
+// multi-platform OCI archive per component, one per third-party image of
+// third-party.yaml (each upstream index unchanged), bundle.json and
+// SHA256SUMS; write it out with `export --path ./dist`.
 func (m *Matrix) Export(
 	ctx context.Context,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
@@ -382,12 +385,20 @@ func (m *Matrix) Export(
 	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
 	// +optional
 	stageRegistry string,
+	// Leave the third-party images out of the bundle.
+	// +optional
+	noThirdParty bool,
+	// The upstream registry as a service, for third-party sources on the
+	// caller's loopback (air-gapped mode): pass tcp://localhost:5000.
+	// +optional
+	upstreamService *dagger.Service,
 ) (*dagger.Directory, error) {
-	// The third-party images stay out here: the module's container reaches
-	// neither Docker Hub offline nor the caller's loopback registry, so they
-	// come from `matrix export` on the host (README: Offline export and import).
+	via, err := endpoint(ctx, upstreamService, "--upstream-service")
+	if err != nil {
+		return nil, err
+	}
 	s, err := m.session(ctx, core.Options{Verb: core.VerbExport, Platforms: core.Split(platforms), Components: core.Split(components),
-		Version: version, StageRegistry: stageRegistry, NoThirdParty: true})
+		Version: version, StageRegistry: stageRegistry, NoThirdParty: noThirdParty, UpstreamVia: via})
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +412,11 @@ func (m *Matrix) Export(
 	if _, err := outcome(res, err); err != nil {
 		return nil, err
 	}
-	id, err := export.Directory(s.client, res.Archives).ID(ctx)
+	d, err := export.Directory(s.client, res.Archives, res.ThirdParty, tmp).Sync(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := d.ID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -454,16 +469,73 @@ func credentials(ctx context.Context, password *dagger.Secret, registryService *
 			return "", "", classify(&core.BadInput{Err: fmt.Errorf("--password: cannot be read: %w", err)})
 		}
 	}
-	if registryService != nil {
-		svc, err := registryService.Start(ctx)
-		if err != nil {
-			return "", "", classify(&core.Unreachable{Err: fmt.Errorf("--registry-service: starting it: %w", err)})
-		}
-		if via, err = svc.Endpoint(ctx); err != nil {
-			return "", "", err
-		}
+	via, err = endpoint(ctx, registryService, "--registry-service")
+	return pw, via, err
+}
+
+// endpoint starts svc, if given, and returns the host:port it answers on.
+func endpoint(ctx context.Context, svc *dagger.Service, flag string) (string, error) {
+	if svc == nil {
+		return "", nil
 	}
-	return pw, via, nil
+	started, err := svc.Start(ctx)
+	if err != nil {
+		return "", classify(&core.Unreachable{Err: fmt.Errorf("%s: starting it: %w", flag, err)})
+	}
+	return started.Endpoint(ctx)
+}
+
+// Mirror copies the third-party images of third-party.yaml (beside the
+// components) into a registry, each upstream index unchanged, after checking
+// every platform of every image; no final tag moves unless all are in place.
+// +cache="never"
+func (m *Matrix) Mirror(
+	ctx context.Context,
+	// host[:port][/project], e.g. harbor.example.com/ai-infra
+	registry string,
+	// Extra final tags, beside each image's own.
+	// +optional
+	tags []string,
+	// Comma-separated platforms every image must hold (default linux/amd64,linux/arm64).
+	// +optional
+	platforms string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback:
+	// pass tcp://localhost:5000.
+	// +optional
+	registryService *dagger.Service,
+	// The upstream registry as a service, for third-party sources on the
+	// caller's loopback: pass tcp://localhost:5000.
+	// +optional
+	upstreamService *dagger.Service,
+) (string, error) {
+	t, err := target(ctx, registry, tags, username, password, registryService)
+	if err != nil {
+		return "", err
+	}
+	upVia, err := endpoint(ctx, upstreamService, "--upstream-service")
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "matrix-list-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	list := filepath.Join(dir, mirror.ListName)
+	if _, err := m.ComponentsDir.File(mirror.ListName).Export(ctx, list); err != nil {
+		return "", classify(&core.BadInput{Err: fmt.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err)})
+	}
+	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia)
+	if r == nil {
+		return rendered(nil, err, list, "--components-dir "+mirror.ListName)
+	}
+	return rendered(r.Table, err, list, "--components-dir "+mirror.ListName)
 }
 
 // Import pushes an offline bundle (the directory `export` writes) into a
@@ -491,7 +563,7 @@ func (m *Matrix) Import(
 	// +optional
 	registryService *dagger.Service,
 ) (string, error) {
-	pw, via, err := credentials(ctx, password, registryService)
+	t, err := target(ctx, registry, tags, username, password, registryService)
 	if err != nil {
 		return "", err
 	}
@@ -503,18 +575,34 @@ func (m *Matrix) Import(
 	if _, err := bundle.Export(ctx, dir); err != nil {
 		return "", fmt.Errorf("--bundle: %w", err)
 	}
-	t := publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
-		Auth: publish.Auth{Username: username, Plaintext: pw}}
 	res, err := core.Import(ctx, dir, t)
+	if res == nil {
+		return rendered(nil, err, dir, "--bundle")
+	}
+	return rendered(res.Table, err, dir, "--bundle")
+}
+
+// target binds the registry arguments of mirror and import, as the CLI's
+// registry flags do.
+func target(ctx context.Context, registry string, tags []string, username string, password *dagger.Secret,
+	registryService *dagger.Service) (publish.Target, error) {
+	pw, via, err := credentials(ctx, password, registryService)
+	return publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
+		Auth: publish.Auth{Username: username, Plaintext: pw}}, err
+}
+
+// rendered is the table and error of a host-side verb run on this
+// function's copy (tmp) of the caller's input, which they name as the
+// caller gave it (as).
+func rendered(table func(io.Writer) error, err error, tmp, as string) (string, error) {
 	var b strings.Builder
-	if res != nil {
-		if werr := res.Table(&b); werr != nil {
+	if table != nil {
+		if werr := table(&b); werr != nil {
 			return "", werr
 		}
 	}
 	if err != nil {
-		// Name the bundle as the caller gave it, not this function's copy.
-		return "", classify(reworded(err, strings.ReplaceAll(b.String()+err.Error(), dir, "--bundle")))
+		return "", classify(reworded(err, strings.ReplaceAll(b.String()+err.Error(), tmp, as)))
 	}
 	return b.String(), nil
 }

@@ -44,6 +44,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 		"export":          "Export builds and verifies every cell",
 		"report":          "Report builds and verifies every cell",
 		"import":          "Import pushes an offline bundle",
+		"mirror":          "Mirror copies the third-party images",
 	} {
 		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
 	}

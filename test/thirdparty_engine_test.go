@@ -105,6 +105,23 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 		assert.Equal(t, e.Digest, d.Digest.String())
 	}
 
+	// dagger call export writes the same stand-in archive, reading the
+	// upstream on the caller's loopback through --upstream-service.
+	viaDist := filepath.Join(t.TempDir(), "dist")
+	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", standins(t, upstream, false), "export",
+		"--platforms", "linux/amd64,linux/arm64", "--version", "1.0", "--upstream-service", "tcp://"+upstream, "export", "--path", viaDist)
+	require.Equal(t, 0, code, out)
+	raw, err = os.ReadFile(filepath.Join(viaDist, bundle.ManifestFile))
+	require.NoError(t, err, "dagger call export writes bundle.json")
+	var vm bundle.Manifest
+	require.NoError(t, json.Unmarshal(raw, &vm))
+	require.Len(t, vm.Archives, 2, "dagger call export holds the component and the stand-in")
+	assert.Contains(t, vm.Archives, tp, "the same stand-in entry as matrix export's")
+	sums = exec.Command("sha256sum", "-c", bundle.SumsFile)
+	sums.Dir = viaDist
+	sout, err = sums.CombinedOutput()
+	require.NoError(t, err, "sha256sum -c: %s", sout)
+
 	// One flipped byte in the middle of the stand-in's archive.
 	path := filepath.Join(dist, tp.File)
 	b, err := os.ReadFile(path)
@@ -134,15 +151,38 @@ func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, up.Digest, got.Digest, "the mirror keeps the upstream index")
 
+	// dagger call mirror, reading the list beside the components and
+	// reaching both loopback registries through services.
+	viaModule := mirrortest.New(t)
+	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "mirror",
+		"--registry", viaModule.Host, "--registry-service", "tcp://"+viaModule.Host, "--upstream-service", "tcp://"+upstream)
+	require.Equal(t, 0, code, out)
+	got, err = remote.Head(mustRef(t, viaModule.Host+"/third-party/standin:1.0"))
+	require.NoError(t, err, "dagger call mirror: %s", out)
+	assert.Equal(t, up.Digest, got.Digest, "dagger call mirror keeps the upstream index")
+
 	list = filepath.Join(standins(t, upstream, true), "third-party.yaml")
-	target = mirrortest.New(t)
-	code, out = cli(t, bin, "mirror", "--list", list, "--registry", target.Host)
-	assert.Equal(t, 1, code, out)
-	assert.Regexp(t, `amd64only\s+linux/arm64\s+failed`, out)
-	for _, ref := range []string{"third-party/standin:1.0", "third-party/amd64only:1.0"} {
-		_, err := remote.Head(mustRef(t, target.Host+"/"+ref))
-		assert.Error(t, err, "%s: no final tag moves when a cell failed", ref)
+	for _, via := range []string{"cli", "dagger call"} {
+		target = mirrortest.New(t)
+		if via == "cli" {
+			code, out = cli(t, bin, "mirror", "--list", list, "--registry", target.Host)
+		} else {
+			out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "mirror",
+				"--registry", target.Host, "--registry-service", "tcp://"+target.Host, "--upstream-service", "tcp://"+upstream)
+		}
+		assert.Equal(t, 1, code, "%s: %s", via, out)
+		assert.Regexp(t, `amd64only\s+linux/arm64\s+failed`, out, via)
+		for _, ref := range []string{"third-party/standin:1.0", "third-party/amd64only:1.0"} {
+			_, err := remote.Head(mustRef(t, target.Host+"/"+ref))
+			assert.Error(t, err, "%s %s: no final tag moves when a cell failed", via, ref)
+		}
 	}
+
+	// No third-party.yaml beside the components: bad input, named.
+	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", enginetest.Fixtures(t, false), "mirror",
+		"--registry", target.Host, "--registry-service", "tcp://"+target.Host)
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "--components-dir: no third-party.yaml")
 }
 
 func mustRef(t *testing.T, ref string) name.Reference {

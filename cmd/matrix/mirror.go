@@ -61,7 +61,7 @@ func mirrorCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t)
+			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t, "")
 			if r != nil {
 				if ferr := finish(c, r); ferr != nil {
 					return ferr

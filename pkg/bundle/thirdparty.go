@@ -24,7 +24,7 @@ import (
 // removed.
 func WriteThirdParty(ctx context.Context, l *mirror.List, platforms []string, dir string, opts ...remote.Option) ([]Entry, error) {
 	if len(opts) == 0 {
-		opts = mirror.Upstreams(ctx, publish.Retry{})
+		opts = mirror.Upstreams(ctx, publish.Retry{}, "")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

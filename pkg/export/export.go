@@ -78,15 +78,20 @@ func Write(ctx context.Context, c *dagger.Client, p *plan.Plan, variants map[str
 	return out, nil
 }
 
-// Directory is the archives, bundle.json and SHA256SUMS as an engine directory.
-func Directory(c *dagger.Client, archives []Archive) *dagger.Directory {
+// Directory is the archives, the third-party archives written in dir (see
+// bundle.WriteThirdParty), bundle.json and SHA256SUMS as an engine
+// directory. Sync it before dir goes: the third-party files are read from it.
+func Directory(c *dagger.Client, archives []Archive, thirdParty []bundle.Entry, dir string) *dagger.Directory {
 	d := c.Directory()
 	var entries []bundle.Entry
 	for _, a := range archives {
 		d = d.WithFile(a.Name, a.File)
 		entries = append(entries, a.Entry)
 	}
-	manifest, sums := bundle.Files(entries)
+	for _, e := range thirdParty {
+		d = d.WithFile(e.File, c.Host().File(filepath.Join(dir, e.File)))
+	}
+	manifest, sums := bundle.Files(append(entries, thirdParty...))
 	return d.WithNewFile(bundle.ManifestFile, string(manifest)).WithNewFile(SumsFile, string(sums))
 }
 

@@ -160,7 +160,8 @@ func (r *Run) Export(ctx context.Context, c *dagger.Client, src *dagger.Director
 		return res, nil
 	}
 	// The upstream indexes, unchanged, beside the components' archives.
-	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Platforms, dir); err != nil {
+	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Platforms, dir,
+		mirror.Upstreams(ctx, r.Options.Retry, r.Options.UpstreamVia)...); err != nil {
 		return res, &Failed{fmt.Errorf("third-party images (%s): %w; --no-third-party leaves them out", r.ThirdParty.File, err)}
 	}
 	entries := make([]bundle.Entry, 0, len(res.Archives)+len(res.ThirdParty))

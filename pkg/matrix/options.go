@@ -63,6 +63,9 @@ type Options struct {
 	// RegistryVia is the host:port this process dials for the registry (a
 	// tunnel from inside the module to the caller's loopback).
 	RegistryVia string
+	// UpstreamVia is the host:port this process dials for a third-party
+	// upstream on loopback (see mirror.Upstreams), from inside the module.
+	UpstreamVia string
 	Notify      func(string)       // hears what a publish waits for
 	Events      func(report.Event) // hears each cell as it starts, builds and ends (progress)
 	Retry       publish.Retry      // registry retries; zero: publish.DefaultRetry

@@ -18,8 +18,9 @@ import (
 // (see mirror.Run); it needs no engine. Bad input (the list, the platforms,
 // the target) is a *BadInput before any registry is asked, a registry that
 // does not answer an *Unreachable, a failed cell or push a *Failed. The
-// report is there whenever the mirror started.
-func Mirror(ctx context.Context, file string, platforms []string, t publish.Target) (*report.Report, error) {
+// report is there whenever the mirror started. upstreamVia is dialled for
+// an upstream on loopback (see mirror.Upstreams); empty for the host CLI.
+func Mirror(ctx context.Context, file string, platforms []string, t publish.Target, upstreamVia string) (*report.Report, error) {
 	if len(platforms) == 0 {
 		platforms = slices.Clone(DefaultPlatforms)
 	}
@@ -46,7 +47,7 @@ func Mirror(ctx context.Context, file string, platforms []string, t publish.Targ
 	}
 	start := time.Now()
 	r := &report.Report{Platforms: platforms}
-	err = mirror.Run(ctx, l, platforms, t, r)
+	err = mirror.Run(ctx, l, platforms, t, upstreamVia, r)
 	r.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		return r, &Failed{err}

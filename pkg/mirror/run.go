@@ -20,10 +20,10 @@ import (
 // goes under publish.PendingTag and is read back before any final tag moves,
 // and a failed cell (a platform missing upstream, say) moves none. The final
 // tags of an image are its upstream tag, if the source names one, and t.Tags.
-func Run(ctx context.Context, l *List, platforms []string, t publish.Target, r *report.Report) error {
+func Run(ctx context.Context, l *List, platforms []string, t publish.Target, upstreamVia string, r *report.Report) error {
 	up := make([]*Upstream, len(l.Images))
 	each(t.Jobs, len(l.Images), func(i int) {
-		up[i] = Resolve(ctx, l.Images[i], l.Images[i].Want(platforms), Upstreams(ctx, t.Retry)...)
+		up[i] = Resolve(ctx, l.Images[i], l.Images[i].Want(platforms), Upstreams(ctx, t.Retry, upstreamVia)...)
 	})
 	for _, u := range up { // in the list's order, each image's in the run's
 		cells := u.Cells()

@@ -75,7 +75,7 @@ func TestMirrorRun(t *testing.T) {
 				l.Images = append(l.Images, img)
 			}
 			r := &report.Report{}
-			err := mirror.Run(context.Background(), l, both, target(dst, tc.tags...), r)
+			err := mirror.Run(context.Background(), l, both, target(dst, tc.tags...), "", r)
 			for _, c := range r.Cells {
 				if step, ok := tc.failed[c.Component+" "+c.Platform]; ok {
 					assert.Equal(t, report.Failed, c.Status, c)
@@ -109,7 +109,7 @@ func TestMirrorRun(t *testing.T) {
 			}
 			// Again: everything is there, nothing is written.
 			dst.Writes()
-			require.NoError(t, mirror.Run(context.Background(), l, both, target(dst, tc.tags...), &report.Report{}))
+			require.NoError(t, mirror.Run(context.Background(), l, both, target(dst, tc.tags...), "", &report.Report{}))
 			assert.Zero(t, dst.Writes(), "a second mirror writes nothing")
 		})
 	}
@@ -125,7 +125,7 @@ func TestMirrorPushFails(t *testing.T) {
 		{Name: "redis", Source: up.Host + "/library/redis:7", Target: "redis"},
 	}}
 	r := &report.Report{}
-	err := mirror.Run(context.Background(), l, both, target(dst, "v1"), r)
+	err := mirror.Run(context.Background(), l, both, target(dst, "v1"), "", r)
 	require.Error(t, err)
 	c, _ := r.Get("redis", "linux/arm64")
 	assert.Equal(t, mirror.StepPush, c.Step)
@@ -143,7 +143,7 @@ func TestMirrorPinnedByDigest(t *testing.T) {
 	d := up.Push(t, "library/postgres:15", mirrortest.Same(both...))
 	l := &mirror.List{Images: []mirror.Image{{Name: "postgres", Source: up.Host + "/library/postgres:15@" + d.String(), Target: "postgres"}}}
 	r := &report.Report{}
-	require.NoError(t, mirror.Run(context.Background(), l, both, target(dst), r))
+	require.NoError(t, mirror.Run(context.Background(), l, both, target(dst), "", r))
 	got, err := dst.Digest(t, "proj/postgres:15")
 	require.NoError(t, err)
 	assert.Equal(t, d, got)
@@ -166,7 +166,7 @@ func TestMirrorSeededUpstream(t *testing.T) {
 	l, err := mirror.Parse("testdata/third-party.yaml", data)
 	require.NoError(t, err)
 	r := &report.Report{}
-	require.NoError(t, mirror.Run(context.Background(), l, both, target(dst), r))
+	require.NoError(t, mirror.Run(context.Background(), l, both, target(dst), "", r))
 	assert.Equal(t, "3/3 cells verified", r.Summary())
 	c, _ := r.Get("amd64only", "linux/arm64")
 	assert.Equal(t, report.NotRequested, c.Status)
@@ -175,10 +175,43 @@ func TestMirrorSeededUpstream(t *testing.T) {
 	l.Images[1].Platforms = nil
 	dst2 := mirrortest.New(t)
 	r = &report.Report{}
-	require.Error(t, mirror.Run(context.Background(), l, both, target(dst2), r))
+	require.Error(t, mirror.Run(context.Background(), l, both, target(dst2), "", r))
 	c, _ = r.Get("amd64only", "linux/arm64")
 	assert.Equal(t, report.Failed, c.Status)
 	assert.Equal(t, mirror.StepPlatform, c.Step)
 	assert.Contains(t, c.Error, "no linux/arm64 entry")
 	assert.Empty(t, dst2.Catalog(t))
+}
+
+// TestMirrorUpstreamVia reads an upstream named by a loopback address that
+// answers nothing (as the caller's localhost:5000 looks from inside the
+// module) through the tunnel given as via.
+func TestMirrorUpstreamVia(t *testing.T) {
+	up, dst := mirrortest.New(t), mirrortest.New(t)
+	d := up.Push(t, "upstream/standin:1.0", mirrortest.Same(both...))
+	l := &mirror.List{Images: []mirror.Image{{Name: "standin", Source: "localhost:1/upstream/standin:1.0", Target: "standin"}}}
+	for _, tc := range []struct {
+		via string
+		ok  bool
+	}{{"", false}, {up.Host, true}} {
+		r := &report.Report{}
+		err := mirror.Run(context.Background(), l, both, target(dst), tc.via, r)
+		if !tc.ok {
+			require.Error(t, err)
+			c, _ := r.Get("standin", "linux/amd64")
+			assert.Equal(t, mirror.StepResolve, c.Step)
+			continue
+		}
+		require.NoError(t, err)
+		got, err := dst.Digest(t, "proj/standin:1.0")
+		require.NoError(t, err)
+		assert.Equal(t, d, got)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"localhost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true,
+		"registry-1.docker.io": false, "10.0.0.1": false, "localhost.example.com": false} {
+		assert.Equal(t, want, mirror.IsLoopback(host), host)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -202,11 +203,41 @@ func Resolve(ctx context.Context, img Image, want []string, opts ...remote.Optio
 }
 
 // Upstreams are the options for reading upstream registries: the target's
-// retry bounds and the local Docker credentials, never the target's.
-func Upstreams(ctx context.Context, retry publish.Retry) []remote.Option {
+// retry bounds and the local Docker credentials, never the target's. via,
+// when set, is the host:port dialled instead of an upstream on loopback
+// (localhost, 127.0.0.1, ::1): from inside the module, a tunnel to the
+// caller's loopback registry, which the module's container cannot reach.
+func Upstreams(ctx context.Context, retry publish.Retry, via string) []remote.Option {
 	if retry.Attempts == 0 {
 		retry = publish.DefaultRetry
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(retry.Transport(http.DefaultTransport)),
+	var tr http.RoundTripper = http.DefaultTransport
+	if via != "" {
+		tr = loopback{to: via, next: tr}
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(retry.Transport(tr)),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+}
+
+// loopback sends requests for any loopback host to another address.
+type loopback struct {
+	to   string
+	next http.RoundTripper
+}
+
+func (l loopback) RoundTrip(req *http.Request) (*http.Response, error) {
+	if IsLoopback(req.URL.Hostname()) {
+		req = req.Clone(req.Context())
+		req.URL.Host = l.to
+	}
+	return l.next.RoundTrip(req)
+}
+
+// IsLoopback reports whether host (no port) names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
