@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 
 actionlint_version=v1.7.12
 
+echo "==> gofmt -l (every Go file, ci/ included)"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  echo "lint: not gofmt'ed (run gofmt -w on them):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
 echo "==> go vet ./... (root module)"
 go vet ./...
 
@@ -37,6 +45,14 @@ go run "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version" .github/
 echo "==> CI files: YAML parse and dagger call lines and the root layout (go test -run 'TestCIFiles|TestLayout' ./test/)"
 # Only TestCIFiles runs, so CI=true cannot turn an engine skip into a failure.
 go test -count=1 -run '^(TestCIFiles|TestLayout)' ./test/
+
+echo "==> the CI files as the runners last ran them (ci/runners/last-run.sha256)"
+# act and gitlab-ci-local take too long for every CI run (README: CI files,
+# run here), so a change to a CI file lands only with a passing `task runners`.
+if ! grep -v '^#' ci/runners/last-run.sha256 | sha256sum --check --quiet --strict -; then
+  echo "lint: a CI file changed after the last runners run: run \`task runners\` (it rewrites ci/runners/last-run.sha256 when every run passes) and commit the stamp with the change" >&2
+  exit 1
+fi
 
 echo "==> matrix lint (the components' Dockerfiles, notes included)"
 go run ./cmd/matrix lint --severity note

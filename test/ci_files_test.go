@@ -57,13 +57,19 @@ type ciCall struct {
 	where string   // file and job, for messages
 	job   string   // the job (or task) that runs it
 	raw   string   // the line as written
+	ctor  []string // the module's constructor flags, before the function
 	fn    string   // the function called
 	args  []string // normalised tokens after the function name
 	vars  []string // variables the line references
 	scope []string // variables defined where it runs (CI files only)
 }
 
-func (c ciCall) line() string { return strings.Join(append([]string{c.fn}, c.args...), " ") }
+func (c ciCall) line() string { return c.lineWith(c.args) }
+
+// lineWith is the line with other arguments to the function.
+func (c ciCall) lineWith(args []string) string {
+	return strings.Join(append(append(append([]string(nil), c.ctor...), c.fn), args...), " ")
+}
 
 // ciParseCall normalises one line starting at "dagger call"; subst replaces
 // whole tokens (the Taskfile's PLATFORMS default).
@@ -93,7 +99,12 @@ func ciParseCall(t *testing.T, where, job, raw string, subst map[string]string) 
 	}
 	require.GreaterOrEqual(t, len(toks), 3, "%s: %q", where, raw)
 	require.Equal(t, []string{"dagger", "call"}, toks[:2], "%s: %q", where, raw)
-	return ciCall{where: where, job: job, raw: raw, fn: toks[2], args: toks[3:], vars: vars}
+	i := 2 // constructor flags (--components-dir DIR) come before the function
+	for i+1 < len(toks) && strings.HasPrefix(toks[i], "--") {
+		i += 2
+	}
+	require.Less(t, i, len(toks), "%s: no function in %q", where, raw)
+	return ciCall{where: where, job: job, raw: raw, ctor: toks[2:i], fn: toks[i], args: toks[i+1:], vars: vars}
 }
 
 // ciScriptCalls finds the `dagger call` lines of a shell script (comments
@@ -373,7 +384,7 @@ func TestCIFiles(t *testing.T) {
 			}
 			require.Len(t, pubs, 1, "%s: want exactly one publish line", file)
 			c := pubs[0]
-			assert.Equal(t, want.line(), strings.Join(append([]string{c.fn}, ciDropFlags(c.args, ciOnlyFlags)...), " "),
+			assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)),
 				"%s: %q\ndiffers from %s: %q (CI may add only %v)", c.where, c.raw, want.where, want.raw, ciOnlyFlags)
 			pw, ok := ciFlag(c.args, "--password")
 			assert.True(t, ok && pw == "env:REGISTRY_PASSWORD", "%s: the password must reach Dagger as a secret, --password env:REGISTRY_PASSWORD; got %q", c.where, pw)
@@ -395,7 +406,7 @@ func TestCIFiles(t *testing.T) {
 					continue
 				}
 				if c.fn != "build-all" && c.fn != "publish" { // those two are checked above
-					assert.Equal(t, want.line(), strings.Join(append([]string{c.fn}, ciDropFlags(c.args, ciOnlyFlags)...), " "), "%s: %q", c.where, c.raw)
+					assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)), "%s: %q", c.where, c.raw)
 				}
 				for _, v := range c.vars {
 					assert.Contains(t, c.scope, v, "%s: $%s is not defined for this job", c.where, v)

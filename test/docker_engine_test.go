@@ -73,7 +73,8 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 		}
 		stepEnv := append(append([]string(nil), env...), githubEnv(t, ghEnv)...)
 		registry := envValue(stepEnv, "MATRIX_REGISTRY") + "/roadtest"
-		stepEnv = append(stepEnv, "VERSION="+version, "REGISTRY="+registry,
+		// The workflow's env: COMPONENTS_DIR, no repository variable set.
+		stepEnv = append(stepEnv, "COMPONENTS_DIR=components", "VERSION="+version, "REGISTRY="+registry,
 			"REGISTRY_USERNAME=robot", "REGISTRY_PASSWORD=road-secret")
 		t0 := time.Now()
 		cmd := exec.CommandContext(ctx, "bash", "-e", "-c", st.Run)
@@ -106,13 +107,23 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 // holds only base and child: the module loads from it as from a checkout.
 func roadCheckout(t *testing.T) string {
 	t.Helper()
+	dir := checkoutCopy(t, false)
+	require.NoError(t, os.Rename(enginetest.DependencyFixtures(t), filepath.Join(dir, "components")))
+	return dir
+}
+
+// checkoutCopy copies the repository's files, as the work tree has them
+// (tracked, and new ones not ignored), into a new directory; withComponents
+// false leaves components/ out.
+func checkoutCopy(t *testing.T, withComponents bool) string {
+	t.Helper()
 	dir := t.TempDir()
-	ls := exec.Command("git", "ls-files", "-z")
+	ls := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	ls.Dir = enginetest.Root()
 	out, err := ls.Output()
 	require.NoError(t, err)
 	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
-		if strings.HasPrefix(f, "components/") {
+		if !withComponents && strings.HasPrefix(f, "components/") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(enginetest.Root(), f))
@@ -125,7 +136,6 @@ func roadCheckout(t *testing.T) string {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, info.Mode().Perm()))
 	}
-	require.NoError(t, os.Rename(enginetest.DependencyFixtures(t), filepath.Join(dir, "components")))
 	return dir
 }
 

@@ -42,6 +42,9 @@ var flagRE = regexp.MustCompile(`(?:^|\s)(--[a-z][a-z-]*)`)
 // here, the rest are checked against the real CLI's and module's --help (so
 // a renamed flag or function fails), or are run by .ci/run and named tests.
 func TestReadmeCommands(t *testing.T) {
+	// It runs `matrix doctor` and asks the module for --help: without an
+	// engine (a hosted runner's unit-test step) it skips, or fails in CI.
+	enginetest.Engine(t)
 	cmds := readmeCommands(t)
 	require.NotEmpty(t, cmds)
 	bin := buildCLI(t)
@@ -95,6 +98,13 @@ func TestReadmeCommands(t *testing.T) {
 				for _, task := range []string{"setup", "build-all", "publish", "export", "test", "bench", "lint", "clean"} {
 					assert.Regexp(t, `(?m)^\* `+regexp.QuoteMeta(task)+`:\s+\S`, string(out), "task %s listed with a description", task)
 				}
+			case line == "task runners":
+				// TestRunners (build tag runners) is what it runs; here, that the task exists and runs it.
+				cmd := exec.Command("task", "--summary", "runners")
+				cmd.Dir = enginetest.Root()
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, string(out))
+				assert.Contains(t, string(out), "-run '^TestRunners$'", "task runners runs TestRunners")
 			case strings.HasPrefix(line, "sh ci/world/docker.sh "):
 				// The set-up both CI files run (TestCIFiles); up runs in TestDockerRoadEngineRegistry.
 				cmd := exec.Command("sh", "ci/world/docker.sh", "--help")

@@ -25,6 +25,8 @@
 #                          trust, e.g. a TLS-inspecting proxy's       [~/.config/dagger/ca-certificates,
 #                                                                       else /usr/local/share/ca-certificates]
 #   MATRIX_DOCKER_ENV      the env file written                        [$HOME/.cache/matrix/docker.env]
+#   MATRIX_STOP_WAIT       seconds an engine gets to stop cleanly, keeping
+#                          its cache, before it is killed              [300]
 set -eu
 
 DAGGER_VERSION=0.21.8
@@ -42,6 +44,8 @@ CA_DIR=${MATRIX_DOCKER_CA_DIR:-${HOME:-/root}/.config/dagger/ca-certificates}
 ENV_FILE=${MATRIX_DOCKER_ENV:-${HOME:-/root}/.cache/matrix/docker.env}
 WAIT=${MATRIX_ENGINE_WAIT:-120}
 ENGINE=$NAME-engine REGISTRY=$NAME-registry VOLUME=$NAME-engine-state
+
+STOP_WAIT=${MATRIX_STOP_WAIT:-300}
 
 log() { printf 'docker-road: %s\n' "$*" >&2; }
 die() { printf 'docker-road: error: %s\n' "$*" >&2; exit 1; }
@@ -69,12 +73,22 @@ ensure_image() {
   docker pull "$1" >&2 || die "image $1 is not here and cannot be pulled: pull it where a registry is reachable and \`docker load\` it (air-gapped: ci/world/up.sh --docker builds it)"
 }
 
+# remove stops the containers first: an engine killed (docker rm -f) marks
+# its cache unclean and wipes all of it on the next start.
+remove() {
+  for c in "$@"; do
+    docker inspect "$c" >/dev/null 2>&1 || continue
+    docker stop -t "$STOP_WAIT" "$c" >/dev/null 2>&1 || true
+    docker rm -f "$c" >/dev/null 2>&1 || true
+  done
+}
+
 start_engine() {
   want="$(docker image inspect -f '{{.Id}}' "$ENGINE_IMAGE") $({ engine_config; cas | xargs -r cat; } | cksum | cut -d' ' -f1) $PUBLISH $IP"
   if running "$ENGINE" && [ "$(docker inspect -f '{{index .Config.Labels "matrix.config"}}' "$ENGINE")" = "$want" ]; then
     return 0
   fi
-  docker rm -f "$REGISTRY" "$ENGINE" >/dev/null 2>&1 || true
+  remove "$REGISTRY" "$ENGINE"
   docker network inspect "$NAME" >/dev/null 2>&1 ||
     docker network create --subnet "$SUBNET" "$NAME" >/dev/null ||
     die "cannot create Docker network $NAME on $SUBNET: set MATRIX_DOCKER_SUBNET and MATRIX_DOCKER_IP to a free range"
@@ -181,7 +195,7 @@ up() {
 }
 
 down() {
-  docker rm -f "$REGISTRY" "$ENGINE" >/dev/null 2>&1 || true
+  remove "$REGISTRY" "$ENGINE"
   docker network rm "$NAME" >/dev/null 2>&1 || true
   rm -f "$ENV_FILE"
   log "removed $ENGINE, $REGISTRY and network $NAME"

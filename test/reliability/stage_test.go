@@ -93,6 +93,7 @@ func TestFaultSkippedReasonInTable(t *testing.T) {
 // on exits 3 before any build, through both entry points (engine, CLI,
 // dagger call); a duplicated platform is bad input (2) through both.
 func TestUnreachablePublishRegistry(t *testing.T) {
+	enginetest.Engine(t) // the verbs connect to the engine before they ask the registry
 	bin := matrixBin(t)
 	src := t.TempDir()
 	require.NoError(t, os.Rename(enginetest.DependencyFixtures(t), filepath.Join(src, "components")))
