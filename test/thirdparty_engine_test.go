@@ -72,10 +72,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	up, err := remote.Head(mustRef(t, upstream+"/upstream/standin:1.0"))
 	require.NoError(t, err)
 	assert.Equal(t, up.Digest.String(), tp.Digest, "the stand-in's archive holds the upstream index unchanged")
-	sums := exec.Command("sha256sum", "-c", bundle.SumsFile)
-	sums.Dir = dist
-	sout, err := sums.CombinedOutput()
-	require.NoError(t, err, "sha256sum -c: %s", sout)
+	sha256sumCheck(t, dist)
 
 	airgap := mirrortest.New(t) // the air-gapped side's registry
 	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
@@ -117,10 +114,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &vm))
 	require.Len(t, vm.Archives, 2, "dagger call export holds the component and the stand-in")
 	assert.Contains(t, vm.Archives, tp, "the same stand-in entry as matrix export's")
-	sums = exec.Command("sha256sum", "-c", bundle.SumsFile)
-	sums.Dir = viaDist
-	sout, err = sums.CombinedOutput()
-	require.NoError(t, err, "sha256sum -c: %s", sout)
+	sha256sumCheck(t, viaDist)
 
 	// One flipped byte in the middle of the stand-in's archive.
 	path := filepath.Join(dist, tp.File)
@@ -183,6 +177,17 @@ func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
 		"--registry", target.Host, "--registry-service", "tcp://"+target.Host)
 	assert.Equal(t, 2, code, out)
 	assert.Contains(t, out, "--components-dir: no third-party.yaml")
+}
+
+// sha256sumCheck runs `sha256sum -c SHA256SUMS` in dir, as the air-gapped
+// side does, and returns its output.
+func sha256sumCheck(t *testing.T, dir string) string {
+	t.Helper()
+	sums := exec.Command("sha256sum", "-c", bundle.SumsFile)
+	sums.Dir = dir
+	out, err := sums.CombinedOutput()
+	require.NoError(t, err, "sha256sum -c in %s: %s", dir, out)
+	return string(out)
 }
 
 func mustRef(t *testing.T, ref string) name.Reference {

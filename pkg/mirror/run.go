@@ -22,8 +22,9 @@ import (
 // tags of an image are its upstream tag, if the source names one, and t.Tags.
 func Run(ctx context.Context, l *List, platforms []string, t publish.Target, upstreamVia string, r *report.Report) error {
 	up := make([]*Upstream, len(l.Images))
+	from := Upstreams(ctx, t.Retry, upstreamVia) // one transport for every image
 	each(t.Jobs, len(l.Images), func(i int) {
-		up[i] = Resolve(ctx, l.Images[i], l.Images[i].Want(platforms), Upstreams(ctx, t.Retry, upstreamVia)...)
+		up[i] = Resolve(ctx, l.Images[i], l.Images[i].Want(platforms), from...)
 	})
 	for _, u := range up { // in the list's order, each image's in the run's
 		cells := u.Cells()

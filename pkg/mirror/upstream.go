@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -213,24 +214,10 @@ func Upstreams(ctx context.Context, retry publish.Retry, via string) []remote.Op
 	}
 	var tr http.RoundTripper = http.DefaultTransport
 	if via != "" {
-		tr = loopback{to: via, next: tr}
+		tr = publish.Redirect{Match: func(u *url.URL) bool { return IsLoopback(u.Hostname()) }, To: via, Next: tr}
 	}
 	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(retry.Transport(tr)),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-}
-
-// loopback sends requests for any loopback host to another address.
-type loopback struct {
-	to   string
-	next http.RoundTripper
-}
-
-func (l loopback) RoundTrip(req *http.Request) (*http.Response, error) {
-	if IsLoopback(req.URL.Hostname()) {
-		req = req.Clone(req.Context())
-		req.URL.Host = l.to
-	}
-	return l.next.RoundTrip(req)
 }
 
 // IsLoopback reports whether host (no port) names this machine.

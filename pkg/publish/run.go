@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"dagger.io/dagger"
@@ -76,7 +77,7 @@ func (t Target) remote(ctx context.Context) []remote.Option {
 	var tr http.RoundTripper = http.DefaultTransport
 	if t.Via != "" {
 		host, _, _ := strings.Cut(t.Registry, "/")
-		tr = redirect{from: host, to: t.Via, next: tr}
+		tr = Redirect{Match: func(u *url.URL) bool { return u.Host == host }, To: t.Via, Next: tr}
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(tr)),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1})} // our transport retries; don't multiply
@@ -86,18 +87,21 @@ func (t Target) remote(ctx context.Context) []remote.Option {
 	return opts
 }
 
-// redirect sends requests for host from to address to instead.
-type redirect struct {
-	from, to string
-	next     http.RoundTripper
+// Redirect sends the requests whose URL Match accepts to the host:port To
+// instead: a tunnel from inside the module to a registry on the caller's
+// loopback (the target here, an upstream in package mirror).
+type Redirect struct {
+	Match func(*url.URL) bool
+	To    string
+	Next  http.RoundTripper
 }
 
-func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host == r.from {
+func (r Redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.Match(req.URL) {
 		req = req.Clone(req.Context())
-		req.URL.Host = r.to
+		req.URL.Host = r.To
 	}
-	return r.next.RoundTrip(req)
+	return r.Next.RoundTrip(req)
 }
 
 // pending is one component's index, pushed and read back, before its final tags.
