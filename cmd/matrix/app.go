@@ -13,6 +13,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
 // exitError carries an exit code out of a command.
@@ -54,7 +55,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(), buildCommand("build", "build and verify some components (--components)"),
 			buildCommand("build-all", "build and verify every component for every platform"),
 			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
-			publishCommand(), exportCommand(), mirrorCommand(), importCommand(), lintCommand(), doctorCommand(),
+			publishCommand(), mergeCommand(), exportCommand(), mirrorCommand(), importCommand(), lintCommand(), doctorCommand(),
 		},
 	}
 }
@@ -87,6 +88,9 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "progress", Value: report.ProgressAuto, Usage: "cell events on stderr: auto, plain, tty or quiet"},
 		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left"},
 		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
+		&cli.StringFlag{Name: "revision", Usage: "the source revision built, a full commit hash (default: git rev-parse HEAD of the working directory, when it is a checkout)"},
+		&cli.StringSliceFlag{Name: "engine", Usage: "run a platform's cells on another engine: platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234 (repeatable; " +
+			"unix, tcp, tls, ssh, kube-pod and docker-container, as the dagger CLI takes)"},
 	}
 }
 
@@ -118,8 +122,30 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 		return o, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json (plan also takes dot)", f)}
 	}
 	var err error
+	if o.Engines, err = engines(c.StringSlice("engine")); err != nil {
+		return o, err
+	}
+	if o.Revision = c.String("revision"); o.Revision == "" && verb != matrix.VerbPlan && verb != matrix.VerbLint {
+		o.Revision, _ = source.Checkout{Dir: "."}.Revision(c.Context) // not a checkout: no revision, and floating tags keep theirs
+	}
 	o.Secrets, err = secretValues(c.StringSlice("secret"))
 	return o, err
+}
+
+// engines reads --engine platform=runner-host, each platform once.
+func engines(specs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range specs {
+		pl, host, ok := strings.Cut(s, "=")
+		if !ok || pl == "" || host == "" {
+			return nil, &matrix.BadInput{Err: fmt.Errorf("--engine %q: use platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234", s)}
+		}
+		if _, dup := out[pl]; dup {
+			return nil, &matrix.BadInput{Err: fmt.Errorf("--engine: %s is given twice; give each platform one engine", pl)}
+		}
+		out[pl] = host
+	}
+	return out, nil
 }
 
 // prepare binds and checks the flags and reads the specs: bad input is

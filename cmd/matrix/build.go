@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
@@ -36,24 +35,38 @@ func planCommand() *cli.Command {
 }
 
 func buildCommand(name, usage string) *cli.Command {
+	flags := runFlags()
+	if name == "build-all" {
+		flags = append(append(flags, pushFlags()...),
+			&cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest, moving no tag, and record the digests in --results: one leg of `matrix merge`"})
+	}
 	return &cli.Command{
 		Name:  name,
 		Usage: usage,
-		Flags: runFlags(),
+		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if name == "build" && c.String("components") == "" {
 				return &matrix.BadInput{Err: fmt.Errorf("build needs --components (or use build-all)")}
 			}
-			return session(c, matrix.VerbBuild, func(r *matrix.Run, dc *dagger.Client, src *dagger.Directory) (*matrix.Result, error) {
-				return r.BuildAll(c.Context, dc, src)
-			})
+			var more []func(*matrix.Options)
+			if name == "build-all" {
+				pw, err := password(c)
+				if err != nil {
+					return err
+				}
+				more = append(more, registryOptions(c, pw), func(o *matrix.Options) { o.PushByDigest = c.Bool("push-by-digest") })
+			}
+			return session(c, matrix.VerbBuild, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+				return r.BuildOn(c.Context, engines)
+			}, more...)
 		},
 	}
 }
 
 // session prepares the run (all bad input is refused before the engine is
-// dialed), connects, runs verb and finishes with its report and error.
-func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, *dagger.Client, *dagger.Directory) (*matrix.Result, error), more ...func(*matrix.Options)) error {
+// dialed), connects to each engine the run needs, runs verb and finishes
+// with its report and error.
+func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Engine) (*matrix.Result, error), more ...func(*matrix.Options)) error {
 	r, err := prepare(c, verb, more...)
 	if err != nil {
 		return err
@@ -64,12 +77,19 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, *dagger.Clie
 	}
 	defer prog.Close()
 	r.Options.Events = prog.Event
-	dc, err := connect(c)
-	if err != nil {
-		return err
+	if r.Options.Notify == nil {
+		r.Options.Notify = func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
 	}
-	defer disconnect(dc, c.App.ErrWriter)
-	res, err := do(r, dc, dc.Host().Directory(c.String("components-dir")))
+	var engines []matrix.Engine
+	for _, host := range r.Hosts() {
+		dc, err := connectTo(c, host)
+		if err != nil {
+			return err
+		}
+		defer disconnect(dc, c.App.ErrWriter)
+		engines = append(engines, matrix.Engine{Host: host, Client: dc, Src: dc.Host().Directory(c.String("components-dir"))})
+	}
+	res, err := do(r, engines)
 	if res != nil {
 		if ferr := finish(c, res.Report); ferr != nil {
 			return ferr

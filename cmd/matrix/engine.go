@@ -21,10 +21,12 @@ const engineTimeout = 8 * time.Second
 
 const engineFix = "start it with `task setup` (air-gapped mode) or install Docker and the Dagger CLI; then `matrix doctor`"
 
-// checkEngine fails fast when the engine socket named by
-// _EXPERIMENTAL_DAGGER_RUNNER_HOST does not answer.
-func checkEngine() error {
-	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+// checkEngine fails fast when the engine socket named by host (or, for
+// the default engine, by _EXPERIMENTAL_DAGGER_RUNNER_HOST) does not answer.
+func checkEngine(host string) error {
+	if host == "" {
+		host = os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	}
 	sock, ok := strings.CutPrefix(host, "unix://")
 	if !ok {
 		return nil // Docker-provisioned or remote engine: the CLI handles it
@@ -36,14 +38,22 @@ func checkEngine() error {
 	return conn.Close()
 }
 
-// connect opens a session on the engine, or fails within engineTimeout.
-func connect(c *cli.Context) (*dagger.Client, error) {
-	if err := checkEngine(); err != nil {
+// connect opens a session on the default engine, or fails within engineTimeout.
+func connect(c *cli.Context) (*dagger.Client, error) { return connectTo(c, "") }
+
+// connectTo opens a session on the engine at runner host host ("" the
+// default) and checks its version.
+func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
+	if err := checkEngine(host); err != nil {
 		return nil, fail(report.ExitEngine, err)
 	}
 	var logw io.Writer = io.Discard
 	if c.Bool("verbose") {
 		logw = c.App.ErrWriter
+	}
+	opts := []dagger.ClientOpt{dagger.WithLogOutput(logw)}
+	if host != "" {
+		opts = append(opts, dagger.WithRunnerHost(host))
 	}
 	type result struct {
 		client *dagger.Client
@@ -51,7 +61,7 @@ func connect(c *cli.Context) (*dagger.Client, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		cl, err := dagger.Connect(c.Context, dagger.WithLogOutput(logw))
+		cl, err := dagger.Connect(c.Context, opts...)
 		ch <- result{cl, err}
 	}()
 	// The session itself may take long on a cold machine; only the
@@ -59,7 +69,7 @@ func connect(c *cli.Context) (*dagger.Client, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: %v; %s", r.err, engineFix))
+			return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine%s: %v; %s", at(host), r.err, engineFix))
 		}
 		ctx, cancel := withTimeout(c.Context)
 		defer cancel()
@@ -69,14 +79,25 @@ func connect(c *cli.Context) (*dagger.Client, error) {
 		}
 		if err != nil {
 			r.client.Close()
+			if host != "" {
+				err = fmt.Errorf("engine at %s: %w", host, err)
+			}
 			return nil, fail(report.ExitEngine, err)
 		}
 		return r.client, nil
 	case <-time.After(2 * time.Minute):
-		return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine: no answer in 2m; %s", engineFix))
+		return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine%s: no answer in 2m; %s", at(host), engineFix))
 	case <-c.Context.Done():
 		return nil, c.Context.Err()
 	}
+}
+
+// at names a runner host in a message; the default engine needs no name.
+func at(host string) string {
+	if host == "" {
+		return ""
+	}
+	return " at " + host
 }
 
 // withTimeout is a context for one bounded check.

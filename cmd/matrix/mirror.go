@@ -14,15 +14,11 @@ import (
 // registryFlags are the target flags of the host-side commands (mirror,
 // import), named and read as publish names them.
 func registryFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Usage: "host[:port][/project] to push to, e.g. harbor.example.com/ai-infra"},
+	return append(pushFlags(),
 		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "extra final tags, comma-separated or repeated, beside each image's own"},
-		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
-		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
-		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
 		&cli.IntFlag{Name: "jobs", Value: mirror.DefaultJobs, Usage: "images read and pushed at once"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
-	}
+	)
 }
 
 // target binds the registry flags.

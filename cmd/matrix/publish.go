@@ -5,21 +5,15 @@ import (
 	"os"
 	"strings"
 
-	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
 )
 
 func publishCommand() *cli.Command {
-	flags := append(runFlags(),
-		&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Usage: "host[:port][/project] to publish to, e.g. harbor.example.com/ai-infra"},
-		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "final tags, comma-separated or repeated (default: --version and latest)"},
-		&cli.BoolFlag{Name: "arch-tags", Usage: "also tag each variant <tag>-<arch>"},
-		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
-		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
-		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
-	)
+	flags := append(append(runFlags(), pushFlags()...), tagFlags()...)
+	flags = append(flags, &cli.BoolFlag{Name: "arch-tags", Usage: "also tag each variant <tag>-<arch>"})
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "build and verify every cell, then publish one index per component; no final tag moves unless all succeed",
@@ -29,14 +23,42 @@ func publishCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return session(c, matrix.VerbPublish, func(r *matrix.Run, dc *dagger.Client, src *dagger.Directory) (*matrix.Result, error) {
-				return r.Publish(c.Context, dc, src)
-			}, func(o *matrix.Options) {
-				o.Registry, o.Tags, o.ArchTags = c.String("registry"), c.StringSlice("tags"), c.Bool("arch-tags")
-				o.Username, o.Password = c.String("username"), pw
-				o.Notify = func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
-			})
+			return session(c, matrix.VerbPublish, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+				return r.PublishOn(c.Context, engines)
+			}, registryOptions(c, pw), tagOptions(c), func(o *matrix.Options) { o.ArchTags = c.Bool("arch-tags") })
 		},
+	}
+}
+
+// pushFlags are the flags of every command that pushes.
+func pushFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Usage: "host[:port][/project] to push to, e.g. harbor.example.com/ai-infra"},
+		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
+		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
+		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
+	}
+}
+
+// tagFlags are the flags of every command that moves final tags.
+func tagFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "final tags, comma-separated or repeated (default: --version and latest)"},
+		&cli.StringSliceFlag{Name: "floating", Value: cli.NewStringSlice(publish.DefaultFloating...),
+			Usage: "tags that move forward only: only when the revision descends from the one the tag carries (git merge-base --is-ancestor)"},
+		&cli.StringFlag{Name: "checkout", Value: ".", Usage: "the git checkout floating tags check descent in"},
+	}
+}
+
+func registryOptions(c *cli.Context, pw string) func(*matrix.Options) {
+	return func(o *matrix.Options) {
+		o.Registry, o.Username, o.Password = c.String("registry"), c.String("username"), pw
+	}
+}
+
+func tagOptions(c *cli.Context) func(*matrix.Options) {
+	return func(o *matrix.Options) {
+		o.Tags, o.Floating, o.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), c.String("checkout")
 	}
 }
 
@@ -67,8 +89,8 @@ func exportCommand() *cli.Command {
 		Flags: append(runFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"},
 			&cli.BoolFlag{Name: "no-third-party", Usage: "leave out the third-party images of components/third-party.yaml"}),
 		Action: func(c *cli.Context) error {
-			return session(c, matrix.VerbExport, func(r *matrix.Run, dc *dagger.Client, src *dagger.Directory) (*matrix.Result, error) {
-				res, err := r.Export(c.Context, dc, src, c.String("out"))
+			return session(c, matrix.VerbExport, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+				res, err := r.Export(c.Context, engines[0].Client, engines[0].Src, c.String("out"))
 				if res != nil {
 					for _, a := range res.Archives {
 						fmt.Fprintf(c.App.ErrWriter, "wrote %s/%s (%s)\n", c.String("out"), a.Name, strings.Join(a.Platforms, ","))

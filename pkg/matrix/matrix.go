@@ -78,39 +78,32 @@ type Result struct {
 	Variants   map[string][]builder.Variant
 	Archives   []export.Archive
 	ThirdParty []bundle.Entry // the third-party archives an export wrote
+	legs       []*leg         // what each engine built
 }
 
 // BuildAll builds and verifies every cell of the plan from src, the
 // components directory in the engine. A failed cell makes the error a
 // *Failed; the result is there either way.
 func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Directory) (*Result, error) {
-	o := r.Options
-	b, err := builder.New(ctx, c, o.Jobs)
-	if err != nil {
-		return nil, &Unreachable{err}
-	}
-	bo := builder.Options{Source: src, Version: o.Version, Mirrors: o.Mirrors, FailFast: o.FailFast, Sizes: o.Sizes,
-		Secrets: map[string]*dagger.Secret{}, Events: o.Events}
-	for id, v := range o.Secrets {
-		bo.Secrets[id] = c.SetSecret(id, v)
-	}
-	s := publish.Stager{Client: c, Registry: o.StageRegistry, ReadBack: o.StageReadBack}
-	// A dependent would otherwise learn of a dead stage registry only after
-	// its dependency built, minutes in.
-	if deps := dependents(r.Plan); len(deps) > 0 {
-		if err := s.Check(ctx); err != nil {
-			return nil, &Unreachable{fmt.Errorf("%s build FROM this run's variants through the stage registry: %w; %s",
-				strings.Join(deps, ", "), err, StageFix)}
+	return r.BuildOn(ctx, []Engine{{Client: c, Src: src}})
+}
+
+// BuildOn is BuildAll on the run's engines (see Build); under
+// --push-by-digest it then pushes every variant by digest, moving no tag,
+// and the report's cells carry the digests a merge assembles.
+func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
+	t := r.Options.target()
+	if r.Options.PushByDigest {
+		if err := t.Ping(ctx); err != nil {
+			return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
 		}
 	}
-	bo.Stager = s
-	built := b.All(ctx, r.Plan, bo)
-	if o.Lint != "off" {
-		built.Report.Lint = r.findings
+	res, err := r.Build(ctx, engines)
+	if err != nil || !r.Options.PushByDigest {
+		return res, err
 	}
-	res := &Result{Report: built.Report, Variants: built.Variants}
-	if !res.Report.OK() {
-		return res, &Failed{fmt.Errorf("%s", res.Report.Summary())}
+	if err := r.pushLegs(ctx, t, res); err != nil {
+		return res, &Failed{fmt.Errorf("pushing by digest: %w", err)}
 	}
 	return res, nil
 }
@@ -129,18 +122,36 @@ func dependents(p *plan.Plan) []string {
 // Publish builds every cell and, only when all verified, publishes one index
 // per component and moves the final tags (see publish.Run).
 func (r *Run) Publish(ctx context.Context, c *dagger.Client, src *dagger.Directory) (*Result, error) {
+	return r.PublishOn(ctx, []Engine{{Client: c, Src: src}})
+}
+
+// PublishOn is Publish on the run's engines. With one engine, each index is
+// one Publish call of its variants; with several, each engine pushes its
+// variants by digest and the indexes are assembled from the digests (as a
+// merge does), under the same rule: no final tag moves until every index is
+// in the registry and read back.
+func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) {
 	t := r.Options.target()
 	if err := t.Ping(ctx); err != nil {
 		return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
 	}
-	res, err := r.BuildAll(ctx, c, src)
+	res, err := r.Build(ctx, engines)
 	if err != nil {
 		return res, withCause(err, "nothing published")
 	}
-	if t.Auth.Plaintext != "" {
-		t.Auth.Password = c.SetSecret("matrix-registry-password", t.Auth.Plaintext)
+	if len(res.legs) > 1 {
+		if err := r.pushLegs(ctx, t, res); err != nil {
+			return res, &Failed{fmt.Errorf("no final tag was changed: %w", err)}
+		}
+		if err := publish.Merge(ctx, t, r.Plan, digests(res.Report), res.Report); err != nil {
+			return res, &Failed{err}
+		}
+		return res, nil
 	}
-	if err := publish.Run(ctx, c, t, r.Plan, res.Variants, res.Report); err != nil {
+	if t.Auth.Plaintext != "" {
+		t.Auth.Password = engines[0].Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
+	}
+	if err := publish.Run(ctx, engines[0].Client, t, r.Plan, res.Variants, res.Report); err != nil {
 		return res, &Failed{err}
 	}
 	return res, nil

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
 // Verb is what a run does after planning.
@@ -22,6 +24,7 @@ const (
 	VerbPublish Verb = "publish"
 	VerbExport  Verb = "export"
 	VerbLint    Verb = "lint"
+	VerbMerge   Verb = "merge"
 )
 
 // Defaults, applied once by Validate.
@@ -54,9 +57,14 @@ type Options struct {
 	Lint          string            // --lint: warn (findings in the report), error (findings fail the run first), off
 	Severity      string            // --severity, the lowest that counts: note, warning (default), error
 	NoThirdParty  bool              // --no-third-party: export leaves out the third-party images
+	PushByDigest  bool              // --push-by-digest: build-all pushes each variant, no tag moves (one leg of a merge)
+	Revision      string            // --revision, the source revision built (a full git object name)
+	Engines       map[string]string // --engine platform=runner-host (the host CLI); a platform not named runs on the default engine
 
 	Registry string   // --registry, host[:port][/project]
 	Tags     []string // --tags; empty: the version and latest
+	Floating []string // --floating, the tags that move forward only; empty: publish.DefaultFloating
+	Checkout string   // the git checkout floating tags check descent in; empty: none
 	ArchTags bool     // --arch-tags
 	Username string   // --username
 	Password string   // --password
@@ -147,12 +155,38 @@ func (o *Options) Validate() error {
 	if strings.Contains(o.StageRegistry, "/") {
 		return bad("--stage-registry %q: give host:port only, such as localhost:5000", o.StageRegistry)
 	}
-	if o.Verb != VerbPublish {
+	if o.Revision != "" && !source.RevisionRE.MatchString(o.Revision) {
+		return bad("--revision %q: give the full commit hash (git rev-parse HEAD)", o.Revision)
+	}
+	if err := o.validateEngines(); err != nil {
+		return err
+	}
+	if o.PushByDigest {
+		if o.Verb != VerbBuild {
+			return bad("--push-by-digest is for build-all (one leg of a fan-out); merge the legs with merge")
+		}
+		if o.Revision == "" {
+			return bad("--push-by-digest needs --revision (the commit built), so the merge can refuse legs of other revisions")
+		}
+		if o.Registry == "" {
+			return bad("--push-by-digest needs --registry host[:port][/project] to push the variants to")
+		}
+	}
+	if o.Verb != VerbPublish && o.Verb != VerbMerge && !o.PushByDigest {
 		return nil
 	}
 	o.Registry = strings.TrimSuffix(o.Registry, "/")
-	if len(o.Tags) == 0 {
+	if len(o.Tags) == 0 && !o.PushByDigest {
 		o.Tags = []string{o.Version, "latest"}
+	}
+	if o.Floating == nil {
+		o.Floating = slices.Clone(publish.DefaultFloating)
+	}
+	if o.PushByDigest { // a leg moves no tag
+		if err := o.target().ValidateRegistry(); err != nil {
+			return &BadInput{err}
+		}
+		return nil
 	}
 	if err := o.target().Validate(); err != nil {
 		return &BadInput{err}
@@ -169,6 +203,37 @@ func flagOf(arg string) string {
 func (o *Options) target() publish.Target {
 	return publish.Target{
 		Registry: o.Registry, Tags: o.Tags, ArchTags: o.ArchTags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
-		Auth: publish.Auth{Username: o.Username, Plaintext: o.Password},
+		Auth:     publish.Auth{Username: o.Username, Plaintext: o.Password},
+		Revision: o.Revision, Floating: o.Floating, Descends: o.descends(),
+		Annotations: map[string]string{"org.opencontainers.image.version": o.Version},
 	}
 }
+
+// descends checks floating tags against the checkout, when there is one.
+func (o *Options) descends() func(ctx context.Context, prev, next string) (bool, error) {
+	if o.Checkout == "" {
+		return nil
+	}
+	return source.Checkout{Dir: o.Checkout}.Descends
+}
+
+// validateEngines checks --engine: each a planned platform, once, with a
+// runner host the dagger CLI accepts.
+func (o *Options) validateEngines() error {
+	for pl, host := range o.Engines {
+		if !slices.Contains(o.Platforms, pl) {
+			return &BadInput{fmt.Errorf("--engine %s=%s: %s is not in --platforms %s; name a planned platform", pl, host, pl, strings.Join(o.Platforms, ","))}
+		}
+		scheme, rest, ok := strings.Cut(host, "://")
+		if !ok || rest == "" || !slices.Contains(EngineSchemes, scheme) {
+			return &BadInput{fmt.Errorf("--engine %s=%s: not a runner host; use %s://...", pl, host, strings.Join(EngineSchemes, "://, "))}
+		}
+	}
+	if len(o.Engines) > 0 && o.Verb == VerbExport {
+		return &BadInput{fmt.Errorf("--engine: export writes its archives from one engine; leave --engine out")}
+	}
+	return nil
+}
+
+// EngineSchemes are the runner-host schemes of the dagger CLI.
+var EngineSchemes = []string{"unix", "tcp", "tls", "ssh", "kube-pod", "docker-container"}

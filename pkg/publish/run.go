@@ -2,9 +2,11 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"dagger.io/dagger"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sourcegraph/conc/pool"
 
@@ -41,18 +44,29 @@ type Target struct {
 	// Via is the host:port this process dials instead of the registry's host,
 	// e.g. a tunnel to the host's localhost:5000 from inside a module.
 	Via string
+	// Revision is the source revision published, recorded on every index
+	// as AnnotationRevision; Annotations are the index's other annotations.
+	Revision    string
+	Annotations map[string]string
+	// Floating are the tags that move forward only: such a tag moves when
+	// Revision descends from the revision its index carries now, so a late
+	// older pipeline cannot roll it back (see floating). Version tags are
+	// always written.
+	Floating []string
+	// Descends reports whether next descends from prev (source.Checkout).
+	Descends func(ctx context.Context, prev, next string) (bool, error)
 }
+
+// AnnotationRevision is the index annotation holding the source revision.
+const AnnotationRevision = "org.opencontainers.image.revision"
+
+// DefaultFloating are the tags that move forward only unless --floating says otherwise.
+var DefaultFloating = []string{"latest"}
 
 // Validate checks the registry and tags before anything is pushed.
 func (t Target) Validate() error {
-	if t.Registry == "" {
-		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
-	}
-	if strings.Contains(t.Registry, "://") {
-		return fmt.Errorf("registry %q is not host[:port][/project]: drop the scheme", t.Registry)
-	}
-	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
-		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
+	if err := t.ValidateRegistry(); err != nil {
+		return err
 	}
 	if len(t.Tags) == 0 {
 		return fmt.Errorf("no tags: pass --tags (e.g. --tags v1.2.3,latest)")
@@ -61,6 +75,20 @@ func (t Target) Validate() error {
 		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == PendingTag {
 			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, PendingTag)
 		}
+	}
+	return nil
+}
+
+// ValidateRegistry checks the registry alone, for a run that moves no tag.
+func (t Target) ValidateRegistry() error {
+	if t.Registry == "" {
+		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
+	}
+	if strings.Contains(t.Registry, "://") {
+		return fmt.Errorf("registry %q is not host[:port][/project]: drop the scheme", t.Registry)
+	}
+	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
+		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
 	}
 	return nil
 }
@@ -131,8 +159,12 @@ func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants
 	if err := wg.Wait(); err != nil {
 		return fmt.Errorf("no final tag was changed: %w", err)
 	}
-	// Every index is in the registry and complete: now move the tags, all
-	// of this run's together.
+	return t.release(ctx, out, r)
+}
+
+// release moves the final tags of every pending index, once all of them are
+// in the registry and complete: all of this run's tags together.
+func (t Target) release(ctx context.Context, out []*pending, r *report.Report) error {
 	unlock, err := LockTags(ctx, t.Registry, t.Notify)
 	if err != nil {
 		return err
@@ -177,11 +209,48 @@ func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec,
 	if digest, err = t.asIndex(ctx, repo, digest, platforms); err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
-	idx, err := ReadBack(ctx, repo.Digest(digest), platforms, t.remote(ctx)...)
+	idx, err := remote.Index(repo.Digest(digest), t.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading back %s@%s: %w", comp.Name, repo, digest, err)
+	}
+	return t.pend(ctx, comp, repo, idx, platforms, true)
+}
+
+// pend writes idx, with the target's annotations, under the pending tag
+// (unless it is there already, as written) and reads it back complete: the
+// state every index reaches before the tags move.
+func (t Target) pend(ctx context.Context, comp component.Spec, repo name.Repository, idx v1.ImageIndex, platforms []string, written bool) (*pending, error) {
+	if ann := t.annotations(); len(ann) > 0 {
+		idx, written = mutate.Annotations(idx, ann).(v1.ImageIndex), false
+	}
+	if !written {
+		if err := t.retry().Do(ctx, func() error { return remote.WriteIndex(repo.Tag(PendingTag), idx, t.remote(ctx)...) }); err != nil {
+			return nil, fmt.Errorf("%s: writing index %s: %w", comp.Name, repo.Tag(PendingTag), err)
+		}
+	}
+	digest, err := idx.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
-	return &pending{c: comp, repo: repo, index: idx}, nil
+	back, err := ReadBack(ctx, repo.Digest(digest.String()), platforms, t.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", comp.Name, err)
+	}
+	return &pending{c: comp, repo: repo, index: back}, nil
+}
+
+// annotations are the index annotations of every published index.
+func (t Target) annotations() map[string]string {
+	out := map[string]string{}
+	for k, v := range t.Annotations {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if t.Revision != "" {
+		out[AnnotationRevision] = t.Revision
+	}
+	return out
 }
 
 // asIndex makes sure digest names an index: the engine publishes a single
@@ -266,12 +335,22 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 	if err != nil {
 		return err
 	}
+	var tags []string
+	var kept []report.KeptTag
 	for _, tag := range t.Tags {
+		if slices.Contains(t.Floating, tag) {
+			if why, err := t.floating(ctx, s.repo.Tag(tag)); err != nil {
+				return fmt.Errorf("%s: %w", s.c.Name, err)
+			} else if why != "" {
+				kept = append(kept, report.KeptTag{Tag: tag, Reason: why})
+				continue
+			}
+		}
 		if _, err := MoveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
 			return fmt.Errorf("%s: %w", s.c.Name, err)
 		}
+		tags = append(tags, tag)
 	}
-	tags := append([]string(nil), t.Tags...)
 	m, err := s.index.IndexManifest()
 	if err != nil {
 		return err
@@ -295,8 +374,43 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 			}
 		}
 	}
-	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags, Platforms: platforms})
+	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags, Platforms: platforms, Kept: kept})
 	return nil
+}
+
+// floating says why the floating tag must stay where it is, or "" when it
+// may move: it names nothing yet, carries no revision, or carries one that
+// this run's revision descends from.
+func (t Target) floating(ctx context.Context, tag name.Tag) (string, error) {
+	idx, err := remote.Index(tag, t.remote(ctx)...)
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading %s before moving it: %w", tag, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return "", fmt.Errorf("reading %s before moving it: %w", tag, err)
+	}
+	prev := m.Annotations[AnnotationRevision]
+	switch {
+	case prev == "" || prev == t.Revision:
+		return "", nil
+	case t.Revision == "":
+		return fmt.Sprintf("it carries revision %s and this run has none to compare; pass --revision", prev), nil
+	case t.Descends == nil:
+		return fmt.Sprintf("it carries revision %s and no checkout was given to check descent", prev), nil
+	}
+	ok, err := t.Descends(ctx, prev, t.Revision)
+	if err != nil {
+		return fmt.Sprintf("it carries revision %s, and descent from it cannot be checked: %v", prev, err), nil
+	}
+	if !ok {
+		return fmt.Sprintf("revision %s does not descend from %s, which it carries (an older or parallel pipeline)", t.Revision, prev), nil
+	}
+	return "", nil
 }
 
 // MoveTag points tag at what, whose digest is digest, unless it already

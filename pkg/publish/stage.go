@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,7 @@ const StageTag = "stage"
 type Stager struct {
 	Client   *dagger.Client
 	Registry string // e.g. localhost:5000
+	Tag      string // the stage tag; empty: StageTag (engines of one run stage under tags of their own)
 	Auth     Auth
 	// ReadBack: Check also reads the probe back from this process. Off
 	// inside the module, whose localhost is not the engine's.
@@ -43,15 +45,16 @@ type Stager struct {
 func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
 	repo := s.Registry + "/matrix-stage/" + c.Image
 	t := Target{Registry: s.Registry, Auth: s.Auth}
+	stageTag := cmp.Or(s.Tag, StageTag)
 	var prev *remote.Descriptor
-	tag, terr := name.NewTag(repo+":"+StageTag, name.Insecure)
+	tag, terr := name.NewTag(repo+":"+stageTag, name.Insecure)
 	if s.ReadBack && terr == nil {
 		prev, _ = remote.Get(tag, t.remote(ctx)...) // none yet, or unreadable: stage as usual
 	}
 	var digest string
 	err := DefaultRetry.Do(ctx, func() error {
 		var err error
-		digest, err = Index(ctx, s.Client, repo+":"+StageTag, vs, s.Auth)
+		digest, err = Index(ctx, s.Client, repo+":"+stageTag, vs, s.Auth)
 		return err
 	})
 	if err != nil {

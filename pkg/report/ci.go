@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -164,6 +165,8 @@ func escapeProperty(s string) string {
 // results.json.
 type Results struct {
 	Version    string            `json:"version,omitempty"`
+	Revision   string            `json:"revision,omitempty"`  // the source revision built
+	Platforms  []string          `json:"platforms,omitempty"` // the run's platforms
 	OK         bool              `json:"ok"`
 	Components []ComponentResult `json:"components"`
 }
@@ -184,6 +187,8 @@ type PlatformResult struct {
 	Digest    string  `json:"digest,omitempty"`
 	SizeBytes int64   `json:"size_bytes,omitempty"`
 	Seconds   float64 `json:"seconds,omitempty"`
+	Engine    string  `json:"engine,omitempty"`          // the engine that built it
+	Native    string  `json:"engine_platform,omitempty"` // that engine's own platform
 }
 
 // Results gathers the report per component, in the order cells were planned.
@@ -191,7 +196,7 @@ func (r *Report) Results() Results {
 	v, n := r.Counts() // before the lock: Counts takes it too
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Results{Version: r.Version}
+	out := Results{Version: r.Version, Revision: r.Revision, Platforms: r.Platforms}
 	at := map[string]int{}
 	for _, c := range r.Cells {
 		i, ok := at[c.Component]
@@ -200,8 +205,11 @@ func (r *Report) Results() Results {
 			at[c.Component] = i
 			out.Components = append(out.Components, ComponentResult{Component: c.Component})
 		}
-		out.Components[i].Platforms = append(out.Components[i].Platforms,
-			PlatformResult{Platform: c.Platform, Status: c.Status, SizeBytes: c.SizeBytes, Seconds: c.Seconds})
+		if c.Ref != "" {
+			out.Components[i].Ref = c.Ref
+		}
+		out.Components[i].Platforms = append(out.Components[i].Platforms, PlatformResult{Platform: c.Platform, Status: c.Status,
+			Digest: c.Digest, SizeBytes: c.SizeBytes, Seconds: c.Seconds, Engine: c.Engine, Native: c.Native})
 	}
 	for _, ix := range r.Indexes {
 		i, ok := at[ix.Component]
@@ -220,6 +228,23 @@ func (r *Report) Results() Results {
 	}
 	out.OK = v == n && n > 0
 	return out
+}
+
+// ReadResults reads a results.json, strictly: a field it does not know is
+// an error, so a file of another kind is not taken for one.
+func ReadResults(path string) (Results, error) {
+	var out Results
+	f, err := os.Open(path)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return out, fmt.Errorf("%s: not a results file (%v); give the results.json of a build-all --push-by-digest", path, err)
+	}
+	return out, nil
 }
 
 // File is one of the report's files, as a CI job keeps them.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,14 @@ type Cell struct {
 	Output    string  `json:"output,omitempty"` // last lines of the failing command's output
 	SizeBytes int64   `json:"size_bytes,omitempty"`
 	Seconds   float64 `json:"seconds,omitempty"`
+	// Where the cell ran, when a run has several engines or pushes by
+	// digest: the engine (its runner host) and the engine's own platform.
+	Engine string `json:"engine,omitempty"`
+	Native string `json:"engine_platform,omitempty"`
+	// A cell pushed by digest (--push-by-digest): its repository and the
+	// digest of its image manifest, which a merge assembles into the index.
+	Ref    string `json:"ref,omitempty"`
+	Digest string `json:"digest,omitempty"`
 }
 
 // Index is one published multi-platform index.
@@ -49,6 +58,13 @@ type Index struct {
 	Tags      []string         `json:"tags"`
 	Platforms []PlatformDigest `json:"platforms,omitempty"` // the index's entries, in order
 	Source    string           `json:"source,omitempty"`    // a mirrored image's upstream, pinned by digest
+	Kept      []KeptTag        `json:"kept,omitempty"`      // floating tags this run did not move
+}
+
+// KeptTag is a floating tag a run left where it was, and why.
+type KeptTag struct {
+	Tag    string `json:"tag"`
+	Reason string `json:"reason"`
 }
 
 // PlatformDigest is one entry of a published index.
@@ -61,6 +77,7 @@ type PlatformDigest struct {
 type Report struct {
 	mu        sync.Mutex
 	Version   string         `json:"version,omitempty"`
+	Revision  string         `json:"revision,omitempty"` // the source revision built
 	Platforms []string       `json:"platforms"`
 	Cells     []Cell         `json:"cells"`
 	Indexes   []Index        `json:"indexes,omitempty"`
@@ -91,6 +108,13 @@ func (r *Report) Get(component, platform string) (Cell, bool) {
 		}
 	}
 	return Cell{}, false
+}
+
+// Snapshot is a copy of the cells recorded so far.
+func (r *Report) Snapshot() []Cell {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Cell(nil), r.Cells...)
 }
 
 // AddIndex records a published index.
@@ -161,9 +185,18 @@ func (r *Report) Table(w io.Writer) error {
 	indexes := append([]Index(nil), r.Indexes...)
 	r.mu.Unlock()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS\tSTEP\tSIZE\tTIME")
+	engines := slices.ContainsFunc(cells, func(c Cell) bool { return c.Engine != "" })
+	head := "COMPONENT\tPLATFORM\tSTATUS\tSTEP\tSIZE\tTIME"
+	if engines {
+		head += "\tENGINE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, c := range cells {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Component, c.Platform, c.Status, dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", c.Component, c.Platform, c.Status, dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
+		if engines {
+			fmt.Fprintf(tw, "\t%s (%s)", c.Engine, dash(c.Native))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -193,13 +226,21 @@ func (r *Report) Table(w io.Writer) error {
 			fmt.Fprintf(w, "  %s\n", f)
 		}
 	}
+	for _, c := range cells {
+		if c.Digest != "" {
+			fmt.Fprintf(w, "\npushed %s %s by digest: %s@%s", c.Component, c.Platform, c.Ref, c.Digest)
+		}
+	}
 	for _, i := range indexes {
 		fmt.Fprintf(w, "\npublished %s@%s tags %s", i.Ref, i.Digest, strings.Join(i.Tags, ","))
 		if i.Source != "" {
 			fmt.Fprintf(w, " from %s", i.Source)
 		}
+		for _, k := range i.Kept {
+			fmt.Fprintf(w, "\n  kept %s:%s where it was: %s", i.Ref, k.Tag, k.Reason)
+		}
 	}
-	if len(indexes) > 0 {
+	if len(indexes) > 0 || slices.ContainsFunc(cells, func(c Cell) bool { return c.Digest != "" }) {
 		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", r.Summary())

@@ -1,0 +1,137 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
+)
+
+// Merge assembles one index per planned component from the results files
+// of --push-by-digest legs (by file name), then moves the final tags as
+// Publish does. It refuses, before writing anything, legs of different
+// revisions and results that do not cover every planned cell, naming what
+// is missing; publish.Merge then checks every digest in the registry.
+func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Result, error) {
+	if len(legs) == 0 {
+		return nil, &BadInput{fmt.Errorf("merge: no results files; give the results.json of each build-all --push-by-digest")}
+	}
+	files := make([]string, 0, len(legs))
+	for f := range legs {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	rev, version, err := r.legRevision(files, legs)
+	if err != nil {
+		return nil, err
+	}
+	o := r.Options
+	o.Revision = rev
+	t := o.target()
+	t.Annotations["org.opencontainers.image.version"] = version
+	rep := &report.Report{Version: version, Revision: rev, Platforms: r.Plan.Platforms}
+	var missing []string
+	for _, c := range r.Plan.Cells {
+		if c.Status == plan.NotRequested {
+			rep.Set(report.Cell{Component: c.Component, Platform: c.Platform, Status: report.NotRequested})
+			continue
+		}
+		cell, why, err := r.legCell(t, files, legs, c.Component, c.Platform)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			missing = append(missing, c.Component+" "+c.Platform+" ("+why+")")
+			cell = report.Cell{Component: c.Component, Platform: c.Platform, Status: report.Skipped, Error: "merge: " + why}
+		}
+		rep.Set(cell)
+	}
+	res := &Result{Report: rep}
+	if len(missing) > 0 {
+		return res, &Failed{fmt.Errorf("merge: the results do not cover %d planned cell(s): %s; no index was written and no tag moved",
+			len(missing), strings.Join(missing, ", "))}
+	}
+	if err := t.Ping(ctx); err != nil {
+		return res, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+	}
+	if err := publish.Merge(ctx, t, r.Plan, digests(rep), rep); err != nil {
+		return res, &Failed{err}
+	}
+	return res, nil
+}
+
+// legRevision is the one revision and version of all the legs; legs of two
+// revisions would make an index of two trees.
+func (r *Run) legRevision(files []string, legs map[string]report.Results) (rev, version string, err error) {
+	byRev := map[string][]string{}
+	for _, f := range files {
+		if legs[f].Revision == "" {
+			return "", "", &BadInput{fmt.Errorf("merge: %s has no revision; it is not the results of a build-all --push-by-digest", f)}
+		}
+		byRev[legs[f].Revision] = append(byRev[legs[f].Revision], f)
+	}
+	if len(byRev) > 1 {
+		var parts []string
+		for rv, fs := range byRev {
+			parts = append(parts, rv+" in "+strings.Join(fs, ", "))
+		}
+		sort.Strings(parts)
+		return "", "", &BadInput{fmt.Errorf("merge: the results are of %d revisions (%s); merge the legs of one commit", len(byRev), strings.Join(parts, "; "))}
+	}
+	rev = legs[files[0]].Revision
+	if want := r.Options.Revision; want != "" && want != rev {
+		return "", "", &BadInput{fmt.Errorf("merge: --revision %s, but the results are of %s", want, rev)}
+	}
+	version = legs[files[0]].Version
+	for _, f := range files[1:] {
+		if v := legs[f].Version; v != version {
+			return "", "", &BadInput{fmt.Errorf("merge: %s is version %q and %s version %q; merge the legs of one run", files[0], version, f, v)}
+		}
+	}
+	return rev, version, nil
+}
+
+// legCell finds component × platform in the legs: the verified cell with
+// its digest, or why it is missing. Two legs with different digests for
+// one cell, or a leg pushed to another repository, are bad input.
+func (r *Run) legCell(t publish.Target, files []string, legs map[string]report.Results, component, platform string) (report.Cell, string, error) {
+	spec, _ := r.Plan.Component(component)
+	var found report.Cell
+	var from, why string
+	for _, f := range files {
+		for _, cr := range legs[f].Components {
+			if cr.Component != component {
+				continue
+			}
+			for _, pr := range cr.Platforms {
+				if pr.Platform != platform || pr.Status == report.NotRequested {
+					continue
+				}
+				if pr.Status != report.Verified || pr.Digest == "" {
+					why = fmt.Sprintf("%s in %s", pr.Status, f)
+					continue
+				}
+				if want := t.Repo(spec.Image); cr.Ref != want {
+					return found, "", &BadInput{fmt.Errorf("merge: %s pushed %s %s to %s, not %s; merge into the registry the legs pushed to", f, component, platform, cr.Ref, want)}
+				}
+				if from != "" && found.Digest != pr.Digest {
+					return found, "", &BadInput{fmt.Errorf("merge: %s %s is %s in %s and %s in %s; give each cell's leg once", component, platform, found.Digest, from, pr.Digest, f)}
+				}
+				from = f
+				found = report.Cell{Component: component, Platform: platform, Status: report.Verified, Ref: cr.Ref, Digest: pr.Digest,
+					Engine: pr.Engine, Native: pr.Native, SizeBytes: pr.SizeBytes, Seconds: pr.Seconds}
+			}
+		}
+	}
+	if from != "" {
+		return found, "", nil
+	}
+	if why == "" {
+		why = "in no results file"
+	}
+	return found, why, nil
+}

@@ -1,0 +1,170 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sourcegraph/conc/pool"
+
+	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
+)
+
+// LegTag is the tag a variant pushed by digest is written under: the engine
+// needs a tag to push, and one per platform and revision keeps two legs, or
+// two pipelines, from writing the same one. Nobody pulls it; the merge
+// reads the variant by digest.
+func LegTag(platform, revision string) string {
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	return "matrix-leg-" + strings.ReplaceAll(platform, "/", "-") + "-" + revision
+}
+
+// ByDigest pushes every verified variant of the plan as its own image
+// manifest, with no final tag, and records in each cell of r its repository
+// and digest: one leg of a fan-out, which Merge assembles.
+func ByDigest(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
+	if !r.OK() {
+		return fmt.Errorf("not pushing: %s", r.Summary())
+	}
+	wg := pool.New().WithErrors().WithMaxGoroutines(max(t.Jobs, 1))
+	for _, comp := range p.Components {
+		for _, v := range variants[comp.Name] {
+			wg.Go(func() error { return t.leg(ctx, c, comp, v, r) })
+		}
+	}
+	return wg.Wait()
+}
+
+// leg pushes one variant by digest and reads it back.
+func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, v builder.Variant, r *report.Report) error {
+	pl := string(v.Platform)
+	repo, err := name.NewRepository(t.Repo(comp.Image))
+	if err != nil {
+		return fmt.Errorf("%s %s: repository %q: %w", comp.Name, pl, t.Repo(comp.Image), err)
+	}
+	ref := repo.Tag(LegTag(pl, t.Revision)).String()
+	var digest string
+	err = t.retry().Do(ctx, func() error {
+		var err error
+		digest, err = single(ctx, c, ref, v, t.Auth)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", comp.Name, pl, err)
+	}
+	if _, err := t.variant(ctx, repo, digest, pl); err != nil {
+		return fmt.Errorf("%s %s: %w", comp.Name, pl, err)
+	}
+	cell, _ := r.Get(comp.Name, pl)
+	cell.Ref, cell.Digest = repo.String(), digest
+	r.Set(cell)
+	return nil
+}
+
+// single publishes one variant as an image manifest and returns its digest.
+func single(ctx context.Context, c *dagger.Client, ref string, v builder.Variant, auth Auth) (string, error) {
+	ctr := v.Container
+	if auth.Password != nil {
+		host, _, _ := strings.Cut(ref, "/")
+		ctr = ctr.WithRegistryAuth(host, auth.Username, auth.Password)
+	}
+	out, err := ctr.Publish(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("publishing %s: %w", ref, err)
+	}
+	_, digest, ok := strings.Cut(out, "@")
+	if !ok {
+		return "", fmt.Errorf("publishing %s: engine returned %q without a digest", ref, out)
+	}
+	return digest, nil
+}
+
+// variant reads the image manifest repo@digest and checks that its config
+// is for platform: a digest the registry lacks, or of another platform, is
+// refused by name.
+func (t Target) variant(ctx context.Context, repo name.Repository, digest, platform string) (v1.Image, error) {
+	ref, err := name.NewDigest(repo.String() + "@" + digest)
+	if err != nil {
+		return nil, fmt.Errorf("digest %q: %w", digest, err)
+	}
+	desc, err := remote.Get(ref, t.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not in the registry: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		return nil, fmt.Errorf("%s is an index; a leg pushes one image manifest per platform", ref)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s config: %w", ref, err)
+	}
+	want, err := v1.ParsePlatform(platform)
+	if err != nil {
+		return nil, err
+	}
+	if cf.OS != want.OS || cf.Architecture != want.Architecture {
+		return nil, fmt.Errorf("%s is %s/%s, not %s", ref, cf.OS, cf.Architecture, platform)
+	}
+	return img, nil
+}
+
+// Merge assembles, for each planned component, one index from the digests
+// its legs pushed (digests[component][platform]), in the plan's platform
+// order with explicit platform entries, reads every index back, and only
+// then moves the final tags, all components together, as Run does.
+func Merge(ctx context.Context, t Target, p *plan.Plan, digests map[string]map[string]string, r *report.Report) error {
+	out := make([]*pending, len(p.Components))
+	wg := pool.New().WithErrors().WithMaxGoroutines(max(t.Jobs, 1))
+	for i, comp := range p.Components {
+		wg.Go(func() error {
+			s, err := t.assemble(ctx, comp, wantPlatforms(p, comp), digests[comp.Name])
+			out[i] = s
+			return err
+		})
+	}
+	if err := wg.Wait(); err != nil {
+		return fmt.Errorf("no final tag was changed: %w", err)
+	}
+	return t.release(ctx, out, r)
+}
+
+// assemble writes one component's index from its variants' digests.
+func (t Target) assemble(ctx context.Context, comp component.Spec, platforms []string, digests map[string]string) (*pending, error) {
+	repo, err := name.NewRepository(t.Repo(comp.Image))
+	if err != nil {
+		return nil, fmt.Errorf("%s: repository %q: %w", comp.Name, t.Repo(comp.Image), err)
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, pl := range platforms {
+		d, ok := digests[pl]
+		if !ok {
+			return nil, fmt.Errorf("%s %s: no digest", comp.Name, pl)
+		}
+		img, err := t.variant(ctx, repo, d, pl)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", comp.Name, pl, err)
+		}
+		p, err := v1.ParsePlatform(pl)
+		if err != nil {
+			return nil, err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
+	}
+	return t.pend(ctx, comp, repo, idx, platforms, false)
+}
