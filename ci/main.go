@@ -238,13 +238,55 @@ func (m *Matrix) BuildAll(
 	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
 	// +optional
 	stageRegistry string,
+	// Push each verified variant by digest to --registry, moving no tag, and
+	// return results.json (save it with -o): one leg of `merge`.
+	// +optional
+	pushByDigest bool,
+	// The source revision built, a full commit hash (needed by --push-by-digest).
+	// +optional
+	revision string,
+	// host[:port][/project] to push to (--push-by-digest).
+	// +optional
+	registry string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback:
+	// pass tcp://localhost:5000.
+	// +optional
+	registryService *dagger.Service,
 ) (string, error) {
-	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
+	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
+	o.PushByDigest, o.Revision, o.Registry, o.Username = pushByDigest, revision, registry, username
+	var err error
+	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+		return "", err
+	}
+	s, err := m.session(ctx, o)
 	if err != nil {
 		return "", err
 	}
 	defer s.client.Close()
-	return outcome(s.run.BuildAll(ctx, s.client, s.src))
+	res, err := s.run.BuildAll(ctx, s.client, s.src)
+	if !pushByDigest || err != nil {
+		return outcome(res, err)
+	}
+	return file(res.Report, "results.json")
+}
+
+// file is one of the report's files, as text.
+func file(r *report.Report, name string) (string, error) {
+	for _, f := range r.Files() {
+		if f.Name == name {
+			var b strings.Builder
+			err := f.Write(&b)
+			return b.String(), err
+		}
+	}
+	return "", fmt.Errorf("no report file %s", name)
 }
 
 // Report builds and verifies every cell, as BuildAll does, and returns the
@@ -309,7 +351,7 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "")
+	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", "", "", nil, nil)
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -351,19 +393,129 @@ func (m *Matrix) Publish(
 	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
 	// +optional
 	stageRegistry string,
+	// The source revision built, a full commit hash; recorded on every index.
+	// +optional
+	revision string,
+	// Tags that move forward only (default latest): only when --revision
+	// descends from the revision the tag's index carries.
+	// +optional
+	floating []string,
+	// The git directory floating tags check descent in.
+	// +defaultPath="/.git"
+	// +optional
+	git *dagger.Directory,
 ) (string, error) {
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
-		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username}
+		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
+		Revision: revision, Floating: floating}
 	var err error
 	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
 		return "", err
 	}
+	if o.Checkout, err = checkout(ctx, git); err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(o.Checkout)
 	s, err := m.session(ctx, o)
 	if err != nil {
 		return "", err
 	}
 	defer s.client.Close()
 	return outcome(s.run.Publish(ctx, s.client, s.src))
+}
+
+// Merge assembles one index per component from the results of
+// `build-all --push-by-digest` legs (a directory of their results files),
+// in the plan's platform order: it refuses results of different revisions
+// or that miss a planned cell, checks every digest in the registry, reads
+// every index back, and only then moves the final tags, all together.
+// +cache="never"
+func (m *Matrix) Merge(
+	ctx context.Context,
+	// Directory of the legs' results files (*.json).
+	results *dagger.Directory,
+	// host[:port][/project] the legs pushed to.
+	// +optional
+	registry string,
+	// Final tags; default: the version and latest.
+	// +optional
+	tags []string,
+	// Comma-separated platforms (default linux/amd64,linux/arm64).
+	// +optional
+	platforms string,
+	// Comma-separated components; empty means all.
+	// +optional
+	components string,
+	// The revision the legs must be of; default: theirs.
+	// +optional
+	revision string,
+	// Tags that move forward only (default latest).
+	// +optional
+	floating []string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback:
+	// pass tcp://localhost:5000.
+	// +optional
+	registryService *dagger.Service,
+	// The git directory floating tags check descent in.
+	// +defaultPath="/.git"
+	// +optional
+	git *dagger.Directory,
+) (string, error) {
+	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
+		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
+	var err error
+	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+		return "", err
+	}
+	if o.Checkout, err = checkout(ctx, git); err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(o.Checkout)
+	dir, err := os.MkdirTemp("", "matrix-results-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := results.Export(ctx, dir); err != nil {
+		return "", classify(&core.BadInput{Err: fmt.Errorf("--results: %w", err)})
+	}
+	legs, err := core.ReadLegs(dir)
+	if err != nil {
+		return rendered(nil, err, dir, "--results")
+	}
+	s, err := m.session(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	defer s.client.Close()
+	res, err := s.run.Merge(ctx, legs)
+	if res == nil {
+		return rendered(nil, err, dir, "--results")
+	}
+	return rendered(res.Report.Table, err, dir, "--results")
+}
+
+// checkout writes the git directory where this function's git reads it;
+// "" when the caller has none.
+func checkout(ctx context.Context, git *dagger.Directory) (string, error) {
+	if git == nil {
+		return "", nil
+	}
+	dir, err := os.MkdirTemp("", "matrix-checkout-")
+	if err != nil {
+		return "", err
+	}
+	if _, err := git.Export(ctx, filepath.Join(dir, ".git")); err != nil {
+		os.RemoveAll(dir)
+		return "", nil // not a checkout: floating tags keep theirs, and say so
+	}
+	return dir, nil
 }
 
 // Export builds and verifies every cell and returns a directory with one

@@ -2,14 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 func mergeCommand() *cli.Command {
@@ -23,7 +19,7 @@ func mergeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			legs, err := readLegs(c.Args().Slice())
+			legs, err := matrix.ReadLegs(c.Args().Slice()...)
 			if err != nil {
 				return err
 			}
@@ -44,36 +40,3 @@ func mergeCommand() *cli.Command {
 	}
 }
 
-// readLegs reads each results file named, or every *.json in a directory
-// named, keyed by path.
-func readLegs(args []string) (map[string]report.Results, error) {
-	if len(args) == 0 {
-		return nil, &matrix.BadInput{Err: fmt.Errorf("merge: give the results files of the legs, e.g. matrix merge results/*.json --registry ... --tags ...")}
-	}
-	var paths []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("merge: %v", err)}
-		}
-		if !st.IsDir() {
-			paths = append(paths, a)
-			continue
-		}
-		found, _ := filepath.Glob(filepath.Join(a, "*.json"))
-		if len(found) == 0 {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("merge: %s holds no *.json results file", a)}
-		}
-		paths = append(paths, found...)
-	}
-	sort.Strings(paths)
-	out := map[string]report.Results{}
-	for _, p := range paths {
-		res, err := report.ReadResults(p)
-		if err != nil {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("merge: %w", err)}
-		}
-		out[p] = res
-	}
-	return out, nil
-}

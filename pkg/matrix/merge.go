@@ -3,6 +3,8 @@ package matrix
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -134,4 +136,38 @@ func (r *Run) legCell(t publish.Target, files []string, legs map[string]report.R
 		why = "in no results file"
 	}
 	return found, why, nil
+}
+
+// ReadLegs reads each results file named, or every *.json in a directory
+// named, keyed by path.
+func ReadLegs(args ...string) (map[string]report.Results, error) {
+	if len(args) == 0 {
+		return nil, &BadInput{fmt.Errorf("merge: give the results files of the legs, e.g. matrix merge results/*.json --registry ... --tags ...")}
+	}
+	var paths []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, &BadInput{fmt.Errorf("merge: %v", err)}
+		}
+		if !st.IsDir() {
+			paths = append(paths, a)
+			continue
+		}
+		found, _ := filepath.Glob(filepath.Join(a, "*.json"))
+		if len(found) == 0 {
+			return nil, &BadInput{fmt.Errorf("merge: %s holds no *.json results file", a)}
+		}
+		paths = append(paths, found...)
+	}
+	sort.Strings(paths)
+	out := map[string]report.Results{}
+	for _, p := range paths {
+		res, err := report.ReadResults(p)
+		if err != nil {
+			return nil, &BadInput{fmt.Errorf("merge: %w", err)}
+		}
+		out[p] = res
+	}
+	return out, nil
 }

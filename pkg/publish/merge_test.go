@@ -113,7 +113,9 @@ func TestFloating(t *testing.T) {
 	ctx := context.Background()
 	const older, newer, side = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333"
 	history := map[[2]string]bool{{older, newer}: true} // newer descends from older; side from neither
-	descends := func(_ context.Context, prev, next string) (bool, error) { return prev == next || history[[2]string{prev, next}], nil }
+	descends := func(_ context.Context, prev, next string) (bool, error) {
+		return prev == next || history[[2]string{prev, next}], nil
+	}
 	both := []string{"linux/amd64", "linux/arm64"}
 	reg := newTestRegistry(t)
 	publishAt := func(rev, version string) (*report.Report, error) {
