@@ -18,12 +18,13 @@ case "${1:-}" in
 esac
 # --only FILE: stop only the services listed in FILE (see MATRIX_STARTED_FILE).
 if [ "${1:-}" = --only ]; then
-  for s in engine registry dockerd; do
+  for s in engine engine2 registry dockerd; do
     grep -qx "$s" "$2" 2>/dev/null && stop_pid "$STATE/run/$s.pid" "$s"
   done
   exit 0
 fi
 stop_pid "$STATE/run/engine.pid" engine
+stop_pid "$STATE/run/engine2.pid" engine2
 stop_pid "$STATE/run/registry.pid" registry
 stop_pid "$STATE/run/dockerd.pid" dockerd
 if [ "${1:-}" = --clean ]; then

@@ -181,9 +181,10 @@ build_sdk_runtime() {
 # engine_ok asks the engine itself for its version (bounded: a socket with no
 # engine behind it makes clients hang).
 engine_ok() {
-  [ -S "$ENGINE_SOCK" ] || return 1
+  local sock=${1:-$ENGINE_SOCK}
+  [ -S "$sock" ] || return 1
   local out
-  out=$(DAGGER_NO_NAG=1 _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$ENGINE_SOCK" \
+  out=$(DAGGER_NO_NAG=1 _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$sock" \
     timeout 20 "$STATE/bin/dagger" core version 2>/dev/null) || return 1
   case "$out" in *"v$DAGGER_VERSION"*) return 0 ;; *) return 1 ;; esac
 }
@@ -214,34 +215,53 @@ engine_config() {
   printf '{"registries": {%s}}\n' "$regs"
 }
 
+# engine_stamp is what a running engine was started with.
+engine_stamp() { engine_config; echo "dnsmasq --bind-interfaces"; }
+
+# The second engine (up.sh --second-engine): its own socket, state directory
+# and container network, so two engines of one run (matrix --engine) can
+# build side by side on this machine.
+ENGINE2_SOCK=/run/dagger/engine2.sock
+
+# start_engine [NAME SOCK NETWORK CIDR]: the engine (default), or another one.
 start_engine() {
-  mkdir -p "$STATE/etc" "$STATE/engine" /etc/dagger /usr/local/share/dagger/content /run/dagger
-  # A healthy engine is reused unless its configuration changed.
-  if [ "$(engine_config)" = "$(cat "$STATE/etc/engine.json" 2>/dev/null)" ] && engine_ok; then
+  local name=${1:-engine} sock=${2:-$ENGINE_SOCK} net=${3:-dagger} cidr=${4:-10.87.0.0/16}
+  mkdir -p "$STATE/etc" "$STATE/$name" /etc/dagger /usr/local/share/dagger/content /run/dagger
+  # A healthy engine is reused unless its configuration or start changed.
+  if [ "$(engine_stamp)" = "$(cat "$STATE/run/$name.stamp" 2>/dev/null)" ] && engine_ok "$sock"; then
     return 0
   fi
-  stop_pid "$STATE/run/engine.pid" engine
-  engine_config >"$STATE/etc/engine.json"
-  rm -f "$ENGINE_SOCK"
+  stop_pid "$STATE/run/$name.pid" "$name"
+  engine_config >"$STATE/etc/engine.json" # the one config every engine reads
+  engine_stamp >"$STATE/run/$name.stamp"
+  rm -f "$sock"
   # A private mount namespace keeps the engine's bind mount of /etc/resolv.conf
   # from leaking to the host; it also shows the engine our config and SDK content.
+  # Each engine's DNS (dnsmasq, started by the CNI dnsname plugin) binds only
+  # its own bridge: two engines' dnsmasq would both take *:53 otherwise.
+  install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real"
+  printf '#!/bin/sh\nexec %s --bind-interfaces "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq"
+  chmod 0755 "$STATE/bin/dnsmasq"
   DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$STATE/sdk.digest") setsid unshare --mount --propagation private -- sh -c '
     mount --bind "$1" /etc/dagger &&
     mount --bind "$2" /usr/local/share/dagger/content &&
-    exec "$3" --root "$4" --addr "unix://$5"' engine \
-    "$STATE/etc" "$STATE/sdk-content" "$STATE/bin/dagger-engine" "$STATE/engine" "$ENGINE_SOCK" \
-    >"$STATE/log/engine.log" 2>&1 </dev/null &
-  echo $! >"$STATE/run/engine.pid"
-  started engine
+    mount --bind "$8" /usr/sbin/dnsmasq &&
+    exec "$3" --root "$4" --addr "unix://$5" --network-name "$6" --network-cidr "$7"' "$name" \
+    "$STATE/etc" "$STATE/sdk-content" "$STATE/bin/dagger-engine" "$STATE/$name" "$sock" "$net" "$cidr" "$STATE/bin/dnsmasq" \
+    >"$STATE/log/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE/run/$name.pid"
+  started "$name"
   local deadline=$(( $(date +%s) + ENGINE_WAIT ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    alive "$STATE/run/engine.pid" || { tail -20 "$STATE/log/engine.log" >&2; log "engine exited during start"; return 1; }
-    engine_ok && return 0
+    alive "$STATE/run/$name.pid" || { tail -20 "$STATE/log/$name.log" >&2; log "$name exited during start"; return 1; }
+    engine_ok "$sock" && return 0
     sleep 1
   done
-  tail -20 "$STATE/log/engine.log" >&2
-  log "engine did not answer with v$DAGGER_VERSION on $ENGINE_SOCK within ${ENGINE_WAIT}s"; return 1
+  tail -20 "$STATE/log/$name.log" >&2
+  log "$name did not answer with v$DAGGER_VERSION on $sock within ${ENGINE_WAIT}s"; return 1
 }
+
+start_engine2() { start_engine engine2 "$ENGINE2_SOCK" dagger2 10.88.0.0/16; }
 
 write_env() {
   cat >"$STATE/env" <<ENV
@@ -249,6 +269,10 @@ export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$ENGINE_SOCK
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$STATE/bin/dagger
 export DAGGER_NO_NAG=1
 export MATRIX_REGISTRY=localhost:5000
+ENV
+  # The second engine, when up.sh --second-engine started it.
+  if engine_ok "$ENGINE2_SOCK"; then echo "export MATRIX_ENGINE2=unix://$ENGINE2_SOCK" >>"$STATE/env"; fi
+  cat >>"$STATE/env" <<ENV
 export PATH=$STATE/bin:\$PATH
 ENV
 }

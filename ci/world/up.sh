@@ -8,18 +8,22 @@
 #   MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh   (or --bundle DIR)
 #   ... --docker   also a Docker daemon (Debian's docker.io) with the engine and
 #                  registry images of the Docker road (ci/world/docker.sh) loaded
+#   ... --second-engine  also a second engine on /run/dagger/engine2.sock, with
+#                  its own state and network (matrix --engine; MATRIX_ENGINE2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 with_docker=
+second_engine=
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) MATRIX_DAGGER_BUNDLE=$2; shift 2 ;;
     --bundle=*) MATRIX_DAGGER_BUNDLE=${1#*=}; shift ;;
     --docker) with_docker=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) die "unknown argument $1 (use --bundle DIR, --docker)" ;;
+    --second-engine) second_engine=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) die "unknown argument $1 (use --bundle DIR, --docker, --second-engine)" ;;
   esac
 done
 [ -n "${MATRIX_DAGGER_BUNDLE:-}" ] || die "MATRIX_DAGGER_BUNDLE is not set: point it (or --bundle) at the directory holding dagger-v${DAGGER_VERSION}-linux-amd64.tar.xz and SHA256SUMS"
@@ -38,6 +42,7 @@ step bases      seed_bases
 step upstream   seed_upstream
 step sdk        build_sdk_runtime
 step engine     start_engine
+[ -z "$second_engine" ] || step engine2 start_engine2
 if [ -n "$with_docker" ]; then
   step docker          start_docker
   step engine-image    build_engine_image

@@ -39,4 +39,3 @@ func mergeCommand() *cli.Command {
 		},
 	}
 }
-
