@@ -66,6 +66,18 @@ type ciCall struct {
 
 func (c ciCall) line() string { return c.lineWith(c.args) }
 
+// key is the Taskfile line a call follows: its function, and a leg of a
+// fan-out release (build-all --push-by-digest) is a line of its own.
+func (c ciCall) key() string {
+	if c.fn == "build-all" && slices.Contains(c.args, "--push-by-digest") {
+		return ciLeg
+	}
+	return c.fn
+}
+
+// ciLeg is the key of a release leg's line.
+const ciLeg = "build-all --push-by-digest"
+
 // lineWith is the line with other arguments to the function.
 func (c ciCall) lineWith(args []string) string {
 	return strings.Join(append(append(append([]string(nil), c.ctor...), c.fn), args...), " ")
@@ -159,9 +171,9 @@ func ciTaskfileCalls(t *testing.T) map[string]ciCall {
 				continue
 			}
 			c := ciParseCall(t, ciTaskfile+": task "+name, name, s[i:], subst)
-			prev, dup := calls[c.fn]
-			require.False(t, dup, "%s: `dagger call %s` in two tasks (%s, %s): which one does CI follow?", ciTaskfile, c.fn, prev.job, name)
-			calls[c.fn] = c
+			prev, dup := calls[c.key()]
+			require.False(t, dup, "%s: `dagger call %s` in two tasks (%s, %s): which one does CI follow?", ciTaskfile, c.key(), prev.job, name)
+			calls[c.key()] = c
 		}
 	}
 	return calls
@@ -174,6 +186,7 @@ type ciWorkflowDoc struct {
 	Permissions map[string]string `yaml:"permissions"`
 	Env         map[string]string `yaml:"env"`
 	Jobs        map[string]struct {
+		Needs          any               `yaml:"needs"`
 		TimeoutMinutes int               `yaml:"timeout-minutes"`
 		Env            map[string]string `yaml:"env"`
 		Steps          []struct {
@@ -233,6 +246,9 @@ func ciGitLabCalls(t *testing.T, doc map[string]any) []ciCall {
 		}
 		scope := append(ciKeys(global), ciSettingsVars...)
 		scope = append(scope, ciGitLabVars(doc, job, 0)...)
+		// A template's script runs in the jobs extending it: what every one
+		// of them defines is defined there.
+		scope = append(scope, ciGitLabHeirVars(doc, name)...)
 		for _, key := range []string{"before_script", "script", "after_script"} {
 			for _, s := range ciStrings(job[key]) {
 				calls = append(calls, ciScriptCalls(t, fmt.Sprintf("%s: job %s, %s", ciGitLab, name, key), name, s, scope)...)
@@ -254,6 +270,26 @@ func ciGitLabVars(doc map[string]any, job map[string]any, depth int) []string {
 		}
 	}
 	return out
+}
+
+// ciGitLabHeirVars lists the variables every job extending template name
+// defines itself (none when no job extends it).
+func ciGitLabHeirVars(doc map[string]any, name string) []string {
+	var common []string
+	first := true
+	for _, other := range ciSortedKeys(doc) {
+		job, ok := doc[other].(map[string]any)
+		if !ok || !slices.Contains(ciStrings(job["extends"]), name) {
+			continue
+		}
+		vars := ciKeys(ciStringMap(job["variables"]))
+		if first {
+			common, first = vars, false
+			continue
+		}
+		common = slices.DeleteFunc(common, func(v string) bool { return !slices.Contains(vars, v) })
+	}
+	return common
 }
 
 // ciStrings reads a string or a list of strings.
@@ -331,7 +367,9 @@ func ciEngineVersion(t *testing.T) string {
 func TestCIFiles(t *testing.T) {
 	task := ciTaskfileCalls(t)
 	require.Contains(t, task, "build-all", "%s has no `dagger call build-all` line", ciTaskfile)
-	require.Contains(t, task, "publish", "%s has no `dagger call publish` line", ciTaskfile)
+	for _, fn := range []string{"publish", "merge", ciLeg} {
+		require.Contains(t, task, fn, "%s has no `dagger call %s` line", ciTaskfile, fn)
+	}
 
 	var wf ciWorkflowDoc
 	wfText := ciReadYAML(t, ciWorkflow, &wf)
@@ -362,7 +400,7 @@ func TestCIFiles(t *testing.T) {
 				if c.fn == "build-all" || c.fn == "report" {
 					n++
 				}
-				if c.fn == "build-all" {
+				if c.key() == "build-all" {
 					assert.Equal(t, want.line(), c.line(), "%s: %q\ndiffers from %s: %q", c.where, c.raw, want.where, want.raw)
 				}
 			}
@@ -370,30 +408,55 @@ func TestCIFiles(t *testing.T) {
 		}
 	})
 
-	t.Run("publish lines agree", func(t *testing.T) {
-		want := task["publish"]
-		for _, f := range []string{"--registry", "--tags", "--version"} {
-			assert.Contains(t, want.args, f, "%s: publish without %s", want.where, f)
+	// A release fans out: one leg line (build-all --push-by-digest, run per
+	// platform) and one merge line, in a job that needs the legs' jobs.
+	t.Run("release lines agree", func(t *testing.T) {
+		leg := task[ciLeg]
+		for _, f := range []string{"--platforms", "--revision", "--registry", "--version", "-o"} {
+			assert.Contains(t, leg.args, f, "%s: the leg without %s", leg.where, f)
+		}
+		for _, f := range []string{"--results", "--registry", "--tags"} {
+			assert.Contains(t, task["merge"].args, f, "%s: merge without %s", task["merge"].where, f)
 		}
 		for _, file := range ciSortedKeys(files) {
-			var pubs []ciCall
-			for _, c := range files[file] {
-				if c.fn == "publish" {
-					pubs = append(pubs, c)
+			jobs := map[string]string{}
+			for _, key := range []string{ciLeg, "merge"} {
+				var found []ciCall
+				for _, c := range files[file] {
+					if c.key() == key {
+						found = append(found, c)
+					}
 				}
+				require.Len(t, found, 1, "%s: want exactly one `dagger call %s` line", file, key)
+				c, want := found[0], task[key]
+				jobs[key] = c.job
+				assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)),
+					"%s: %q\ndiffers from %s: %q (CI may add only %v)", c.where, c.raw, want.where, want.raw, ciOnlyFlags)
+				pw, ok := ciFlag(c.args, "--password")
+				assert.True(t, ok && pw == "env:REGISTRY_PASSWORD", "%s: the password must reach Dagger as a secret, --password env:REGISTRY_PASSWORD; got %q", c.where, pw)
+				user, _ := ciFlag(c.args, "--username")
+				assert.Equal(t, "REGISTRY_USERNAME", user, "%s: --username", c.where)
 			}
-			require.Len(t, pubs, 1, "%s: want exactly one publish line", file)
-			c := pubs[0]
-			assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)),
-				"%s: %q\ndiffers from %s: %q (CI may add only %v)", c.where, c.raw, want.where, want.raw, ciOnlyFlags)
-			pw, ok := ciFlag(c.args, "--password")
-			assert.True(t, ok && pw == "env:REGISTRY_PASSWORD", "%s: the password must reach Dagger as a secret, --password env:REGISTRY_PASSWORD; got %q", c.where, pw)
-			user, _ := ciFlag(c.args, "--username")
-			assert.Equal(t, "REGISTRY_USERNAME", user, "%s: --username", c.where)
-			// The job that publishes runs build-all first.
-			i := slices.IndexFunc(files[file], func(b ciCall) bool { return b.job == c.job && b.fn == "build-all" })
-			j := slices.IndexFunc(files[file], func(b ciCall) bool { return b.job == c.job && b.fn == "publish" })
-			assert.True(t, i >= 0 && i < j, "%s: job %s must run build-all before publish", file, c.job)
+			assert.Empty(t, slices.DeleteFunc(slices.Clone(files[file]), func(c ciCall) bool { return c.fn != "publish" }),
+				"%s: a release publishes through its legs and the merge, not publish", file)
+			// The merge job starts only after every leg succeeded.
+			var needs []string
+			switch file {
+			case ciWorkflow:
+				needs = ciStrings(wf.Jobs[jobs["merge"]].Needs)
+				assert.Equal(t, []string{jobs[ciLeg]}, needs, "%s: job %s must need the leg job %s", file, jobs["merge"], jobs[ciLeg])
+			case ciGitLab:
+				merge, _ := gl[jobs["merge"]].(map[string]any)
+				needs = ciStrings(merge["needs"])
+				legs := 0
+				for _, n := range needs {
+					job, _ := gl[n].(map[string]any)
+					if slices.Contains(ciStrings(job["extends"]), jobs[ciLeg]) {
+						legs++
+					}
+				}
+				assert.Equal(t, 2, legs, "%s: job %s must need both legs (jobs extending %s), has %v", file, jobs["merge"], jobs[ciLeg], needs)
+			}
 		}
 	})
 
@@ -401,11 +464,11 @@ func TestCIFiles(t *testing.T) {
 		for _, file := range ciSortedKeys(files) {
 			for _, c := range files[file] {
 				assert.NotContains(t, c.raw, "${{", "%s: pass expressions through env:, not into the script", c.where)
-				want, ok := task[c.fn]
-				if !assert.True(t, ok, "%s: `dagger call %s` has no line in %s", c.where, c.fn, ciTaskfile) {
+				want, ok := task[c.key()]
+				if !assert.True(t, ok, "%s: `dagger call %s` has no line in %s", c.where, c.key(), ciTaskfile) {
 					continue
 				}
-				if c.fn != "build-all" && c.fn != "publish" { // those two are checked above
+				if c.fn != "build-all" && c.fn != "merge" { // those are checked above
 					assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)), "%s: %q", c.where, c.raw)
 				}
 				for _, v := range c.vars {

@@ -184,8 +184,22 @@ ENV
   log "ready; use it with: . $ENV_FILE"
 }
 
+# lock serializes set-ups of one road on one Docker host: the legs of a
+# release, run side by side by act or gitlab-ci-local, share the road.
+lock() {
+  LOCK=${TMPDIR:-/tmp}/matrix-docker-$NAME.lock
+  i=0
+  until mkdir "$LOCK" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -le $((WAIT * 5)) ] || die "another set-up of $NAME holds $LOCK for over ${WAIT}s; if none runs, remove it"
+    sleep 0.2
+  done
+  trap 'rmdir "$LOCK" 2>/dev/null || true' EXIT
+}
+
 up() {
   docker version >/dev/null 2>&1 || die "no Docker daemon answers: start Docker (Docker Desktop, \`systemctl start docker\`) or set DOCKER_HOST"
+  lock
   ensure_image "$ENGINE_IMAGE"
   ensure_image "$REGISTRY_IMAGE"
   start_engine

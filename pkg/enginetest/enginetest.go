@@ -39,10 +39,13 @@ func unavailable(t testing.TB, format string, args ...any) {
 
 // Reachable checks that the engine socket accepts connections: a client
 // pointed at a dead socket hangs instead of failing.
-func Reachable() error {
-	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+func Reachable() error { return reachable("_EXPERIMENTAL_DAGGER_RUNNER_HOST") }
+
+// reachable checks the engine whose runner host the variable env holds.
+func reachable(env string) error {
+	host := os.Getenv(env)
 	if host == "" {
-		return fmt.Errorf("_EXPERIMENTAL_DAGGER_RUNNER_HOST is not set")
+		return fmt.Errorf("%s is not set", env)
 	}
 	sock, ok := strings.CutPrefix(host, "unix://")
 	if !ok {
@@ -71,6 +74,26 @@ func Connect(t testing.TB) *dagger.Client {
 	if err := Reachable(); err != nil {
 		unavailable(t, "no Dagger engine: %v", err)
 	}
+	return connect(t)
+}
+
+// SecondEngine returns the runner host of the world's second engine
+// (MATRIX_ENGINE2, from `ci/world/up.sh --second-engine`) and a client of it.
+func SecondEngine(t testing.TB) (string, *dagger.Client) {
+	t.Helper()
+	if err := reachable("MATRIX_ENGINE2"); err != nil {
+		msg := fmt.Sprintf("no second Dagger engine: %v: start it with `ci/world/up.sh --second-engine`", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	host := os.Getenv("MATRIX_ENGINE2")
+	return host, connect(t, dagger.WithRunnerHost(host))
+}
+
+func connect(t testing.TB, opts ...dagger.ClientOpt) *dagger.Client {
+	t.Helper()
 	// The session lives as long as the context given to Connect: cancel it
 	// only when the test ends.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -79,7 +102,7 @@ func Connect(t testing.TB) *dagger.Client {
 	if os.Getenv("MATRIX_TEST_ENGINE_LOG") != "" {
 		logw = os.Stderr
 	}
-	c, err := dagger.Connect(ctx, dagger.WithLogOutput(logw))
+	c, err := dagger.Connect(ctx, append([]dagger.ClientOpt{dagger.WithLogOutput(logw)}, opts...)...)
 	if err != nil {
 		unavailable(t, "connecting to the Dagger engine: %v", err)
 	}

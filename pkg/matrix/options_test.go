@@ -27,6 +27,7 @@ func TestValidateDefaults(t *testing.T) {
 }
 
 func TestValidateRejects(t *testing.T) {
+	rev := "0123456789abcdef0123456789abcdef01234567"
 	for _, tc := range []struct {
 		name string
 		o    Options
@@ -42,6 +43,15 @@ func TestValidateRejects(t *testing.T) {
 		{"stage registry path", Options{StageRegistry: "localhost:5000/x"}, "--stage-registry"},
 		{"publish without registry", Options{Verb: VerbPublish}, "registry is empty"},
 		{"bad tag", Options{Verb: VerbPublish, Registry: "localhost:5000", Tags: []string{"v1 2"}}, `tag "v1 2" is not valid`},
+		{"short revision", Options{Revision: "abc123"}, `--revision "abc123": give the full commit hash`},
+		{"push by digest without revision", Options{PushByDigest: true, Registry: "localhost:5000"}, "--push-by-digest needs --revision"},
+		{"push by digest without registry", Options{PushByDigest: true, Revision: rev}, "--push-by-digest needs --registry"},
+		{"push by digest to a bad registry", Options{PushByDigest: true, Revision: rev, Registry: "http://x"}, "drop the scheme"},
+		{"push by digest from publish", Options{Verb: VerbPublish, PushByDigest: true, Revision: rev, Registry: "localhost:5000"}, "--push-by-digest is for build-all"},
+		{"engine of an unplanned platform", Options{Platforms: []string{"linux/amd64"}, Engines: map[string]string{"linux/arm64": "tcp://x:1"}}, "linux/arm64 is not in --platforms"},
+		{"engine of another scheme", Options{Engines: map[string]string{"linux/arm64": "http://x:1"}}, "not a runner host; use unix://"},
+		{"engine for export", Options{Verb: VerbExport, Engines: map[string]string{"linux/arm64": "tcp://x:1"}}, "export writes its archives from one engine"},
+		{"merge without registry", Options{Verb: VerbMerge}, "registry is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.Validate()
@@ -50,6 +60,17 @@ func TestValidateRejects(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func TestValidateFanOut(t *testing.T) {
+	o := Options{PushByDigest: true, Revision: "0123456789abcdef0123456789abcdef01234567", Registry: "localhost:5000/ai-infra",
+		Engines: map[string]string{"linux/arm64": "ssh://user@arm-host"}}
+	require.NoError(t, o.Validate())
+	assert.Empty(t, o.Tags, "a leg moves no tag")
+	m := Options{Verb: VerbMerge, Registry: "localhost:5000"}
+	require.NoError(t, m.Validate())
+	assert.Equal(t, []string{"dev", "latest"}, m.Tags)
+	assert.Equal(t, []string{"latest"}, m.Floating, "latest moves forward only by default")
 }
 
 func TestNewReadsLocalSpecs(t *testing.T) {

@@ -25,10 +25,11 @@ import (
 // two pipelines, from writing the same one. Nobody pulls it; the merge
 // reads the variant by digest.
 func LegTag(platform, revision string) string {
-	if len(revision) > 12 {
-		revision = revision[:12]
+	tag := "matrix-leg-" + strings.ReplaceAll(platform, "/", "-")
+	if revision != "" {
+		tag += "-" + revision[:min(len(revision), 12)]
 	}
-	return "matrix-leg-" + strings.ReplaceAll(platform, "/", "-") + "-" + revision
+	return tag
 }
 
 // ByDigest pushes every verified variant of the plan as its own image
