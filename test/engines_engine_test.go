@@ -368,7 +368,7 @@ func TestFanOutBadInput(t *testing.T) {
 		{"engine without a runner host", []string{"build-all", "--engine", "linux/arm64"}, `--engine "linux/arm64": use platform=runner-host`},
 		{"engine of an unknown scheme", []string{"build-all", "--engine", "linux/arm64=http://x:1"}, "--engine linux/arm64=http://x:1: not a runner host"},
 		{"engine of an unplanned platform", []string{"build-all", "--platforms", "linux/amd64", "--engine", "linux/arm64=tcp://x:1"}, "linux/arm64 is not in --platforms"},
-		{"push by digest without a registry", []string{"build-all", "--push-by-digest", "--revision", strings.Repeat("a", 40)}, "--push-by-digest needs --registry"},
+		{"push by digest to a registry with a scheme", []string{"build-all", "--push-by-digest", "--registry", "http://localhost:5000"}, "drop the scheme"},
 		{"a short revision", []string{"build-all", "--revision", "abc123"}, `--revision "abc123": give the full commit hash`},
 		{"merge of nothing", []string{"merge", "--registry", "localhost:5000/x"}, "merge: give the results files"},
 		{"merge of a file that is no results file", []string{"merge", "--registry", "localhost:5000/x", notResults}, "not a results file"},

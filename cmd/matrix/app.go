@@ -125,7 +125,8 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	if o.Engines, err = engines(c.StringSlice("engine")); err != nil {
 		return o, err
 	}
-	if o.Revision = c.String("revision"); o.Revision == "" && verb != matrix.VerbPlan && verb != matrix.VerbLint {
+	// A merge takes the legs' revision; other verbs default to the checkout's.
+	if o.Revision = c.String("revision"); o.Revision == "" && verb != matrix.VerbPlan && verb != matrix.VerbLint && verb != matrix.VerbMerge {
 		o.Revision, _ = source.Checkout{Dir: "."}.Revision(c.Context) // not a checkout: no revision, and floating tags keep theirs
 	}
 	o.Secrets, err = secretValues(c.StringSlice("secret"))
