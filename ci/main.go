@@ -28,6 +28,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
 type Matrix struct {
@@ -393,17 +394,19 @@ func (m *Matrix) Publish(
 	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
 	// +optional
 	stageRegistry string,
-	// The source revision built, a full commit hash; recorded on every index.
+	// The source revision built, a full commit hash; recorded on every index
+	// (default: the checkout's HEAD).
 	// +optional
 	revision string,
 	// Tags that move forward only (default latest): only when --revision
 	// descends from the revision the tag's index carries.
 	// +optional
 	floating []string,
-	// The git directory floating tags check descent in.
-	// +defaultPath="/.git"
-	// +optional
-	git *dagger.Directory,
+	// The checkout's git history, which floating tags check descent in
+	// (without one, they keep where they are and the report says why).
+	// +defaultPath="/"
+	// +ignore=["*", "!.git"]
+	checkout *dagger.Directory,
 ) (string, error) {
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
@@ -412,10 +415,13 @@ func (m *Matrix) Publish(
 	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
 		return "", err
 	}
-	if o.Checkout, err = checkout(ctx, git); err != nil {
+	if o.Checkout, err = history(ctx, checkout); err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(o.Checkout)
+	if o.Revision == "" && o.Checkout != "" {
+		o.Revision, _ = source.Checkout{Dir: o.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
+	}
 	s, err := m.session(ctx, o)
 	if err != nil {
 		return "", err
@@ -462,10 +468,11 @@ func (m *Matrix) Merge(
 	// pass tcp://localhost:5000.
 	// +optional
 	registryService *dagger.Service,
-	// The git directory floating tags check descent in.
-	// +defaultPath="/.git"
-	// +optional
-	git *dagger.Directory,
+	// The checkout's git history, which floating tags check descent in
+	// (without one, they keep where they are and the report says why).
+	// +defaultPath="/"
+	// +ignore=["*", "!.git"]
+	checkout *dagger.Directory,
 ) (string, error) {
 	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
 		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
@@ -473,7 +480,7 @@ func (m *Matrix) Merge(
 	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
 		return "", err
 	}
-	if o.Checkout, err = checkout(ctx, git); err != nil {
+	if o.Checkout, err = history(ctx, checkout); err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(o.Checkout)
@@ -501,19 +508,17 @@ func (m *Matrix) Merge(
 	return rendered(res.Report.Table, err, dir, "--results")
 }
 
-// checkout writes the git directory where this function's git reads it;
-// "" when the caller has none.
-func checkout(ctx context.Context, git *dagger.Directory) (string, error) {
-	if git == nil {
-		return "", nil
-	}
+// history writes the checkout's .git where this function's git reads it.
+func history(ctx context.Context, checkout *dagger.Directory) (string, error) {
 	dir, err := os.MkdirTemp("", "matrix-checkout-")
 	if err != nil {
 		return "", err
 	}
-	if _, err := git.Export(ctx, filepath.Join(dir, ".git")); err != nil {
-		os.RemoveAll(dir)
-		return "", nil // not a checkout: floating tags keep theirs, and say so
+	if checkout != nil {
+		if _, err := checkout.Export(ctx, dir); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
 	}
 	return dir, nil
 }

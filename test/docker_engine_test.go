@@ -31,10 +31,11 @@ var roadEnv = []string{
 	"MATRIX_DOCKER_MIRROR=localhost:5000",
 }
 
-// TestDockerRoadEngineRegistry runs the GitHub release job's own `run:`
+// TestDockerRoadEngineRegistry runs the GitHub release jobs' own `run:`
 // steps, in order, against a real Docker daemon (Debian's docker.io) with
-// the engine in a container: the Docker-road set-up, build-all and publish
-// over base and child (FROM base) on both platforms. GITHUB_ENV carries the
+// the engine in a container: the Docker-road set-up, each leg (build-all
+// --push-by-digest of one platform) and the merge, over base and child
+// (FROM base). GITHUB_ENV carries the
 // set-up's environment to the later steps, as on a runner. The published
 // indexes are read back with go-containerregistry.
 func TestDockerRoadEngineRegistry(t *testing.T) {
@@ -58,36 +59,42 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 
 	var wf ciWorkflowDoc
 	ciReadYAML(t, ciWorkflow, &wf)
-	job, ok := wf.Jobs["release"]
-	require.True(t, ok, "%s has a release job", ciWorkflow)
 	version := enginetest.Unique("v0")
 	seeded := false
 	var figures []string
-	for i, st := range job.Steps {
-		if st.Run == "" {
-			continue // actions: checkout, setup-qemu and the CLI install are this machine's own
-		}
-		if strings.Contains(st.Run, "dagger call") && !seeded {
-			seedRoad(t, ctx, world, "127.0.0.1:5010")
-			seeded = true
-		}
-		stepEnv := append(append([]string(nil), env...), githubEnv(t, ghEnv)...)
-		registry := envValue(stepEnv, "MATRIX_REGISTRY") + "/roadtest"
-		// The workflow's env: COMPONENTS_DIR, no repository variable set.
-		stepEnv = append(stepEnv, "COMPONENTS_DIR=components", "VERSION="+version, "REGISTRY="+registry,
-			"REGISTRY_USERNAME=robot", "REGISTRY_PASSWORD=road-secret")
-		t0 := time.Now()
-		cmd := exec.CommandContext(ctx, "bash", "-e", "-c", st.Run)
-		cmd.Dir, cmd.Env = dir, stepEnv
-		code, out, errw := enginetest.Run(t, cmd)
-		require.Equal(t, 0, code, "release step %d %q:\n%s\n%s", i+1, st.Run, out, errw)
-		figures = append(figures, fmt.Sprintf("step%d=%s", i+1, time.Since(t0).Round(time.Second)))
-		if strings.Contains(st.Run, "dagger call publish") {
-			assert.Contains(t, out, "4/4 cells verified")
+	// The release fans out: the leg job once per platform (its matrix), each
+	// leaving results/ARCH.json in the checkout, as upload-artifact and
+	// download-artifact would carry them; then the merge job.
+	runs := []struct{ job, arch string }{{"release-leg", "amd64"}, {"release-leg", "arm64"}, {"release", ""}}
+	for _, run := range runs {
+		job, ok := wf.Jobs[run.job]
+		require.True(t, ok, "%s has a %s job", ciWorkflow, run.job)
+		for i, st := range job.Steps {
+			if st.Run == "" {
+				continue // actions: checkout, the CLI install and the artifacts are this machine's own
+			}
+			if strings.Contains(st.Run, "dagger call") && !seeded {
+				seedRoad(t, ctx, world, "127.0.0.1:5010")
+				seeded = true
+			}
+			stepEnv := append(append([]string(nil), env...), githubEnv(t, ghEnv)...)
+			registry := envValue(stepEnv, "MATRIX_REGISTRY") + "/roadtest"
+			// The workflow's env: COMPONENTS_DIR, no repository variable set.
+			stepEnv = append(stepEnv, "COMPONENTS_DIR=components", "VERSION="+version, "REGISTRY="+registry,
+				"REGISTRY_USERNAME=robot", "REGISTRY_PASSWORD=road-secret", "ARCH="+run.arch, "REVISION="+gitRev(t, "HEAD"))
+			t0 := time.Now()
+			cmd := exec.CommandContext(ctx, "bash", "-e", "-c", st.Run)
+			cmd.Dir, cmd.Env = dir, stepEnv
+			code, out, errw := enginetest.Run(t, cmd)
+			require.Equal(t, 0, code, "%s %s step %d %q:\n%s\n%s", run.job, run.arch, i+1, st.Run, out, errw)
+			figures = append(figures, fmt.Sprintf("%s%s-step%d=%s", run.job, run.arch, i+1, time.Since(t0).Round(time.Second)))
 			assert.NotContains(t, out+errw, "road-secret", "the password never reaches the output")
+			if strings.Contains(st.Run, "dagger call") && strings.Contains(st.Run, " merge ") {
+				assert.Contains(t, out, "4/4 cells verified")
+			}
 		}
 	}
-	require.True(t, seeded, "the release job ran dagger call")
+	require.True(t, seeded, "the release jobs ran dagger call")
 
 	// Read back through the published port, as the host does.
 	for _, img := range []string{"fixture-base", "fixture-child"} {

@@ -44,6 +44,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 		"report":          "Report builds and verifies every cell",
 		"import":          "Import pushes an offline bundle",
 		"mirror":          "Mirror copies the third-party images",
+		"merge":           "Merge assembles one index per component",
 	} {
 		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
 	}
