@@ -87,7 +87,8 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 			return err
 		}
 		defer disconnect(dc, c.App.ErrWriter)
-		engines = append(engines, matrix.Engine{Host: host, Client: dc, Src: dc.Host().Directory(c.String("components-dir"))})
+		engines = append(engines, matrix.Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
+			Client: dc, Src: dc.Host().Directory(c.String("components-dir"))})
 	}
 	res, err := do(r, engines)
 	if res != nil {

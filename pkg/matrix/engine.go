@@ -18,16 +18,20 @@ import (
 // Engine is one engine session of a run and the platforms it builds.
 type Engine struct {
 	Host   string            // runner host, as given to --engine; "" is the default engine
+	Runner string            // the default engine's runner host, when known (for reports)
 	Client *dagger.Client    // a session on it
 	Src    *dagger.Directory // the components directory, on Client
 }
 
 // Name is how reports and messages name the engine.
 func (e Engine) Name() string {
-	if e.Host == "" {
-		return "default"
+	switch {
+	case e.Host != "":
+		return e.Host
+	case e.Runner != "":
+		return e.Runner
 	}
-	return e.Host
+	return "default"
 }
 
 // Hosts are the engines a run needs: "" (the default) for every planned

@@ -194,7 +194,11 @@ func (r *Report) Table(w io.Writer) error {
 	for _, c := range cells {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", c.Component, c.Platform, c.Status, dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
 		if engines {
-			fmt.Fprintf(tw, "\t%s (%s)", c.Engine, dash(c.Native))
+			if c.Engine == "" {
+				fmt.Fprint(tw, "\t-")
+			} else {
+				fmt.Fprintf(tw, "\t%s (%s)", c.Engine, dash(c.Native))
+			}
 		}
 		fmt.Fprintln(tw)
 	}
