@@ -216,7 +216,7 @@ engine_config() {
 }
 
 # engine_stamp is what a running engine was started with.
-engine_stamp() { engine_config; echo "dnsmasq --bind-interfaces"; }
+engine_stamp() { engine_config; echo "dnsmasq --bind-dynamic"; }
 
 # The second engine (up.sh --second-engine): its own socket, state directory
 # and container network, so two engines of one run (matrix --engine) can
@@ -239,8 +239,10 @@ start_engine() {
   # from leaking to the host; it also shows the engine our config and SDK content.
   # Each engine's DNS (dnsmasq, started by the CNI dnsname plugin) binds only
   # its own bridge: two engines' dnsmasq would both take *:53 otherwise.
+  # --bind-dynamic, not --bind-interfaces: dnsmasq starts before a new
+  # network's bridge exists ("unknown interface dagger0" on a fresh machine).
   install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real"
-  printf '#!/bin/sh\nexec %s --bind-interfaces "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq"
+  printf '#!/bin/sh\nexec %s --bind-dynamic "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq"
   chmod 0755 "$STATE/bin/dnsmasq"
   DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$STATE/sdk.digest") setsid unshare --mount --propagation private -- sh -c '
     mount --bind "$1" /etc/dagger &&
