@@ -30,11 +30,9 @@ type Options struct {
 }
 
 // Stager makes the variants of a component reachable by the Dockerfiles of
-// components that build FROM it, and returns, per variant, the reference
-// pinned by the digest of that variant alone: a dependent's build arg is
-// then the same whichever other platforms, or engines, the run has.
+// components that build FROM it, and returns the digest-pinned reference.
 type Stager interface {
-	Stage(ctx context.Context, c component.Spec, variants []Variant) ([]string, error)
+	Stage(ctx context.Context, c component.Spec, variants []Variant) (string, error)
 }
 
 // Result is the outcome of All.
@@ -50,12 +48,11 @@ func ImageArg(name string) string {
 }
 
 // outcome is one component's result: closed done, then its variants and,
-// for its dependents, the staged reference of each platform or why there
-// are none.
+// for its dependents, the staged reference or why there is none.
 type outcome struct {
 	done     chan struct{}
 	variants []Variant
-	refs     map[string]string
+	ref      string
 	err      error
 }
 
@@ -143,30 +140,23 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 		out.err = err
 		return
 	}
-	vs, ok := r.cells(ctx, c, args)
+	vs, ok := r.cells(ctx, c, append(args, r.o.args(c)...))
 	out.variants = vs
 	if !ok {
 		out.err = fmt.Errorf("%s did not build on every platform", c.Name)
 		return
 	}
 	if r.o.Stager != nil && hasDependents(r.p, c.Name) {
-		refs, err := r.o.Stager.Stage(ctx, c, vs)
-		if out.err = err; err != nil {
+		if out.ref, out.err = r.o.Stager.Stage(ctx, c, vs); out.err != nil {
 			r.failed()
-			return
-		}
-		out.refs = map[string]string{}
-		for i, v := range vs {
-			out.refs[string(v.Platform)] = refs[i]
 		}
 	}
 }
 
-// depArgs waits for c's dependencies and returns the build args of each
-// platform (the dependencies' variants of it, and c's own args), or why c
+// depArgs waits for c's dependencies and returns their image args, or why c
 // cannot be built.
-func (r *run) depArgs(ctx context.Context, c component.Spec) (map[string][]dagger.BuildArg, error) {
-	args := map[string][]dagger.BuildArg{}
+func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg, error) {
+	var args []dagger.BuildArg
 	for _, d := range c.DependsOn {
 		dep := r.outs[d]
 		select {
@@ -177,15 +167,10 @@ func (r *run) depArgs(ctx context.Context, c component.Spec) (map[string][]dagge
 		switch {
 		case dep.err != nil:
 			return nil, fmt.Errorf("dependency %s: %w", d, dep.err)
-		case dep.refs == nil:
+		case dep.ref == "":
 			return nil, fmt.Errorf("dependency %s was not staged: a run with dependents needs a stage registry", d)
 		}
-		for pl, ref := range dep.refs {
-			args[pl] = append(args[pl], dagger.BuildArg{Name: ImageArg(d), Value: ref})
-		}
-	}
-	for _, pl := range r.p.Platforms {
-		args[pl] = append(args[pl], r.o.args(c)...)
+		args = append(args, dagger.BuildArg{Name: ImageArg(d), Value: dep.ref})
 	}
 	return args, nil
 }
@@ -208,11 +193,10 @@ func (o Options) args(c component.Spec) []dagger.BuildArg {
 	return out
 }
 
-// cells builds and verifies c on each supported platform, with that
-// platform's args, and reports whether all verified.
-func (r *run) cells(ctx context.Context, c component.Spec, args map[string][]dagger.BuildArg) ([]Variant, bool) {
+// cells builds and verifies c on each supported platform and reports whether all verified.
+func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildArg) ([]Variant, bool) {
 	platforms, o := r.p.Platforms, r.o
-	req := Request{Component: c.Name, Dir: o.Source.Directory(c.Name), Dockerfile: c.Dockerfile, Target: c.Target}
+	req := Request{Component: c.Name, Dir: o.Source.Directory(c.Name), Dockerfile: c.Dockerfile, Target: c.Target, Args: args}
 	for _, id := range c.Secrets {
 		s, ok := o.Secrets[id]
 		if !ok {
@@ -239,8 +223,6 @@ func (r *run) cells(ctx context.Context, c component.Spec, args map[string][]dag
 	cp := pool.New()
 	for i, pl := range supported {
 		cp.Go(func() {
-			req := req
-			req.Args = args[pl]
 			v, cell := r.cell(ctx, c, req, dagger.Platform(pl))
 			if verified[i] = cell.Status == report.Verified; verified[i] {
 				vs[i] = v

@@ -165,8 +165,12 @@ func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 		bo.Secrets[id] = c.SetSecret(id, v)
 	}
 	// Only the default engine's stage registry is known to be this
-	// process's too.
+	// process's too; with several engines, each stages its platforms under a
+	// tag of their own.
 	s := publish.Stager{Client: c, Registry: o.StageRegistry, ReadBack: o.StageReadBack && l.engine.Host == ""}
+	if len(o.Engines) > 0 {
+		s.Tag = publish.StageTag + "-" + strings.ReplaceAll(strings.Join(l.plan.Platforms, "-"), "/", "-")
+	}
 	// A dependent would otherwise learn of a dead stage registry only after
 	// its dependency built, minutes in.
 	if deps := dependents(l.plan); len(deps) > 0 {

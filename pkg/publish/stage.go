@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,8 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// StageTag, with the platform (stage-linux-arm64), names a staged variant in
-// the stage registry; dependents build FROM it by digest, never by this tag.
+// StageTag names a staged dependency in the stage registry; dependents
+// build FROM it by digest, never by this tag.
 const StageTag = "stage"
 
 // Stager publishes a dependency's variants to a stage registry so that its
@@ -25,53 +26,39 @@ const StageTag = "stage"
 type Stager struct {
 	Client   *dagger.Client
 	Registry string // e.g. localhost:5000
+	Tag      string // the stage tag; empty: StageTag (engines of one run stage under tags of their own)
 	Auth     Auth
 	// ReadBack: Check also reads the probe back from this process. Off
 	// inside the module, whose localhost is not the engine's.
 	ReadBack bool
 }
 
-// Stage implements builder.Stager: each variant is staged alone, as an
-// image manifest under its platform's stage tag, and its dependents build
-// FROM it by digest.
+// Stage implements builder.Stager.
 //
 // Dagger's Dockerfile builds stamp the wall clock into the image config
 // (created), and after an engine restart the engine's persisted result
 // comes back with history made up anew ("rehydrated persisted snapshot"),
 // so the same layers get a new digest and every dependent would rebuild
-// FROM it. With ReadBack, a staged variant equal to the one already at its
+// FROM it. With ReadBack, a staged index equal to the one already at the
 // stage tag but for those two fields is replaced by that one, so the
 // dependents' FROM, and their cache, stay put.
-func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) ([]string, error) {
-	refs := make([]string, len(vs))
-	for i, v := range vs {
-		ref, err := s.stage(ctx, c, v)
-		if err != nil {
-			return nil, fmt.Errorf("staging %s %s: %w", c.Name, v.Platform, err)
-		}
-		refs[i] = ref
-	}
-	return refs, nil
-}
-
-// stage stages one variant and returns its digest-pinned reference.
-func (s Stager) stage(ctx context.Context, c component.Spec, v builder.Variant) (string, error) {
+func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
 	repo := s.Registry + "/matrix-stage/" + c.Image
 	t := Target{Registry: s.Registry, Auth: s.Auth}
-	tagName := StageTag + "-" + strings.ReplaceAll(string(v.Platform), "/", "-")
+	stageTag := cmp.Or(s.Tag, StageTag)
 	var prev *remote.Descriptor
-	tag, terr := name.NewTag(repo+":"+tagName, name.Insecure)
+	tag, terr := name.NewTag(repo+":"+stageTag, name.Insecure)
 	if s.ReadBack && terr == nil {
 		prev, _ = remote.Get(tag, t.remote(ctx)...) // none yet, or unreadable: stage as usual
 	}
 	var digest string
 	err := DefaultRetry.Do(ctx, func() error {
 		var err error
-		digest, err = single(ctx, s.Client, repo+":"+tagName, v, s.Auth)
+		digest, err = Index(ctx, s.Client, repo+":"+stageTag, vs, s.Auth)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("staging %s: %w", c.Name, err)
 	}
 	if prev != nil && prev.Digest.String() != digest {
 		if kept, err := t.keepEqual(ctx, tag, prev, digest); err == nil && kept {
@@ -81,8 +68,8 @@ func (s Stager) stage(ctx context.Context, c component.Spec, v builder.Variant) 
 	return repo + "@" + digest, nil
 }
 
-// keepEqual moves the stage tag (tag) back to prev when the image just
-// pushed as digest holds the same layers and config as prev, but for
+// keepEqual moves the stage tag (tag) back to prev when the index just pushed as
+// digest holds the same platforms, layers and config as prev, but for
 // created and history, and reports whether it did.
 func (t Target) keepEqual(ctx context.Context, tag name.Tag, prev *remote.Descriptor, digest string) (bool, error) {
 	ref, err := name.NewDigest(tag.Repository.String()+"@"+digest, name.Insecure)
@@ -90,11 +77,11 @@ func (t Target) keepEqual(ctx context.Context, tag name.Tag, prev *remote.Descri
 		return false, err
 	}
 	opts := t.remote(ctx)
-	now, err := remote.Image(ref, opts...)
+	now, err := remote.Index(ref, opts...)
 	if err != nil {
 		return false, err
 	}
-	was, err := prev.Image()
+	was, err := prev.ImageIndex()
 	if err != nil {
 		return false, err
 	}
@@ -109,30 +96,40 @@ func (t Target) keepEqual(ctx context.Context, tag name.Tag, prev *remote.Descri
 	return true, remote.Tag(tag, was, opts...)
 }
 
-// essence is img's layer digests and config without created and history,
-// as one comparable string.
-func essence(img v1.Image) (string, error) {
-	layers, err := img.Layers()
-	if err != nil {
-		return "", err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return "", err
-	}
-	cf.Created, cf.History = v1.Time{}, nil
-	j, err := json.Marshal(cf)
+// essence is ix's platforms, layer digests and configs without created and
+// history, as one comparable string.
+func essence(ix v1.ImageIndex) (string, error) {
+	m, err := ix.IndexManifest()
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", j)
-	for _, l := range layers {
-		ld, err := l.Digest()
+	for _, d := range m.Manifests {
+		img, err := ix.Image(d.Digest)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "  %s\n", ld)
+		layers, err := img.Layers()
+		if err != nil {
+			return "", err
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return "", err
+		}
+		cf.Created, cf.History = v1.Time{}, nil
+		j, err := json.Marshal(cf)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%s %s\n", d.Platform, j)
+		for _, l := range layers {
+			ld, err := l.Digest()
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "  %s\n", ld)
+		}
 	}
 	return b.String(), nil
 }
