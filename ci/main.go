@@ -411,15 +411,12 @@ func (m *Matrix) Publish(
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
 		Revision: revision, Floating: floating}
-	var err error
-	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+	done, err := tagging(ctx, &o, password, registryService, checkout)
+	if err != nil {
 		return "", err
 	}
-	if o.Checkout, err = history(ctx, checkout); err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(o.Checkout)
-	if o.Revision == "" && o.Checkout != "" {
+	defer done()
+	if o.Revision == "" {
 		o.Revision, _ = source.Checkout{Dir: o.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
 	}
 	s, err := m.session(ctx, o)
@@ -476,22 +473,16 @@ func (m *Matrix) Merge(
 ) (string, error) {
 	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
 		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
-	var err error
-	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
-		return "", err
-	}
-	if o.Checkout, err = history(ctx, checkout); err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(o.Checkout)
-	dir, err := os.MkdirTemp("", "matrix-results-")
+	done, err := tagging(ctx, &o, password, registryService, checkout)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
-	if _, err := results.Export(ctx, dir); err != nil {
+	defer done()
+	dir, err := exported(ctx, results, "matrix-results-")
+	if err != nil {
 		return "", classify(&core.BadInput{Err: fmt.Errorf("--results: %w", err)})
 	}
+	defer os.RemoveAll(dir)
 	legs, err := core.ReadLegs(dir)
 	if err != nil {
 		return rendered(nil, err, dir, "--results")
@@ -508,17 +499,30 @@ func (m *Matrix) Merge(
 	return rendered(res.Report.Table, err, dir, "--results")
 }
 
-// history writes the checkout's .git where this function's git reads it.
-func history(ctx context.Context, checkout *dagger.Directory) (string, error) {
-	dir, err := os.MkdirTemp("", "matrix-checkout-")
-	if err != nil {
-		return "", err
+// tagging binds what a verb that moves final tags needs beside the
+// registry: the password, the registry service, and the checkout's history
+// for floating tags (in o.Checkout). done removes that copy.
+func tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
+	checkout *dagger.Directory) (done func(), err error) {
+	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+		return nil, err
 	}
-	if checkout != nil {
-		if _, err := checkout.Export(ctx, dir); err != nil {
-			os.RemoveAll(dir)
-			return "", err
-		}
+	if o.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
+		return nil, err
+	}
+	return func() { os.RemoveAll(o.Checkout) }, nil
+}
+
+// exported writes d (none: nothing) into a new temporary directory of this
+// function, for the host-side code that reads files.
+func exported(ctx context.Context, d *dagger.Directory, prefix string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil || d == nil {
+		return dir, err
+	}
+	if _, err := d.Export(ctx, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
 	}
 	return dir, nil
 }
@@ -724,14 +728,11 @@ func (m *Matrix) Import(
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "matrix-bundle-")
+	dir, err := exported(ctx, bundle, "matrix-bundle-")
 	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	if _, err := bundle.Export(ctx, dir); err != nil {
 		return "", fmt.Errorf("--bundle: %w", err)
 	}
+	defer os.RemoveAll(dir)
 	res, err := core.Import(ctx, dir, t)
 	if res == nil {
 		return rendered(nil, err, dir, "--bundle")

@@ -36,7 +36,8 @@ import (
 // other platforms builds again too).
 func TestTwoEnginesEngineRegistry(t *testing.T) {
 	c := enginetest.Connect(t)
-	host, c2 := enginetest.SecondEngine(t)
+	host := enginetest.SecondEngine(t)
+	c2 := enginetest.ConnectTo(t, host)
 	registry := enginetest.Registry(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Minute)
 	defer cancel()
@@ -213,7 +214,7 @@ func gitRev(t *testing.T, rev string) string {
 // leg of another revision refuses (exit 2). A merge from an older revision
 // leaves latest where it is, says so, and still writes its version tag.
 func TestFanOutEngineRegistry(t *testing.T) {
-	host, _ := enginetest.SecondEngine(t)
+	host := enginetest.SecondEngine(t)
 	enginetest.Engine(t)
 	registry := enginetest.Registry(t)
 	bin := buildCLI(t)

@@ -133,6 +133,11 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	return o, err
 }
 
+// notify prints what a run waits for, and its warnings, on stderr.
+func notify(c *cli.Context) func(string) {
+	return func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
+}
+
 // engines reads --engine platform=runner-host, each platform once.
 func engines(specs []string) (map[string]string, error) {
 	out := map[string]string{}
@@ -159,6 +164,7 @@ func prepare(c *cli.Context, verb matrix.Verb, more ...func(*matrix.Options)) (*
 	for _, f := range more {
 		f(&o)
 	}
+	o.Notify = notify(c)
 	dir := c.String("components-dir")
 	return matrix.New(o, os.DirFS(dir), dir)
 }

@@ -77,9 +77,6 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 	}
 	defer prog.Close()
 	r.Options.Events = prog.Event
-	if r.Options.Notify == nil {
-		r.Options.Notify = func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
-	}
 	var engines []matrix.Engine
 	for _, host := range r.Hosts() {
 		dc, err := connectTo(c, host)

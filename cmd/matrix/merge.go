@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
@@ -23,9 +21,7 @@ func mergeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := prepare(c, matrix.VerbMerge, registryOptions(c, pw), tagOptions(c), func(o *matrix.Options) {
-				o.Notify = func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
-			})
+			r, err := prepare(c, matrix.VerbMerge, registryOptions(c, pw), tagOptions(c))
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ func target(c *cli.Context) (publish.Target, error) {
 	return publish.Target{
 		Registry: strings.TrimSuffix(c.String("registry"), "/"), Tags: c.StringSlice("tags"), Jobs: c.Int("jobs"),
 		Auth:   publish.Auth{Username: c.String("username"), Plaintext: pw},
-		Notify: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) },
+		Notify: notify(c),
 	}, nil
 }
 

@@ -78,8 +78,9 @@ func Connect(t testing.TB) *dagger.Client {
 }
 
 // SecondEngine returns the runner host of the world's second engine
-// (MATRIX_ENGINE2, from `ci/world/up.sh --second-engine`) and a client of it.
-func SecondEngine(t testing.TB) (string, *dagger.Client) {
+// (MATRIX_ENGINE2, from `ci/world/up.sh --second-engine`) once it answers;
+// ConnectTo opens a client of it.
+func SecondEngine(t testing.TB) string {
 	t.Helper()
 	if err := reachable("MATRIX_ENGINE2"); err != nil {
 		msg := fmt.Sprintf("no second Dagger engine: %v: start it with `ci/world/up.sh --second-engine`", err)
@@ -88,8 +89,13 @@ func SecondEngine(t testing.TB) (string, *dagger.Client) {
 		}
 		t.Skip(msg)
 	}
-	host := os.Getenv("MATRIX_ENGINE2")
-	return host, connect(t, dagger.WithRunnerHost(host))
+	return os.Getenv("MATRIX_ENGINE2")
+}
+
+// ConnectTo returns a client of the engine at runner host, closed when t ends.
+func ConnectTo(t testing.TB, host string) *dagger.Client {
+	t.Helper()
+	return connect(t, dagger.WithRunnerHost(host))
 }
 
 func connect(t testing.TB, opts ...dagger.ClientOpt) *dagger.Client {

@@ -49,7 +49,7 @@ func (r *Run) Hosts() []string {
 // leg is what one engine built: its platforms' plan and variants.
 type leg struct {
 	engine   Engine
-	native   string
+	builder  *builder.Builder // knows the engine's own platform
 	plan     *plan.Plan
 	variants map[string][]builder.Variant
 }
@@ -82,12 +82,12 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 	// One report, in the plan's cell order.
 	for _, c := range r.Plan.Cells {
 		for i, l := range legs {
-			cell, ok := reports[i].Get(c.Component, c.Platform)
-			if !ok || !slices.Contains(l.plan.Platforms, c.Platform) {
+			cell, ok := reports[i].Get(c.Component, c.Platform) // only in its engine's report
+			if !ok {
 				continue
 			}
 			if where {
-				cell.Engine, cell.Native = l.engine.Name(), l.native
+				cell.Engine, cell.Native = l.engine.Name(), string(l.builder.Native())
 			}
 			res.Report.Set(cell)
 		}
@@ -132,14 +132,14 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 				platforms = append(platforms, pl)
 			}
 		}
-		native, err := e.Client.DefaultPlatform(ctx)
+		b, err := builder.New(ctx, e.Client, r.Options.Jobs)
 		if err != nil {
-			return nil, &Unreachable{fmt.Errorf("engine %s: asking for its platform: %w", e.Name(), err)}
+			return nil, &Unreachable{fmt.Errorf("engine %s: %w", e.Name(), err)}
 		}
 		if len(engines) > 1 {
 			for _, pl := range platforms {
-				if pl != string(native) && r.Options.Notify != nil {
-					r.Options.Notify(fmt.Sprintf("warning: engine %s is %s: its %s cells run emulated", e.Name(), native, pl))
+				if pl != string(b.Native()) && r.Options.Notify != nil {
+					r.Options.Notify(fmt.Sprintf("warning: engine %s is %s: its %s cells run emulated", e.Name(), b.Native(), pl))
 				}
 			}
 		}
@@ -147,7 +147,7 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 		if err != nil {
 			return nil, &BadInput{err}
 		}
-		out = append(out, &leg{engine: e, native: string(native), plan: p})
+		out = append(out, &leg{engine: e, builder: b, plan: p})
 	}
 	return out, nil
 }
@@ -155,10 +155,6 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 // buildOn builds one engine's cells.
 func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 	o, c := r.Options, l.engine.Client
-	b, err := builder.New(ctx, c, o.Jobs)
-	if err != nil {
-		return nil, &Unreachable{fmt.Errorf("engine %s: %w", l.engine.Name(), err)}
-	}
 	bo := builder.Options{Source: l.engine.Src, Version: o.Version, Mirrors: o.Mirrors, FailFast: o.FailFast, Sizes: o.Sizes,
 		Secrets: map[string]*dagger.Secret{}, Events: o.Events}
 	for id, v := range o.Secrets {
@@ -180,7 +176,7 @@ func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 		}
 	}
 	bo.Stager = s
-	built := b.All(ctx, l.plan, bo)
+	built := l.builder.All(ctx, l.plan, bo)
 	l.variants = built.Variants
 	return built.Report, nil
 }
@@ -194,7 +190,7 @@ func (r *Run) pushLegs(ctx context.Context, t publish.Target, res *Result) error
 			if t.Auth.Plaintext != "" {
 				lt.Auth.Password = l.engine.Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
 			}
-			return publish.ByDigest(ctx, l.engine.Client, lt, l.plan, l.variants, res.Report)
+			return publish.ByDigest(ctx, lt, l.plan, l.variants, res.Report)
 		})
 	}
 	return wg.Wait()

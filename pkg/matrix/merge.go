@@ -34,7 +34,7 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 	o := r.Options
 	o.Revision = rev
 	t := o.target()
-	t.Annotations["org.opencontainers.image.version"] = version
+	t.Annotations[publish.AnnotationVersion] = version
 	rep := &report.Report{Version: version, Revision: rev, Platforms: r.Plan.Platforms}
 	var missing []string
 	for _, c := range r.Plan.Cells {

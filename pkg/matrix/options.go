@@ -205,7 +205,7 @@ func (o *Options) target() publish.Target {
 		Registry: o.Registry, Tags: o.Tags, ArchTags: o.ArchTags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
 		Auth:     publish.Auth{Username: o.Username, Plaintext: o.Password},
 		Revision: o.Revision, Floating: o.Floating, Descends: o.descends(),
-		Annotations: map[string]string{"org.opencontainers.image.version": o.Version},
+		Annotations: map[string]string{publish.AnnotationVersion: o.Version},
 	}
 }
 

@@ -33,23 +33,24 @@ func LegTag(platform, revision string) string {
 }
 
 // ByDigest pushes every verified variant of the plan as its own image
-// manifest, with no final tag, and records in each cell of r its repository
-// and digest: one leg of a fan-out, which Merge assembles.
-func ByDigest(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
+// manifest, from the engine that built it (t.Auth.Password is a secret of
+// that engine's client), with no final tag, and records in each cell of r
+// its repository and digest: one leg of a fan-out, which Merge assembles.
+func ByDigest(ctx context.Context, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
 	if !r.OK() {
 		return fmt.Errorf("not pushing: %s", r.Summary())
 	}
 	wg := pool.New().WithErrors().WithMaxGoroutines(max(t.Jobs, 1))
 	for _, comp := range p.Components {
 		for _, v := range variants[comp.Name] {
-			wg.Go(func() error { return t.leg(ctx, c, comp, v, r) })
+			wg.Go(func() error { return t.leg(ctx, comp, v, r) })
 		}
 	}
 	return wg.Wait()
 }
 
 // leg pushes one variant by digest and reads it back.
-func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, v builder.Variant, r *report.Report) error {
+func (t Target) leg(ctx context.Context, comp component.Spec, v builder.Variant, r *report.Report) error {
 	pl := string(v.Platform)
 	repo, err := name.NewRepository(t.Repo(comp.Image))
 	if err != nil {
@@ -59,7 +60,7 @@ func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, 
 	var digest string
 	err = t.retry().Do(ctx, func() error {
 		var err error
-		digest, err = single(ctx, c, ref, v, t.Auth)
+		digest, err = push(ctx, v.Container, ref, dagger.ContainerPublishOpts{}, t.Auth) // one image manifest
 		return err
 	})
 	if err != nil {
@@ -72,24 +73,6 @@ func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, 
 	cell.Ref, cell.Digest = repo.String(), digest
 	r.Set(cell)
 	return nil
-}
-
-// single publishes one variant as an image manifest and returns its digest.
-func single(ctx context.Context, c *dagger.Client, ref string, v builder.Variant, auth Auth) (string, error) {
-	ctr := v.Container
-	if auth.Password != nil {
-		host, _, _ := strings.Cut(ref, "/")
-		ctr = ctr.WithRegistryAuth(host, auth.Username, auth.Password)
-	}
-	out, err := ctr.Publish(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("publishing %s: %w", ref, err)
-	}
-	_, digest, ok := strings.Cut(out, "@")
-	if !ok {
-		return "", fmt.Errorf("publishing %s: engine returned %q without a digest", ref, out)
-	}
-	return digest, nil
 }
 
 // variant reads the image manifest repo@digest and checks that its config

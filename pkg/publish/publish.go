@@ -29,14 +29,19 @@ func Index(ctx context.Context, c *dagger.Client, ref string, variants []builder
 	for i, v := range variants {
 		ctrs[i] = v.Container
 	}
-	base := c.Container()
+	return push(ctx, c.Container(), ref, dagger.ContainerPublishOpts{PlatformVariants: ctrs}, auth...)
+}
+
+// push publishes ctr (with opts) under ref, with the credentials given, and
+// returns the digest the engine pushed.
+func push(ctx context.Context, ctr *dagger.Container, ref string, opts dagger.ContainerPublishOpts, auth ...Auth) (string, error) {
 	for _, a := range auth {
 		if a.Password != nil {
 			host, _, _ := strings.Cut(ref, "/")
-			base = base.WithRegistryAuth(host, a.Username, a.Password)
+			ctr = ctr.WithRegistryAuth(host, a.Username, a.Password)
 		}
 	}
-	out, err := base.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: ctrs})
+	out, err := ctr.Publish(ctx, ref, opts)
 	if err != nil {
 		return "", fmt.Errorf("publishing %s: %w", ref, err)
 	}

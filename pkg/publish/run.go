@@ -57,8 +57,11 @@ type Target struct {
 	Descends func(ctx context.Context, prev, next string) (bool, error)
 }
 
-// AnnotationRevision is the index annotation holding the source revision.
-const AnnotationRevision = "org.opencontainers.image.revision"
+// The index annotations of the source revision and the version.
+const (
+	AnnotationRevision = "org.opencontainers.image.revision"
+	AnnotationVersion  = "org.opencontainers.image.version"
+)
 
 // DefaultFloating are the tags that move forward only unless --floating says otherwise.
 var DefaultFloating = []string{"latest"}

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"testing"
 
-	"dagger.io/dagger"
-
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -28,38 +26,22 @@ func BenchmarkColdEngines(b *testing.B) {
 		b.Skip("set MATRIX_BENCH_COLD=1 (ci/bench.sh --cold): it prunes the engine caches")
 	}
 	engine(b)
-	host, _ := enginetest.SecondEngine(b)
-	// prune empties the caches of the engines a run uses.
-	prune := func(b *testing.B, engines [][]dagger.ClientOpt) {
-		b.StopTimer()
-		defer b.StartTimer()
-		for _, opts := range engines {
-			c, err := dagger.Connect(b.Context(), opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			err = c.Engine().LocalCache().Prune(b.Context())
-			c.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	host := enginetest.SecondEngine(b)
 	deps := dependencies(b)
 	// Two engines first: the one-engine run prunes only its engine, so the
 	// second keeps its arm64 cells for the tests that follow.
 	for _, mode := range []struct {
-		name    string
-		args    []string
-		engines [][]dagger.ClientOpt
+		name  string
+		args  []string
+		hosts []string // the engines it uses, "" the default
 	}{
-		{"two-engines", []string{"--engine", "linux/arm64=" + host}, [][]dagger.ClientOpt{nil, {dagger.WithRunnerHost(host)}}},
-		{"one-engine", nil, [][]dagger.ClientOpt{nil}},
+		{"two-engines", []string{"--engine", "linux/arm64=" + host}, []string{"", host}},
+		{"one-engine", nil, []string{""}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			rep := filepath.Join(b.TempDir(), "report.json")
 			each(b, func(int) sample {
-				prune(b, mode.engines)
+				prune(b, mode.hosts...)
 				s := command(b, enginetest.Root(), tools(b)["matrix"], append([]string{"build-all", "--jobs", "2", "--report", rep}, mode.args...)...)
 				b.StopTimer()
 				slowCells(b, rep, 0)
