@@ -259,13 +259,26 @@ func (m *Matrix) BuildAll(
 	// pass tcp://localhost:5000.
 	// +optional
 	registryService *dagger.Service,
+	// Sign every manifest and index with this PEM private key (ECDSA
+	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
+	// +optional
+	signKey *dagger.Secret,
+	// Write no SBOM, provenance or signature referrers.
+	// +optional
+	noAttest bool,
+	// The checkout's git history, for the commit time of --revision (the
+	// created annotation of the variants pushed by digest).
+	// +defaultPath="/"
+	// +ignore=["*", "!.git"]
+	checkout *dagger.Directory,
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
 	o.PushByDigest, o.Revision, o.Registry, o.Username = pushByDigest, revision, registry, username
-	var err error
-	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	if err != nil {
 		return "", err
 	}
+	defer done()
 	s, err := m.session(ctx, o)
 	if err != nil {
 		return "", err
@@ -352,7 +365,7 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", "", "", nil, nil)
+	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", "", "", nil, nil, nil, false, nil)
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -402,6 +415,13 @@ func (m *Matrix) Publish(
 	// descends from the revision the tag's index carries.
 	// +optional
 	floating []string,
+	// Sign every manifest and index with this PEM private key (ECDSA
+	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
+	// +optional
+	signKey *dagger.Secret,
+	// Write no SBOM, provenance or signature referrers.
+	// +optional
+	noAttest bool,
 	// The checkout's git history, which floating tags check descent in
 	// (without one, they keep where they are and the report says why).
 	// +defaultPath="/"
@@ -411,7 +431,7 @@ func (m *Matrix) Publish(
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
 		Revision: revision, Floating: floating}
-	done, err := tagging(ctx, &o, password, registryService, checkout)
+	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -465,6 +485,13 @@ func (m *Matrix) Merge(
 	// pass tcp://localhost:5000.
 	// +optional
 	registryService *dagger.Service,
+	// Sign every manifest and index with this PEM private key (ECDSA
+	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
+	// +optional
+	signKey *dagger.Secret,
+	// Write no SBOM, provenance or signature referrers.
+	// +optional
+	noAttest bool,
 	// The checkout's git history, which floating tags check descent in
 	// (without one, they keep where they are and the report says why).
 	// +defaultPath="/"
@@ -473,7 +500,7 @@ func (m *Matrix) Merge(
 ) (string, error) {
 	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
 		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
-	done, err := tagging(ctx, &o, password, registryService, checkout)
+	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -500,12 +527,19 @@ func (m *Matrix) Merge(
 }
 
 // tagging binds what a verb that moves final tags needs beside the
-// registry: the password, the registry service, and the checkout's history
-// for floating tags (in o.Checkout). done removes that copy.
+// registry: the password, the registry service, the signing key, and the
+// checkout's history for floating tags and the commit time (in
+// o.Checkout). done removes that copy.
 func tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
-	checkout *dagger.Directory) (done func(), err error) {
+	checkout *dagger.Directory, signKey *dagger.Secret, noAttest bool) (done func(), err error) {
 	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
 		return nil, err
+	}
+	o.NoAttest = noAttest
+	if signKey != nil {
+		if o.SignKey, err = signKey.Plaintext(ctx); err != nil {
+			return nil, classify(&core.BadInput{Err: fmt.Errorf("--sign-key: cannot be read: %w", err)})
+		}
 	}
 	if o.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
 		return nil, err

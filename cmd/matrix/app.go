@@ -89,6 +89,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left"},
 		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
 		&cli.StringFlag{Name: "revision", Usage: "the source revision built, a full commit hash (default: git rev-parse HEAD of the working directory, when it is a checkout)"},
+		&cli.StringFlag{Name: "source-date-epoch", EnvVars: []string{"SOURCE_DATE_EPOCH"},
+			Usage: "the source's time, seconds since 1970, for the created annotation (default: the revision's commit time)"},
 		&cli.StringSliceFlag{Name: "engine", Usage: "run a platform's cells on another engine: platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234 (repeatable; " +
 			"unix, tcp, tls, ssh, kube-pod and docker-container, as the dagger CLI takes)"},
 	}
@@ -98,18 +100,19 @@ func runFlags() []cli.Flag {
 // the CLI has; matrix.New checks the rest, as for the module.
 func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	o := matrix.Options{
-		Verb:          verb,
-		Platforms:     matrix.Split(c.String("platforms")),
-		Components:    matrix.Split(c.String("components")),
-		Jobs:          c.Int("jobs"),
-		FailFast:      c.Bool("fail-fast") || !c.Bool("keep-going"),
-		Version:       c.String("version"),
-		Sizes:         c.Bool("sizes"),
-		StageRegistry: c.String("stage-registry"),
-		StageReadBack: true, // matrix runs on the host: it must reach the registry too
-		MaxContext:    c.Int64("max-context"),
-		Lint:          c.String("lint"),
-		Severity:      c.String("severity"),
+		Verb:            verb,
+		Platforms:       matrix.Split(c.String("platforms")),
+		Components:      matrix.Split(c.String("components")),
+		Jobs:            c.Int("jobs"),
+		FailFast:        c.Bool("fail-fast") || !c.Bool("keep-going"),
+		Version:         c.String("version"),
+		Sizes:           c.Bool("sizes"),
+		StageRegistry:   c.String("stage-registry"),
+		StageReadBack:   true, // matrix runs on the host: it must reach the registry too
+		MaxContext:      c.Int64("max-context"),
+		Lint:            c.String("lint"),
+		SourceDateEpoch: c.String("source-date-epoch"),
+		Severity:        c.String("severity"),
 		Mirrors: map[string]string{
 			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
 			"PYPI_INDEX_URL": c.String("pypi-index-url"), "NPM_REGISTRY": c.String("npm-registry"),

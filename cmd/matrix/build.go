@@ -37,7 +37,7 @@ func planCommand() *cli.Command {
 func buildCommand(name, usage string) *cli.Command {
 	flags := runFlags()
 	if name == "build-all" {
-		flags = append(append(flags, pushFlags()...),
+		flags = append(append(append(flags, pushFlags()...), attestFlags()...),
 			&cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest, moving no tag, and record the digests in --results: one leg of `matrix merge`"})
 	}
 	return &cli.Command{
@@ -50,11 +50,11 @@ func buildCommand(name, usage string) *cli.Command {
 			}
 			var more []func(*matrix.Options)
 			if name == "build-all" {
-				pw, err := password(c)
+				push, err := pushOptions(c)
 				if err != nil {
 					return err
 				}
-				more = append(more, registryOptions(c, pw), func(o *matrix.Options) { o.PushByDigest = c.Bool("push-by-digest") })
+				more = append(more, push, func(o *matrix.Options) { o.PushByDigest = c.Bool("push-by-digest") })
 			}
 			return session(c, matrix.VerbBuild, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				return r.BuildOn(c.Context, engines)

@@ -11,9 +11,9 @@ func mergeCommand() *cli.Command {
 		Name:      "merge",
 		Usage:     "assemble one index per component from the results of build-all --push-by-digest legs, then move the final tags (no engine needed)",
 		ArgsUsage: "RESULTS.json|DIR ...",
-		Flags:     append(append(runFlags(), pushFlags()...), tagFlags()...),
+		Flags:     append(append(append(runFlags(), pushFlags()...), attestFlags()...), tagFlags()...),
 		Action: func(c *cli.Context) error {
-			pw, err := password(c)
+			push, err := pushOptions(c)
 			if err != nil {
 				return err
 			}
@@ -21,7 +21,7 @@ func mergeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := prepare(c, matrix.VerbMerge, registryOptions(c, pw), tagOptions(c))
+			r, err := prepare(c, matrix.VerbMerge, push, tagOptions(c))
 			if err != nil {
 				return err
 			}

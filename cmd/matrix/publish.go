@@ -12,20 +12,20 @@ import (
 )
 
 func publishCommand() *cli.Command {
-	flags := append(append(runFlags(), pushFlags()...), tagFlags()...)
+	flags := append(append(append(runFlags(), pushFlags()...), attestFlags()...), tagFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "arch-tags", Usage: "also tag each variant <tag>-<arch>"})
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "build and verify every cell, then publish one index per component; no final tag moves unless all succeed",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			pw, err := password(c)
+			push, err := pushOptions(c)
 			if err != nil {
 				return err
 			}
 			return session(c, matrix.VerbPublish, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				return r.PublishOn(c.Context, engines)
-			}, registryOptions(c, pw), tagOptions(c), func(o *matrix.Options) { o.ArchTags = c.Bool("arch-tags") })
+			}, push, tagOptions(c), func(o *matrix.Options) { o.ArchTags = c.Bool("arch-tags") })
 		},
 	}
 }
@@ -40,6 +40,15 @@ func pushFlags() []cli.Flag {
 	}
 }
 
+// attestFlags are the flags of every command that writes what it pushes
+// as its own: publish, build-all --push-by-digest and merge.
+func attestFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "sign-key", Usage: "sign every manifest and index with this PEM private key (ECDSA P-256, unencrypted): a file, or env:VAR"},
+		&cli.BoolFlag{Name: "no-attest", Usage: "write no SBOM, provenance or signature referrers"},
+	}
+}
+
 // tagFlags are the flags of every command that moves final tags.
 func tagFlags() []cli.Flag {
 	return []cli.Flag{
@@ -50,10 +59,40 @@ func tagFlags() []cli.Flag {
 	}
 }
 
-func registryOptions(c *cli.Context, pw string) func(*matrix.Options) {
+// pushOptions binds pushFlags, reading the password and the signing key.
+func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
+	pw, err := password(c)
+	if err != nil {
+		return nil, err
+	}
+	key, err := signKey(c)
+	if err != nil {
+		return nil, err
+	}
 	return func(o *matrix.Options) {
 		o.Registry, o.Username, o.Password = c.String("registry"), c.String("username"), pw
+		o.SignKey, o.NoAttest = key, c.Bool("no-attest")
+	}, nil
+}
+
+// signKey reads --sign-key: a file, or env:VAR.
+func signKey(c *cli.Context) (string, error) {
+	v := c.String("sign-key")
+	if name, ok := strings.CutPrefix(v, "env:"); ok {
+		k, set := os.LookupEnv(name)
+		if !set || k == "" {
+			return "", &matrix.BadInput{Err: fmt.Errorf("--sign-key env:%s: %s is not set; export the PEM private key in it, or give a file", name, name)}
+		}
+		return k, nil
 	}
+	if v == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", &matrix.BadInput{Err: fmt.Errorf("--sign-key: %v; give the path of a PEM private key, or env:VAR", err)}
+	}
+	return string(b), nil
 }
 
 func tagOptions(c *cli.Context) func(*matrix.Options) {

@@ -287,7 +287,7 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		}
 	}
 	cell.Status = report.Verified
-	return Variant{Platform: pl, Container: ctr}, cell
+	return Variant{Platform: pl, Container: ctr, Args: req.Args}, cell
 }
 
 func hasDependents(p *plan.Plan, name string) bool {

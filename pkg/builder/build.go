@@ -21,6 +21,7 @@ type Request struct {
 type Variant struct {
 	Platform  dagger.Platform
 	Container *dagger.Container
+	Args      []dagger.BuildArg // what it was built with (its provenance records them)
 }
 
 // Builder builds components on one engine.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -35,6 +36,11 @@ type Spec struct {
 	Declared   []string          // ARG names the Dockerfile declares; mirrors go only to these
 	Lint       []lint.Finding    // what matrix lint finds in the Dockerfile, less the ignored rules
 	LintIgnore map[string]string // rule id → why it does not apply here (lint.ignore)
+	// Annotations are the OCI annotations by full key: AnnotationsFile's
+	// defaults under component.yaml's (after Load).
+	Annotations map[string]string
+	Base        string   // the final stage's base image, when the Dockerfile names one ("" for FROM ${ARG} or scratch)
+	Labels      []string // the label keys the Dockerfile sets in the final stage (matrix adds no label of these)
 }
 
 // Arg is an explicit build arg; Value may hold ${VERSION}.
@@ -88,6 +94,10 @@ func Load(fsys fs.FS, where string) ([]Spec, error) {
 	if err != nil {
 		return nil, &Error{File: where, Problem: Problem(err), Fix: "point --components-dir at the directory holding one folder per component"}
 	}
+	defaults, err := Annotations(fsys, where)
+	if err != nil {
+		return nil, err
+	}
 	var out []Spec
 	images := map[string]string{}
 	for _, e := range entries {
@@ -103,7 +113,7 @@ func Load(fsys fs.FS, where string) ([]Spec, error) {
 				Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each component its own image name"}
 		}
 		images[c.Image] = c.Name
-		out = append(out, c)
+		out = append(out, c.WithDefaults(defaults))
 	}
 	if len(out) == 0 {
 		return nil, &Error{File: where, Problem: "no components found", Fix: "add components/<name>/Dockerfile"}
@@ -134,19 +144,21 @@ type raw struct {
 	Lint       *struct {
 		Ignore map[string]string `yaml:"ignore"`
 	} `yaml:"lint"`
+	Annotations map[string]string `yaml:"annotations"`
 }
 
 // fields are the keys of component.yaml, with the fix shown for a wrong type.
 var fields = map[string]string{
-	"image":      "a string such as ai-infra-backend",
-	"platforms":  "a list such as [linux/amd64, linux/arm64]",
-	"dockerfile": "a path relative to the component directory",
-	"target":     "a build stage name",
-	"args":       "a map of NAME: value",
-	"secrets":    "a list of secret names",
-	"depends_on": "a list of component names",
-	"smoke":      "a command as a list, such as [nginx, -t]",
-	"lint":       "a mapping such as {ignore: {unpinned-base: why it does not apply}}",
+	"image":       "a string such as ai-infra-backend",
+	"platforms":   "a list such as [linux/amd64, linux/arm64]",
+	"dockerfile":  "a path relative to the component directory",
+	"target":      "a build stage name",
+	"args":        "a map of NAME: value",
+	"secrets":     "a list of secret names",
+	"depends_on":  "a list of component names",
+	"smoke":       "a command as a list, such as [nginx, -t]",
+	"lint":        "a mapping such as {ignore: {unpinned-base: why it does not apply}}",
+	"annotations": "a mapping of short annotation names, such as {licenses: MIT, description: ...}",
 }
 
 // Read reads component name, a folder of fsys; where names fsys in errors.
@@ -217,6 +229,12 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	dockerfile := path.Join(dir, c.Dockerfile)
 	if c.Declared, err = lint.Args(dockerfile, df); err != nil {
 		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
+	}
+	if c.Base, c.Labels, err = lint.Final(dockerfile, df, c.Target); err != nil {
+		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
+	}
+	if c.Annotations, err = checkAnnotations(file, "annotations", r.Annotations); err != nil {
+		return Spec{}, err
 	}
 	if r.Lint != nil {
 		for id, why := range r.Lint.Ignore {
@@ -304,14 +322,7 @@ func decodeStrict(file string, data []byte, r *raw) error {
 	return nil
 }
 
-func known() []string {
-	ks := make([]string, 0, len(fields))
-	for k := range fields {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func known() []string { return slices.Sorted(maps.Keys(fields)) }
 
 // checkInside rejects a path that leaves the component directory, by name or
 // through a symlink. Any symlink on the way is refused: the engine's copy of

@@ -30,7 +30,7 @@ func TestReadDefaults(t *testing.T) {
 	dir := component(t, t.TempDir(), "backend", "")
 	c, err := read(dir)
 	require.NoError(t, err)
-	assert.Equal(t, Spec{Name: "backend", Dir: dir, Image: "ai-infra-backend", Dockerfile: "Dockerfile"}, c)
+	assert.Equal(t, Spec{Name: "backend", Dir: dir, Image: "ai-infra-backend", Dockerfile: "Dockerfile", Base: "debian:bookworm-slim"}, c)
 	assert.True(t, c.Supports("linux/arm64"), "no platforms means every platform")
 }
 
@@ -45,6 +45,7 @@ secrets: [pip_token]
 depends_on: [jupyterhub]
 smoke: [jupyter, --version]
 `)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM debian:bookworm-slim AS final\nFROM final AS other\n"), 0o644))
 	c, err := read(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "team/ai-infra-notebook", c.Image)

@@ -462,3 +462,52 @@ func Write(w io.Writer, findings []Finding, format string) error {
 	_, err := fmt.Fprintf(w, "%d finding(s)\n", len(findings))
 	return err
 }
+
+// Final reads the stage a build ends in (target, or the last stage): the
+// base image it names, expanded with the global ARG defaults ("" when that
+// is an ARG without a default, scratch, or an earlier stage whose own base
+// it then is), and the label keys it and the stages it is built FROM set.
+func Final(file string, data []byte, target string) (base string, labels []string, err error) {
+	stages, metaArgs, err := parse(file, data)
+	if err != nil {
+		return "", nil, err
+	}
+	meta := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil {
+				meta[kv.Key] = *kv.Value
+			}
+		}
+	}
+	i := len(stages) - 1
+	if target != "" {
+		i = slices.IndexFunc(stages, func(s instructions.Stage) bool { return strings.EqualFold(s.Name, target) })
+		if i < 0 {
+			return "", nil, fmt.Errorf("%s has no stage %q", file, target)
+		}
+	}
+	lex := shell.NewLex('\\')
+	for ; i >= 0; i-- {
+		s := stages[i]
+		for _, cmd := range s.Commands {
+			if l, ok := cmd.(*instructions.LabelCommand); ok {
+				for _, kv := range l.Labels {
+					if !slices.Contains(labels, kv.Key) {
+						labels = append(labels, kv.Key)
+					}
+				}
+			}
+		}
+		ref, _, err := lex.ProcessWord(s.BaseName, mapEnv(meta))
+		if err != nil || ref == "" || ref == "scratch" || strings.Contains(ref, "$") {
+			return "", labels, nil
+		}
+		earlier := slices.IndexFunc(stages[:i], func(p instructions.Stage) bool { return strings.EqualFold(p.Name, ref) })
+		if earlier < 0 {
+			return ref, labels, nil
+		}
+		i = earlier + 1 // the loop's i-- steps onto it
+	}
+	return "", labels, nil
+}

@@ -156,3 +156,27 @@ func TestComponentsLintClean(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, fs, "the 12 components lint clean, notes included")
 }
+
+func TestFinal(t *testing.T) {
+	cases := []struct {
+		name, dockerfile, target, base string
+		labels                         []string
+	}{
+		{"one stage", "FROM debian:bookworm-slim\nLABEL a=1 b=2\n", "", "debian:bookworm-slim", []string{"a", "b"}},
+		{"from an earlier stage", "ARG BASE=debian:bookworm-slim\nFROM ${BASE} AS one\nLABEL a=1\nFROM golang:1.26 AS build\nFROM one\nLABEL c=3\n", "", "debian:bookworm-slim", []string{"c", "a"}},
+		{"target", "FROM alpine:3 AS first\nFROM debian:12\n", "first", "alpine:3", nil},
+		{"arg without default", "ARG DEP_IMAGE\nFROM ${DEP_IMAGE}\n", "", "", nil},
+		{"scratch", "FROM scratch\nLABEL x=y\n", "", "", []string{"x"}},
+		{"pinned", "FROM debian@sha256:0123456789012345678901234567890123456789012345678901234567890123\n", "", "debian@sha256:0123456789012345678901234567890123456789012345678901234567890123", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base, labels, err := Final("Dockerfile", []byte(tc.dockerfile), tc.target)
+			require.NoError(t, err)
+			assert.Equal(t, tc.base, base)
+			assert.Equal(t, tc.labels, labels)
+		})
+	}
+	_, _, err := Final("x/Dockerfile", []byte("FROM debian:12\n"), "nope")
+	assert.ErrorContains(t, err, `x/Dockerfile has no stage "nope"`)
+}

@@ -64,7 +64,7 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Report: &report.Report{Version: r.Options.Version, Revision: r.Options.Revision, Platforms: r.Plan.Platforms},
+	res := &Result{Report: &report.Report{Version: r.Options.Version, Revision: r.Options.Revision, Created: r.Options.Created, Platforms: r.Plan.Platforms},
 		Variants: map[string][]builder.Variant{}, legs: legs}
 	where := len(legs) > 1 || r.Options.PushByDigest
 	wg := pool.New().WithErrors()
@@ -190,7 +190,7 @@ func (r *Run) pushLegs(ctx context.Context, t publish.Target, res *Result) error
 			if t.Auth.Plaintext != "" {
 				lt.Auth.Password = l.engine.Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
 			}
-			return publish.ByDigest(ctx, lt, l.plan, l.variants, res.Report)
+			return publish.ByDigest(ctx, l.engine.Client, lt, l.plan, l.variants, res.Report)
 		})
 	}
 	return wg.Wait()

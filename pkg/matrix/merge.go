@@ -32,10 +32,10 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 		return nil, err
 	}
 	o := r.Options
-	o.Revision = rev
+	o.Revision, o.Created = rev, legs[files[0]].Created
 	t := o.target()
 	t.Annotations[publish.AnnotationVersion] = version
-	rep := &report.Report{Version: version, Revision: rev, Platforms: r.Plan.Platforms}
+	rep := &report.Report{Version: version, Revision: rev, Created: o.Created, Platforms: r.Plan.Platforms}
 	var missing []string
 	for _, c := range r.Plan.Cells {
 		if c.Status == plan.NotRequested {

@@ -1,16 +1,19 @@
 package matrix
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/ai-infra-matrix/matrix/pkg/attest"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/signature"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
@@ -60,6 +63,15 @@ type Options struct {
 	PushByDigest  bool              // --push-by-digest: build-all pushes each variant, no tag moves (one leg of a merge)
 	Revision      string            // --revision, the source revision built (a full git object name)
 	Engines       map[string]string // --engine platform=runner-host (the host CLI); a platform not named runs on the default engine
+	// SourceDateEpoch is --source-date-epoch (the host CLI: also the
+	// SOURCE_DATE_EPOCH variable); Validate sets Created from it, else from
+	// the commit time of Revision in Checkout.
+	SourceDateEpoch string
+	Created         string // RFC 3339, the created annotation; empty: unknown
+
+	NoAttest bool   // --no-attest: no SBOM, provenance or signature referrers
+	SignKey  string // --sign-key, a PEM private key (ECDSA P-256, unencrypted); empty: unsigned
+	signKey  *signature.Key
 
 	Registry string   // --registry, host[:port][/project]
 	Tags     []string // --tags; empty: the version and latest
@@ -158,6 +170,25 @@ func (o *Options) Validate() error {
 	if o.Revision != "" && !source.RevisionRE.MatchString(o.Revision) {
 		return bad("--revision %q: give the full commit hash (git rev-parse HEAD)", o.Revision)
 	}
+	if o.SourceDateEpoch != "" {
+		created, err := source.Epoch(o.SourceDateEpoch)
+		if err != nil {
+			return bad("--source-date-epoch: %w; give the commit time as seconds, e.g. $(git log -1 --format=%%ct)", err)
+		}
+		o.Created = created
+	} else if o.Created == "" && o.Revision != "" {
+		o.Created, _ = source.Checkout{Dir: cmp.Or(o.Checkout, ".")}.Created(context.Background(), o.Revision) // unknown there: no created
+	}
+	if o.SignKey != "" {
+		if o.NoAttest {
+			return bad("--sign-key and --no-attest exclude each other: a signature is an attestation")
+		}
+		k, err := signature.ParseKey([]byte(o.SignKey))
+		if err != nil {
+			return bad("--sign-key: %w", err)
+		}
+		o.signKey = k
+	}
 	if err := o.validateEngines(); err != nil {
 		return err
 	}
@@ -201,10 +232,15 @@ func flagOf(arg string) string {
 
 // target is where a publish goes, without the engine-side password.
 func (o *Options) target() publish.Target {
+	var a publish.Attester
+	if !o.NoAttest {
+		a = attest.Attester{Key: o.signKey, GoProxy: o.Mirrors["GO_PROXY"]}
+	}
 	return publish.Target{
+		Attest:   a,
 		Registry: o.Registry, Tags: o.Tags, ArchTags: o.ArchTags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
 		Auth:     publish.Auth{Username: o.Username, Plaintext: o.Password},
-		Revision: o.Revision, Floating: o.Floating, Descends: o.descends(),
+		Revision: o.Revision, Created: o.Created, Floating: o.Floating, Descends: o.descends(),
 		Annotations: map[string]string{publish.AnnotationVersion: o.Version},
 	}
 }

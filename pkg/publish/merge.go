@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sourcegraph/conc/pool"
@@ -33,30 +34,31 @@ func LegTag(platform, revision string) string {
 }
 
 // ByDigest pushes every verified variant of the plan as its own image
-// manifest, from the engine that built it (t.Auth.Password is a secret of
-// that engine's client), with no final tag, and records in each cell of r
+// manifest, from the engine that built it (c; t.Auth.Password is a secret
+// of that client), with its annotations and no final tag, and records in each cell of r
 // its repository and digest: one leg of a fan-out, which Merge assembles.
-func ByDigest(ctx context.Context, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
+func ByDigest(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
 	if !r.OK() {
 		return fmt.Errorf("not pushing: %s", r.Summary())
 	}
 	wg := pool.New().WithErrors().WithMaxGoroutines(max(t.Jobs, 1))
 	for _, comp := range p.Components {
 		for _, v := range variants[comp.Name] {
-			wg.Go(func() error { return t.leg(ctx, comp, v, r) })
+			wg.Go(func() error { return t.leg(ctx, c, comp, v, r) })
 		}
 	}
 	return wg.Wait()
 }
 
 // leg pushes one variant by digest and reads it back.
-func (t Target) leg(ctx context.Context, comp component.Spec, v builder.Variant, r *report.Report) error {
+func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, v builder.Variant, r *report.Report) error {
 	pl := string(v.Platform)
 	repo, err := name.NewRepository(t.Repo(comp.Image))
 	if err != nil {
 		return fmt.Errorf("%s %s: repository %q: %w", comp.Name, pl, t.Repo(comp.Image), err)
 	}
 	ref := repo.Tag(LegTag(pl, t.Revision)).String()
+	v = t.annotate(ctx, c, comp, []builder.Variant{v})[0]
 	var digest string
 	err = t.retry().Do(ctx, func() error {
 		var err error
@@ -66,8 +68,16 @@ func (t Target) leg(ctx context.Context, comp component.Spec, v builder.Variant,
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", comp.Name, pl, err)
 	}
-	if _, err := t.variant(ctx, repo, digest, pl); err != nil {
+	img, err := t.variant(ctx, repo, digest, pl)
+	if err != nil {
 		return fmt.Errorf("%s %s: %w", comp.Name, pl, err)
+	}
+	d, err := partial.Descriptor(img)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", comp.Name, pl, err)
+	}
+	if err := t.attestVariant(ctx, c, comp, repo, v, *d); err != nil {
+		return err
 	}
 	cell, _ := r.Get(comp.Name, pl)
 	cell.Ref, cell.Digest = repo.String(), digest
@@ -150,5 +160,9 @@ func (t Target) assemble(ctx context.Context, comp component.Spec, platforms []s
 		}
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
 	}
-	return t.pend(ctx, comp, repo, idx, platforms, false)
+	s, err := t.pend(ctx, comp, repo, idx, platforms, false)
+	if err != nil {
+		return nil, err
+	}
+	return s, t.attest(ctx, nil, s, platforms, nil)
 }

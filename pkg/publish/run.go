@@ -48,6 +48,13 @@ type Target struct {
 	// as AnnotationRevision; Annotations are the index's other annotations.
 	Revision    string
 	Annotations map[string]string
+	// Attest makes the referrers (SBOM, provenance, signature) of every
+	// manifest and index published; nil: none (--no-attest).
+	Attest Attester
+	// Created is the time the source was made (RFC 3339: SOURCE_DATE_EPOCH
+	// or the commit's), the created annotation: never the wall clock, so
+	// that the same tree gives the same digests.
+	Created string
 	// Floating are the tags that move forward only: such a tag moves when
 	// Revision descends from the revision its index carries now, so a late
 	// older pipeline cannot roll it back (see floating). Version tags are
@@ -203,7 +210,7 @@ func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec,
 	var digest string
 	err = t.retry().Do(ctx, func() error {
 		var err error
-		digest, err = Index(ctx, c, repo.Tag(PendingTag).String(), vs, t.Auth)
+		digest, err = Index(ctx, c, repo.Tag(PendingTag).String(), t.annotate(ctx, c, comp, vs), t.Auth)
 		return err
 	})
 	if err != nil {
@@ -216,14 +223,18 @@ func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec,
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading back %s@%s: %w", comp.Name, repo, digest, err)
 	}
-	return t.pend(ctx, comp, repo, idx, platforms, true)
+	s, err := t.pend(ctx, comp, repo, idx, platforms, true)
+	if err != nil {
+		return nil, err
+	}
+	return s, t.attest(ctx, c, s, platforms, vs)
 }
 
 // pend writes idx, with the target's annotations, under the pending tag
 // (unless it is there already, as written) and reads it back complete: the
 // state every index reaches before the tags move.
 func (t Target) pend(ctx context.Context, comp component.Spec, repo name.Repository, idx v1.ImageIndex, platforms []string, written bool) (*pending, error) {
-	if ann := t.annotations(); len(ann) > 0 {
+	if ann := t.AnnotationsOf(comp); len(ann) > 0 {
 		idx, written = mutate.Annotations(idx, ann).(v1.ImageIndex), false
 	}
 	if !written {

@@ -166,6 +166,7 @@ func escapeProperty(s string) string {
 type Results struct {
 	Version    string            `json:"version,omitempty"`
 	Revision   string            `json:"revision,omitempty"`  // the source revision built
+	Created    string            `json:"created,omitempty"`   // the source's time (SOURCE_DATE_EPOCH or the commit's)
 	Platforms  []string          `json:"platforms,omitempty"` // the run's platforms
 	OK         bool              `json:"ok"`
 	Components []ComponentResult `json:"components"`
@@ -196,7 +197,7 @@ func (r *Report) Results() Results {
 	v, n := r.Counts() // before the lock: Counts takes it too
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Results{Version: r.Version, Revision: r.Revision, Platforms: r.Platforms}
+	out := Results{Version: r.Version, Revision: r.Revision, Created: r.Created, Platforms: r.Platforms}
 	at := map[string]int{}
 	for _, c := range r.Cells {
 		i, ok := at[c.Component]

@@ -78,6 +78,7 @@ type Report struct {
 	mu        sync.Mutex
 	Version   string         `json:"version,omitempty"`
 	Revision  string         `json:"revision,omitempty"` // the source revision built
+	Created   string         `json:"created,omitempty"`  // the source's time, RFC 3339: the created annotation
 	Platforms []string       `json:"platforms"`
 	Cells     []Cell         `json:"cells"`
 	Indexes   []Index        `json:"indexes,omitempty"`

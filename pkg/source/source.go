@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // RevisionRE is a full git object name (SHA-1 or SHA-256).
@@ -67,4 +69,23 @@ func short(rev string) string {
 		return rev[:12]
 	}
 	return rev
+}
+
+// Created is the commit time of revision, RFC 3339 in UTC: what an image
+// built from it says it was created, whatever the wall clock.
+func (c Checkout) Created(ctx context.Context, revision string) (string, error) {
+	out, err := c.git(ctx, "show", "-s", "--format=%ct", revision+"^{commit}")
+	if err != nil {
+		return "", err
+	}
+	return Epoch(out)
+}
+
+// Epoch is a SOURCE_DATE_EPOCH value (seconds since 1970) as RFC 3339 in UTC.
+func Epoch(seconds string) (string, error) {
+	s, err := strconv.ParseInt(strings.TrimSpace(seconds), 10, 64)
+	if err != nil || s < 0 {
+		return "", fmt.Errorf("%q is not a number of seconds since 1970", seconds)
+	}
+	return time.Unix(s, 0).UTC().Format(time.RFC3339), nil
 }

@@ -71,3 +71,13 @@ func TestRevisionNotACheckout(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pass --revision")
 }
+
+func TestEpochAndCreated(t *testing.T) {
+	got, err := Epoch("1764583200")
+	require.NoError(t, err)
+	assert.Equal(t, "2025-12-01T10:00:00Z", got)
+	for _, bad := range []string{"", "yesterday", "-1", "1.5"} {
+		_, err := Epoch(bad)
+		assert.Error(t, err, bad)
+	}
+}
