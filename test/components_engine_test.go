@@ -16,6 +16,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 )
 
 // TestAllComponentsEngineRegistry: the 12 real components for linux/amd64
@@ -54,8 +55,20 @@ func TestAllComponentsEngineRegistry(t *testing.T) {
 	require.True(t, r.OK(), r.Summary())
 	require.Len(t, r.Indexes, 12)
 	for _, ix := range r.Indexes {
-		_, err := publish.ReadBack(ctx, enginetest.Ref(t, ix.Ref+":e2e"), []string{"linux/amd64", "linux/arm64"})
-		assert.NoError(t, err, "%s:e2e holds both platforms", ix.Ref)
+		idx, err := publish.ReadBack(ctx, enginetest.Ref(t, ix.Ref+":e2e"), []string{"linux/amd64", "linux/arm64"})
+		require.NoError(t, err, "%s:e2e holds both platforms", ix.Ref)
+		m, err := idx.IndexManifest()
+		require.NoError(t, err)
+		for _, d := range m.Manifests { // each variant lists what is inside it
+			repo, err := name.NewRepository(ix.Ref, name.Insecure)
+			require.NoError(t, err)
+			refs, _ := referrersByType(t, ctx, repo, d.Digest)
+			require.Contains(t, refs, sbom.MediaType, "%s %s has an SBOM", ix.Component, d.Platform)
+			purls, err := sbom.Packages(layerOf(t, ctx, repo, refs[sbom.MediaType]))
+			require.NoError(t, err)
+			assert.NotEmpty(t, purls)
+			t.Logf("figures: sbom %s %s packages=%d", ix.Component, d.Platform, len(purls))
+		}
 	}
 
 	// singleuser's layers start with exactly jupyterhub's, platform by platform.

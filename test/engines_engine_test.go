@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -21,8 +24,11 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/provenance"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/sbom"
+	"github.com/ai-infra-matrix/matrix/pkg/signature"
 )
 
 // TestTwoEnginesEngineRegistry: the 12 components published from two
@@ -43,7 +49,11 @@ func TestTwoEnginesEngineRegistry(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(enginetest.Root(), "components")
 	opts := func(repo string) matrix.Options {
-		return matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-e2e", StageRegistry: registry, Registry: repo, Tags: []string{"e2e"}}
+		// No attestations: this compares the variants of two engines, and the
+		// second engine would compile syft for them first (the attestation
+		// tests cover referrers, the Docker road and the module's fan-out
+		// with them).
+		return matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-e2e", StageRegistry: registry, Registry: repo, Tags: []string{"e2e"}, NoAttest: true}
 	}
 
 	one := registry + "/matrix-test-" + enginetest.Unique("one-engine")
@@ -225,13 +235,13 @@ func TestFanOutEngineRegistry(t *testing.T) {
 	leg := func(t *testing.T, on, arch, rev string) string {
 		out := filepath.Join(legs, rev[:12]+"-"+arch+".json")
 		code, log := cliOn(t, on, bin, "build-all", "--components-dir", comps, "--platforms", "linux/"+arch, "--stage-registry", registry,
-			"--push-by-digest", "--registry", repo, "--revision", rev, "--results", out)
+			"--push-by-digest", "--registry", repo, "--revision", rev, "--results", out, "--no-attest") // see TestTwoEngines
 		require.Equal(t, 0, code, log)
 		assert.Contains(t, log, "by digest: "+repo+"/fixture-base@sha256:")
 		return out
 	}
 	merge := func(t *testing.T, tag string, files ...string) (int, string) {
-		return cli(t, bin, append([]string{"merge", "--components-dir", comps, "--registry", repo, "--tags", tag + ",latest"}, files...)...)
+		return cli(t, bin, append([]string{"merge", "--components-dir", comps, "--registry", repo, "--tags", tag + ",latest", "--no-attest"}, files...)...)
 	}
 	amd64, arm64 := leg(t, os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"), "amd64", head), leg(t, host, "arm64", head)
 
@@ -309,9 +319,13 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 	repo := registry + "/matrix-test-" + enginetest.Unique("module-fanout")
 	head := gitRev(t, "HEAD")
 	results := t.TempDir()
+	priv, pub := enginetest.SigningKey(t)
+	key := filepath.Join(t.TempDir(), "sign.key")
+	require.NoError(t, os.WriteFile(key, priv, 0o600))
 	for _, arch := range []string{"amd64", "arm64"} {
 		out, code := dagger(t, ctx, "call", "--components-dir", src, "build-all", "--platforms", "linux/"+arch, "--revision", head,
-			"--push-by-digest", "--registry", repo, "--registry-service", "tcp://"+registry, "-o", filepath.Join(results, arch+".json"))
+			"--push-by-digest", "--registry", repo, "--registry-service", "tcp://"+registry, "--sign-key", "file:"+key,
+			"-o", filepath.Join(results, arch+".json"))
 		require.Equal(t, 0, code, out)
 		res, err := report.ReadResults(filepath.Join(results, arch+".json"))
 		require.NoError(t, err, "dagger call -o wrote the results")
@@ -319,7 +333,7 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 		assert.Equal(t, head, res.Revision)
 	}
 	out, code := dagger(t, ctx, "call", "--components-dir", src, "merge", "--results", results, "--registry", repo, "--tags", "v1,latest",
-		"--registry-service", "tcp://"+registry)
+		"--registry-service", "tcp://"+registry, "--sign-key", "file:"+key)
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "5/5 cells verified")
 	for _, img := range []string{"fixture-base", "fixture-child", "fixture-x86"} {
@@ -327,9 +341,26 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 		if img == "fixture-x86" {
 			platforms = platforms[:1]
 		}
-		_, err := publish.ReadBack(ctx, enginetest.Ref(t, repo+"/"+img+":latest"), platforms)
-		assert.NoError(t, err, "%s:latest", img)
+		idx, err := publish.ReadBack(ctx, enginetest.Ref(t, repo+"/"+img+":latest"), platforms)
+		require.NoError(t, err, "%s:latest", img)
 		assert.Equal(t, head, revisionOf(t, repo+"/"+img+":latest"))
+		// The legs attested their variants, the merge the index, signed
+		// with the key the module got as a secret.
+		r, err := name.NewRepository(repo+"/"+img, name.Insecure)
+		require.NoError(t, err)
+		d, err := idx.Digest()
+		require.NoError(t, err)
+		subjects := map[v1.Hash][]string{d: {provenance.MediaType, signature.MediaType}}
+		m, err := idx.IndexManifest()
+		require.NoError(t, err)
+		for _, c := range m.Manifests {
+			subjects[c.Digest] = []string{sbom.MediaType, provenance.MediaType, signature.MediaType}
+		}
+		for s, want := range subjects {
+			refs, _ := referrersByType(t, ctx, r, s)
+			assert.ElementsMatch(t, want, slices.Collect(maps.Keys(refs)), "%s@%s", img, s)
+			assert.NoError(t, signature.Verify(layerOf(t, ctx, r, refs[signature.MediaType]), pub, s.String()), "%s@%s", img, s)
+		}
 	}
 
 	require.NoError(t, os.Remove(filepath.Join(results, "arm64.json")))

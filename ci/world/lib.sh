@@ -3,6 +3,8 @@
 DAGGER_VERSION=0.21.8
 GO_VERSION=${MATRIX_GO_VERSION:-1.26.8}
 TASK_VERSION=v3.54.0
+COSIGN_VERSION=v2.6.5
+ORAS_VERSION=v1.3.6
 STATE=${MATRIX_STATE:-/var/lib/matrix}
 REGISTRY_ADDR=127.0.0.1:5000
 ENGINE_SOCK=/run/dagger/engine.sock
@@ -106,6 +108,21 @@ install_task() {
       || { tail -5 "$STATE/log/task.log" >&2; return 1; }
   fi
   ln -sf "$STATE/bin/task" /usr/local/bin/task
+}
+
+# install_test_tools compiles the cosign and oras CLIs (minutes on a fresh
+# machine) that the attestation tests verify with; up.sh --test-tools runs it
+# beside the other steps.
+install_test_tools() {
+  local mod bin
+  for mod in "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION" "oras.land/oras/cmd/oras@$ORAS_VERSION"; do
+    bin=${mod%@*}; bin=${bin##*/}
+    if [ ! -x "$STATE/bin/$bin" ] || [ "$(cat "$STATE/bin/$bin.version" 2>/dev/null)" != "${mod#*@}" ]; then
+      CGO_ENABLED=0 GOBIN="$STATE/bin" go install "$mod" >>"$STATE/log/test-tools.log" 2>&1 \
+        || { tail -5 "$STATE/log/test-tools.log" >&2; return 1; }
+      echo "${mod#*@}" >"$STATE/bin/$bin.version"
+    fi
+  done
 }
 
 registry_up() { curl -fs -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }

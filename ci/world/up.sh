@@ -10,20 +10,24 @@
 #                  registry images of the Docker road (ci/world/docker.sh) loaded
 #   ... --second-engine  also a second engine on /run/dagger/engine2.sock, with
 #                  its own state and network (matrix --engine; MATRIX_ENGINE2)
+#   ... --test-tools  also the cosign and oras CLIs the attestation tests check
+#                  with, compiled from the Go module proxy into $STATE/bin
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 with_docker=
 second_engine=
+test_tools=
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) MATRIX_DAGGER_BUNDLE=$2; shift 2 ;;
     --bundle=*) MATRIX_DAGGER_BUNDLE=${1#*=}; shift ;;
     --docker) with_docker=1; shift ;;
     --second-engine) second_engine=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) die "unknown argument $1 (use --bundle DIR, --docker, --second-engine)" ;;
+    --test-tools) test_tools=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown argument $1 (use --bundle DIR, --docker, --second-engine, --test-tools)" ;;
   esac
 done
 [ -n "${MATRIX_DAGGER_BUNDLE:-}" ] || die "MATRIX_DAGGER_BUNDLE is not set: point it (or --bundle) at the directory holding dagger-v${DAGGER_VERSION}-linux-amd64.tar.xz and SHA256SUMS"
@@ -37,6 +41,8 @@ step binfmt     enable_binfmt
 step bundle     install_bundle
 step tools      install_tools
 step task install_task & task_pid=$!
+tools_pid=
+[ -z "$test_tools" ] || { step test-tools install_test_tools & tools_pid=$!; }
 step registry   start_registry
 step bases      seed_bases
 step upstream   seed_upstream
@@ -49,5 +55,6 @@ if [ -n "$with_docker" ]; then
   step registry-image  build_registry_image
 fi
 wait "$task_pid" || die "installing task failed (see $STATE/log/task.log)"
+[ -z "$tools_pid" ] || wait "$tools_pid" || die "installing cosign and oras failed (see $STATE/log/test-tools.log)"
 write_env
 log "world ready in $(( $(date +%s) - start ))s; use it with: . $STATE/env"

@@ -6,6 +6,11 @@ package enginetest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +26,7 @@ import (
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
@@ -281,4 +287,52 @@ func Local(t testing.TB, opts matrix.Options, dir string) *matrix.Run {
 		t.Fatalf("run over %s: %v", dir, err)
 	}
 	return r
+}
+
+// SigningKey is a new ECDSA P-256 key pair as PEM: the private key
+// (PKCS #8, unencrypted, as --sign-key takes it) and the public key (as
+// `cosign verify --key` takes it).
+func SigningKey(t testing.TB) (priv, pub []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pder, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder})
+}
+
+// Referrer is the manifest and the one layer of the referrer repo@digest
+// (an SBOM, a provenance statement, a signature).
+func Referrer(t testing.TB, ctx context.Context, repo name.Repository, digest string, opts ...remote.Option) (manifest, layer []byte) {
+	t.Helper()
+	img, err := remote.Image(repo.Digest(digest), append([]remote.Option{remote.WithContext(ctx)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("referrer %s@%s: %d layers (%v), want 1", repo, digest, len(layers), err)
+	}
+	rc, err := layers[0].Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, data
 }

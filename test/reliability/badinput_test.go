@@ -84,6 +84,8 @@ func TestBadInput(t *testing.T) {
 		return enginetest.Components(t, map[string]map[string]string{"web": {"Dockerfile": "FROM debian:bookworm-slim\n", "component.yaml": yaml}})
 	}
 	good := one("smoke: [true]\n")
+	badKey := filepath.Join(t.TempDir(), "key.pem") // no key, and a would-be secret that must not be echoed
+	require.NoError(t, os.WriteFile(badKey, []byte("hunter2\n"), 0o600))
 	symlinkOut := one("dockerfile: evil\n")
 	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(symlinkOut, "web", "evil")))
 	two := func(a, b string) string {
@@ -124,14 +126,21 @@ func TestBadInput(t *testing.T) {
 		{name: "bad format", verb: "plan", dir: good, args: []string{"--format", "xml"}, want: []string{"--format"}},
 		{name: "huge build context", verb: "build-all", dir: good, ctor: []string{"--max-context", "10"}, want: []string{"web", "build context is", "over the", ".dockerignore"}},
 		{name: "stage registry with a path", verb: "build-all", dir: good, args: []string{"--stage-registry", "localhost:5000/x"}, want: []string{"--stage-registry", "host:port only"}},
+		{name: "licence not SPDX", verb: "build-all", dir: one("annotations: {licenses: Apache 2}\n"), want: []string{"web/component.yaml", "field annotations.licenses", "not a valid SPDX expression"}},
+		{name: "annotation set by matrix", verb: "build-all", dir: one("annotations: {created: yesterday}\n"), want: []string{"field annotations.created", "is set by matrix"}},
+		{name: "sign key and no attest", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "env:HOME", "--no-attest"}, want: []string{"--sign-key and --no-attest exclude each other"}},
 		// Flags of one entry point only: the CLI reads secrets and passwords
 		// from env or files itself; the module gets them as dagger secrets.
 		{name: "secret flag malformed", verb: "build-all", dir: good, ctor: []string{"--secret", "token=hunter2"}, want: []string{"--secret", "id=env:VAR"}, only: "matrix"},
 		{name: "password file missing", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--password-file", "/nonexistent/pw"}, want: []string{"--password-file"}, only: "matrix"},
 		{name: "missing components directory", verb: "build-all", dir: "/nonexistent/components", want: []string{"/nonexistent/components"}, only: "matrix"},
+		{name: "sign key not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "matrix"},
+		{name: "sign key file missing", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "/nonexistent/key.pem"}, want: []string{"--sign-key", "give the path of a PEM private key"}, only: "matrix"},
+		{name: "source date epoch not a number", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--source-date-epoch", "yesterday"}, want: []string{"--source-date-epoch", "not a number of seconds"}, only: "matrix"},
+		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
-	require.GreaterOrEqual(t, len(cases), 30)
+	require.GreaterOrEqual(t, len(cases), 36)
 	var both atomic.Int32
 	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {

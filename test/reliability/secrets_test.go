@@ -4,13 +4,16 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,11 +75,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 		},
 	})
 	work := t.TempDir()
-	env := []string{"REG_PW=" + password, "BUILD_TOKEN=" + buildTokn}
+	priv, _ := enginetest.SigningKey(t)
+	key := string(priv)
+	keyBody := strings.Join(strings.Split(strings.TrimSpace(key), "\n")[1:3], "") // the key's own base64, not its PEM header
+	env := []string{"REG_PW=" + password, "BUILD_TOKEN=" + buildTokn, "SIGN_KEY=" + key}
 	repo := authAddr + "/" + enginetest.Unique("secrets")
 	reportFile := filepath.Join(work, "report.json")
 	code, out, errw := cliRun(t, bin, env, "publish", "--components-dir", dir, "--registry", repo, "--tag", "v1",
-		"--username", user, "--password-env", "REG_PW", "--secret", "token=env:BUILD_TOKEN", "--report", reportFile)
+		"--username", user, "--password-env", "REG_PW", "--secret", "token=env:BUILD_TOKEN", "--sign-key", "env:SIGN_KEY", "--report", reportFile)
 	require.Equal(t, 0, code, out+errw)
 	dist := filepath.Join(work, "dist")
 	code, out2, errw2 := cliRun(t, bin, env, "export", "--components-dir", dir, "--secret", "token=env:BUILD_TOKEN", "--out", dist)
@@ -101,24 +107,53 @@ func TestSecretsNeverLeak(t *testing.T) {
 	require.NoError(t, err)
 	m, err := idx.IndexManifest()
 	require.NoError(t, err)
+	idxDigest, err := idx.Digest()
+	require.NoError(t, err)
+	referrers := referrerContents(t, ref.Context(), idxDigest, "index", auth)
 	for _, d := range m.Manifests {
 		img, err := idx.Image(d.Digest)
 		require.NoError(t, err)
 		for k, v := range imageContents(t, img, "registry "+d.Platform.Architecture) {
 			produced[k] = v
 		}
+		for k, v := range referrerContents(t, ref.Context(), d.Digest, d.Platform.Architecture, auth) {
+			referrers[k] = v
+		}
+	}
+	// The SBOMs, the provenance and the signatures: 3 per variant, 2 for the index.
+	require.Len(t, referrers, 3*len(m.Manifests)+2, "%v", keys(referrers))
+	for k, v := range referrers {
+		produced[k] = v
 	}
 	searched := 0
 	for what, data := range produced {
 		searched += len(data)
-		for _, secret := range []string{password, buildTokn} {
+		for _, secret := range []string{password, buildTokn, keyBody} {
 			assert.False(t, bytes.Contains(data, []byte(secret)), "%s contains a secret value", what)
 		}
 	}
 	// The build did see the secret: its fingerprint is in the image.
 	assert.Contains(t, string(rep), `"status": "verified"`)
-	t.Logf("figures: places_searched=%d bytes_searched=%d secrets=2 found=0", len(produced), searched)
+	t.Logf("figures: places_searched=%d bytes_searched=%d secrets=3 found=0", len(produced), searched)
 }
+
+// referrerContents is the manifest and the layer of every referrer of
+// repo@digest, by artifact type.
+func referrerContents(t *testing.T, repo name.Repository, digest v1.Hash, label string, opts ...remote.Option) map[string][]byte {
+	t.Helper()
+	idx, err := remote.Referrers(repo.Digest(digest.String()), opts...)
+	require.NoError(t, err)
+	m, err := idx.IndexManifest()
+	require.NoError(t, err)
+	out := map[string][]byte{}
+	for _, d := range m.Manifests {
+		raw, data := enginetest.Referrer(t, context.Background(), repo, d.Digest.String(), opts...)
+		out[label+" "+d.ArtifactType] = append(raw, data...)
+	}
+	return out
+}
+
+func keys(m map[string][]byte) []string { return slices.Sorted(maps.Keys(m)) }
 
 // imageContents is an image's config (with history) and every layer, uncompressed.
 func imageContents(t *testing.T, img v1.Image, label string) map[string][]byte {
