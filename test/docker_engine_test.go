@@ -7,16 +7,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/crane"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 )
 
 // The Docker road under test: its own names, network and port, so a
@@ -147,11 +150,15 @@ func checkoutCopy(t *testing.T, withComponents bool) string {
 }
 
 // seedRoad copies the base image of the fixtures, all platforms, from the
-// world's registry into the Docker road's.
+// world's registry into the Docker road's, and the Go image syft is
+// compiled in for the SBOMs (the engine's platform only: it runs there).
 func seedRoad(t *testing.T, ctx context.Context, from, to string) {
 	t.Helper()
 	const img = "library/debian:bookworm-slim"
 	require.NoError(t, crane.Copy(from+"/"+img, to+"/"+img, crane.WithContext(ctx), crane.Insecure))
+	tool := "library/" + sbom.ToolImage
+	require.NoError(t, crane.Copy(from+"/"+tool, to+"/"+tool, crane.WithContext(ctx), crane.Insecure,
+		crane.WithPlatform(&v1.Platform{OS: "linux", Architecture: runtime.GOARCH})))
 }
 
 // githubEnv reads the KEY=VALUE lines steps appended to GITHUB_ENV.
