@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/signature"
 )
 
 // readmeCommands returns the lines of the README's ```sh blocks.
@@ -48,6 +50,7 @@ func TestReadmeCommands(t *testing.T) {
 	cmds := readmeCommands(t)
 	require.NotEmpty(t, cmds)
 	bin := buildCLI(t)
+	keys := t.TempDir() // the README's openssl lines make a key pair here, in order
 	ranElsewhere := map[string]string{
 		"MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh": ".ci/run",
 		"ci/test.sh":                         ".ci/run",
@@ -84,6 +87,32 @@ func TestReadmeCommands(t *testing.T) {
 				help := daggerHelp(t, fn)
 				for _, fl := range flagRE.FindAllStringSubmatch(strings.SplitN(strings.Join(f[i:], " "), " export --path", 2)[0], -1) {
 					assert.Contains(t, help, fl[1], "dagger call %s has flag %s", fn, fl[1])
+				}
+			case strings.HasPrefix(line, "openssl "):
+				cmd := exec.Command("sh", "-c", line)
+				cmd.Dir = keys
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, string(out))
+				if strings.Contains(line, "-pubout") { // the pair is complete: --sign-key takes its private half
+					priv, err := os.ReadFile(filepath.Join(keys, "sign.key"))
+					require.NoError(t, err)
+					_, err = signature.ParseKey(priv)
+					assert.NoError(t, err, "--sign-key takes what openssl made")
+				}
+			case strings.HasPrefix(line, "cosign verify "), strings.HasPrefix(line, "oras discover "), strings.HasPrefix(line, `echo '{"mediaType":"application/vnd.dev.sigstore.trustedroot`):
+				// TestAttestEngineRegistry runs the verification with these
+				// flags (and lists referrers with oras-go).
+				src, err := os.ReadFile(filepath.Join(enginetest.Root(), "test", "attest_engine_test.go"))
+				require.NoError(t, err)
+				switch f[0] {
+				case "cosign":
+					for _, fl := range flagRE.FindAllStringSubmatch(line, -1) {
+						assert.Contains(t, string(src), `"`+fl[1]+`"`, "TestAttestEngineRegistry runs cosign %s", fl[1])
+					}
+				case "oras":
+					assert.Contains(t, string(src), "o.Referrers(", "TestAttestEngineRegistry lists referrers with oras-go")
+				default:
+					assert.Contains(t, string(src), strings.Split(line, "'")[1], "the same trust root")
 				}
 			case line == "dagger functions":
 				out, code := dagger(t, enginetest.Context(t), "functions")
