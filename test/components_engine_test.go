@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,11 @@ func TestAllComponentsEngineRegistry(t *testing.T) {
 			require.NoError(t, err)
 			assert.NotEmpty(t, purls)
 			t.Logf("figures: sbom %s %s packages=%d", ix.Component, d.Platform, len(purls))
+			// Beside the Debian packages: jupyterhub's Python
+			// distributions, the Go modules of backend's binary.
+			if kind := map[string]string{"jupyterhub": "pkg:pypi/jupyterhub@", "backend": "pkg:golang/github.com/ai-infra-matrix/matrix/components/backend"}[ix.Component]; kind != "" {
+				assert.True(t, slices.ContainsFunc(purls, func(p string) bool { return strings.HasPrefix(p, kind) }), "%s %s lists %s", ix.Component, d.Platform, kind)
+			}
 		}
 	}
 
