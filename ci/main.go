@@ -274,6 +274,9 @@ func (m *Matrix) BuildAll(
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
 	o.PushByDigest, o.Revision, o.Registry, o.Username = pushByDigest, revision, registry, username
+	if !pushByDigest {
+		checkout = nil // only a leg pushed by digest needs the commit time
+	}
 	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err

@@ -11,11 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
-
-// wantEngine is the engine version matrix is built and tested against.
-const wantEngine = "v0.21.8"
 
 // minFreeBytes is the free disk below which builds of all 24 cells may fail.
 const minFreeBytes = 10 << 30
@@ -56,10 +54,10 @@ func doctorCommand() *cli.Command {
 			ctx, cancel := withTimeout(c.Context)
 			v, err := dc.Version(ctx)
 			cancel()
-			if err == nil && v != wantEngine {
-				err = fmt.Errorf("engine is %s, matrix needs %s", v, wantEngine)
+			if err == nil && v != matrix.EngineVersion {
+				err = fmt.Errorf("engine is %s, matrix needs %s", v, matrix.EngineVersion)
 			}
-			check("engine "+v, err, "run the Dagger engine "+wantEngine+" (CLI, engine and SDK must match)")
+			check("engine "+v, err, "run the Dagger engine "+matrix.EngineVersion+" (CLI, engine and SDK must match)")
 			for _, p := range platforms {
 				check("emulation "+p, emulation(c, dc, p), "install qemu-user-static and enable binfmt_misc (task setup does both)")
 			}

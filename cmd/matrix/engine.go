@@ -12,6 +12,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -108,8 +109,8 @@ func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 // checkVersion refuses an engine of another version: CLI, engine and SDK
 // must be one version.
 func checkVersion(v string) error {
-	if v != wantEngine {
-		return fmt.Errorf("engine is %s, matrix needs %s: run the Dagger engine %s (in air-gapped mode `task setup` installs it)", v, wantEngine, wantEngine)
+	if v != matrix.EngineVersion {
+		return fmt.Errorf("engine is %s, matrix needs %s: run the Dagger engine %s (in air-gapped mode `task setup` installs it)", v, matrix.EngineVersion, matrix.EngineVersion)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ package attest
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"dagger.io/dagger"
 
@@ -17,14 +18,12 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/signature"
 )
 
-// EngineVersion is the Dagger engine matrix builds with (and checks for).
-const EngineVersion = "v0.21.8"
-
 // Attester is publish.Attester: SBOMs from the engine, provenance, and
 // signatures with Key (nil: unsigned).
 type Attester struct {
 	Key     *signature.Key
 	GoProxy string // where syft is compiled from (--go-proxy)
+	Engine  string // the Dagger engine's version, for the provenance (matrix.EngineVersion)
 }
 
 var _ publish.Attester = Attester{}
@@ -67,7 +66,7 @@ func (a Attester) provenance(t publish.Target, comp component.Spec, s publish.Su
 	st, err := provenance.Statement(provenance.Build{
 		Subject: s.Repo.String(), Digest: s.Descriptor.Digest.String(), Component: comp.Name, Platforms: s.Platforms,
 		Version: ann[publish.AnnotationVersion], Source: ann[component.AnnotationPrefix+"source"], Revision: t.Revision,
-		Created: t.Created, Args: s.Args, Base: base, Engine: EngineVersion,
+		Created: t.Created, Args: s.Args, Base: base, Engine: a.Engine,
 	})
 	if err != nil {
 		return publish.Referrer{}, fmt.Errorf("provenance: %w", err)
@@ -93,12 +92,7 @@ func (a Attester) sign(t publish.Target, s publish.Subject, refs []publish.Refer
 	if err != nil {
 		return nil, err
 	}
-	ann := map[string]string{}
-	for k, v := range signature.Annotations {
-		ann[k] = v
-	}
-	for k, v := range a.annotations(t) {
-		ann[k] = v
-	}
+	ann := maps.Clone(signature.Annotations)
+	maps.Copy(ann, a.annotations(t))
 	return append(refs, publish.Referrer{ArtifactType: signature.MediaType, Data: b, Annotations: ann}), nil
 }

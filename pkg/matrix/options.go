@@ -30,6 +30,10 @@ const (
 	VerbMerge   Verb = "merge"
 )
 
+// EngineVersion is the Dagger engine matrix is built and tested against:
+// the CLI refuses any other, and the provenance records it.
+const EngineVersion = "v0.21.8"
+
 // Defaults, applied once by Validate.
 var (
 	DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}
@@ -176,8 +180,6 @@ func (o *Options) Validate() error {
 			return bad("--source-date-epoch: %w; give the commit time as seconds, e.g. $(git log -1 --format=%%ct)", err)
 		}
 		o.Created = created
-	} else if o.Created == "" && o.Revision != "" {
-		o.Created, _ = source.Checkout{Dir: cmp.Or(o.Checkout, ".")}.Created(context.Background(), o.Revision) // unknown there: no created
 	}
 	if o.SignKey != "" {
 		if o.NoAttest {
@@ -205,6 +207,11 @@ func (o *Options) Validate() error {
 	}
 	if o.Verb != VerbPublish && o.Verb != VerbMerge && !o.PushByDigest {
 		return nil
+	}
+	// Only what pushes says when it was created: the git call is not a
+	// build's.
+	if o.Created == "" && o.Revision != "" {
+		o.Created, _ = source.Checkout{Dir: cmp.Or(o.Checkout, ".")}.Created(context.Background(), o.Revision) // unknown there: no created
 	}
 	o.Registry = strings.TrimSuffix(o.Registry, "/")
 	if len(o.Tags) == 0 && !o.PushByDigest {
@@ -234,7 +241,7 @@ func flagOf(arg string) string {
 func (o *Options) target() publish.Target {
 	var a publish.Attester
 	if !o.NoAttest {
-		a = attest.Attester{Key: o.signKey, GoProxy: o.Mirrors["GO_PROXY"]}
+		a = attest.Attester{Key: o.signKey, GoProxy: o.Mirrors["GO_PROXY"], Engine: EngineVersion}
 	}
 	return publish.Target{
 		Attest:   a,

@@ -24,12 +24,8 @@ const (
 // component.yaml), the run's (version, revision), created, and the base.
 func (t Target) AnnotationsOf(comp component.Spec) map[string]string {
 	out := map[string]string{}
-	for k, v := range comp.Annotations {
-		out[k] = v
-	}
-	for k, v := range t.annotations() {
-		out[k] = v
-	}
+	maps.Copy(out, comp.Annotations)
+	maps.Copy(out, t.annotations())
 	if t.Created != "" {
 		out[AnnotationCreated] = t.Created
 	}
@@ -52,7 +48,7 @@ func (t Target) annotate(ctx context.Context, c *dagger.Client, comp component.S
 	out := make([]builder.Variant, len(vs))
 	for i, v := range vs {
 		a := ann
-		if comp.Base != "" && a[AnnotationBaseDigest] == "" && c != nil {
+		if comp.Base != "" && a[AnnotationBaseDigest] == "" {
 			if ref, err := c.Container(dagger.ContainerOpts{Platform: v.Platform}).From(comp.Base).ImageRef(ctx); err == nil {
 				if _, d, ok := strings.Cut(ref, "@"); ok {
 					a = maps.Clone(ann)

@@ -53,11 +53,13 @@ type signature struct {
 }
 
 type statement struct {
-	Type    string `json:"_type"`
-	Subject []struct {
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-	PredicateType string `json:"predicateType"`
+	Type          string    `json:"_type"`
+	Subject       []subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+}
+
+type subject struct {
+	Digest map[string]string `json:"digest"`
 }
 
 // pae is DSSE's pre-authentication encoding of a payload: what is signed.
@@ -76,11 +78,8 @@ func (k *Key) Sign(digest string) ([]byte, error) {
 	if !ok || string(algo) != "sha256" || len(hex) != 64 {
 		return nil, fmt.Errorf("signing %q: not a sha256 digest", digest)
 	}
-	st := statement{Type: statementType, PredicateType: PredicateType}
-	st.Subject = append(st.Subject, struct {
-		Digest map[string]string `json:"digest"`
-	}{map[string]string{"sha256": string(hex)}})
-	payload, err := json.Marshal(st)
+	payload, err := json.Marshal(statement{Type: statementType, PredicateType: PredicateType,
+		Subject: []subject{{Digest: map[string]string{"sha256": string(hex)}}}})
 	if err != nil {
 		return nil, err
 	}
