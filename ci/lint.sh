@@ -17,8 +17,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 
-echo "==> go vet ./... (root module)"
+echo "==> go vet ./... (root module; unit tests, then with the tags engine, restart and runners)"
 go vet ./...
+go vet -tags engine ./...
+go vet -tags engine,restart ./test/reliability/
+go vet -tags engine,runners ./test/
 
 # The Dagger module's bindings (ci/dagger.gen.go, ci/internal/) are generated
 # by `dagger develop` or the engine and never committed.
@@ -51,6 +54,15 @@ echo "==> the CI files as the runners last ran them (ci/runners/last-run.sha256)
 # run here), so a change to a CI file lands only with a passing `task runners`.
 if ! grep -v '^#' ci/runners/last-run.sha256 | sha256sum --check --quiet --strict -; then
   echo "lint: a CI file changed after the last runners run: run \`task runners\` (it rewrites ci/runners/last-run.sha256 when every run passes) and commit the stamp with the change" >&2
+  exit 1
+fi
+
+echo "==> ci/world as ci/world/fresh.sh last proved it (ci/world/fresh.sha256)"
+# The fresh-root-filesystem check takes over 10 minutes, so .ci/run runs it
+# only when ci/world or the bundle changed since it last passed.
+bundle=${MATRIX_DAGGER_BUNDLE:-../shared/dagger}
+if ! (. ci/world/lib.sh && fresh_stamp_ok "$bundle"); then
+  echo "lint: ci/world or $bundle/SHA256SUMS changed after the last fresh.sh pass: run \`task fresh\` (it rewrites ci/world/fresh.sha256 when it passes) and commit the stamp with the change" >&2
   exit 1
 fi
 

@@ -52,6 +52,8 @@ type Matrix struct {
 	LintMode string
 	// +private
 	Severity string
+	// +private
+	SyftImage string
 }
 
 // New takes the run-wide options, named as the CLI's flags:
@@ -89,9 +91,14 @@ func New(
 	// The lowest lint severity that counts: note, warning or error; default warning.
 	// +optional
 	severity string,
+	// The image syft runs from for the SBOMs of publish, build-all
+	// --push-by-digest and merge (a mirror of it, pinned by digest if you
+	// like), or "source" to compile syft in the engine.
+	// +default="docker.io/anchore/syft:v1.57.2"
+	syftImage string,
 ) *Matrix {
 	return &Matrix{ComponentsDir: componentsDir, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
-		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity}
+		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity, SyftImage: syftImage}
 }
 
 // Lint finds, before any build, the Dockerfile patterns that waste
@@ -633,7 +640,7 @@ type session struct {
 func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) {
 	o.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
 	o.MaxContext = int64(m.MaxContext)
-	o.Lint, o.Severity = m.LintMode, m.Severity
+	o.Lint, o.Severity, o.SyftImage = m.LintMode, m.Severity, m.SyftImage
 	var err error
 	if o.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)

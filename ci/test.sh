@@ -1,16 +1,48 @@
 #!/usr/bin/env bash
-# The test command: unit tests, then integration tests against the world's
-# engine and registry (ci/world/up.sh). Under CI=true an unreachable engine
-# fails the integration tests instead of skipping them.
+# The test command: every test, unit and integration, against the world's
+# engine and registry (ci/world/up.sh). Integration tests carry the build
+# tag `engine`; `task test:unit` (go test ./...) runs the rest, needing no
+# world. Under CI=true an unreachable engine fails the integration tests
+# instead of skipping them, and a skip fails the run.
+#
+# gotestsum writes each phase's go test -json stream and JUnit XML into
+# $MATRIX_TEST_OUT (default reports/test), which .ci/run reads for its time
+# table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${MATRIX_STATE:-/var/lib/matrix}
 # shellcheck disable=SC1091
 [ -f "$state/env" ] && . "$state/env"
-go vet ./...
+out=${MATRIX_TEST_OUT:-reports/test}
+mkdir -p "$out"
+gotestsum_version=v1.13.0
+gotestsum() { go run "gotest.tools/gotestsum@$gotestsum_version" "$@"; }
+
+go vet -tags engine ./...
 # The Go components are modules of their own.
 for mod in $(find components -name go.mod | sort); do
   (cd "$(dirname "$mod")" && go vet ./... && go test -count=1 ./...)
 done
-# -p 1: integration packages share one engine, and the fault suite restarts it.
-go test -p 1 -count=1 -timeout 80m -v "${@:-./...}"
+
+# phase NAME GO-TEST-ARGS...: one go test run, its stream kept as NAME.json.
+phase() {
+  local name=$1; shift
+  gotestsum --format standard-verbose --jsonfile "$out/$name.json" --junitfile "$out/$name.xml" -- "$@"
+}
+# -p 1: integration packages share one engine. The restart tests (tag
+# restart) stop and start that engine, so they run alone, last.
+status=0
+phase all -tags engine -p 1 -count=1 -timeout 80m "${@:-./...}" || status=1
+if [ $# -eq 0 ]; then
+  phase restart -tags engine,restart -count=1 -timeout 20m -run 'Restart' ./test/reliability/ || status=1
+fi
+# Under CI every integration test runs: a skip is a defect.
+if [ "${CI:-}" = true ]; then
+  skipped=$(cat "$out"/*.json | grep -h '"Action":"skip"' | grep '"Test"' || true)
+  if [ -n "$skipped" ]; then
+    echo "test: these tests skipped under CI=true (each needs the world; a skip hides a defect):" >&2
+    echo "$skipped" | sed -n 's/.*"Package":"\([^"]*\)","Test":"\([^"]*\)".*/  \1 \2/p' >&2
+    status=1
+  fi
+fi
+exit "$status"

@@ -1,3 +1,5 @@
+//go:build engine
+
 package system_test
 
 import (
@@ -150,13 +152,13 @@ func checkoutCopy(t *testing.T, withComponents bool) string {
 }
 
 // seedRoad copies the base image of the fixtures, all platforms, from the
-// world's registry into the Docker road's, and the Go image syft is
-// compiled in for the SBOMs (the engine's platform only: it runs there).
+// world's registry into the Docker road's, and the syft image of the SBOMs
+// (the engine's platform only: it runs there).
 func seedRoad(t *testing.T, ctx context.Context, from, to string) {
 	t.Helper()
 	const img = "library/debian:bookworm-slim"
 	require.NoError(t, crane.Copy(from+"/"+img, to+"/"+img, crane.WithContext(ctx), crane.Insecure))
-	tool := "library/" + sbom.ToolImage
+	tool := strings.TrimPrefix(sbom.DefaultImage, "docker.io/")
 	require.NoError(t, crane.Copy(from+"/"+tool, to+"/"+tool, crane.WithContext(ctx), crane.Insecure,
 		crane.WithPlatform(&v1.Platform{OS: "linux", Architecture: runtime.GOARCH})))
 }

@@ -1,3 +1,5 @@
+//go:build engine
+
 package system_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build engine
+
 package system_test
 
 import (
@@ -54,6 +56,7 @@ func TestReadmeCommands(t *testing.T) {
 	ranElsewhere := map[string]string{
 		"MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh": ".ci/run",
 		"ci/test.sh":                         ".ci/run",
+		"go test -count=1 ./...":             "ci/test.sh (the same tests, with -tags engine)",
 		"export REGISTRY_PASSWORD=...":       "shell variable",
 		"cd dist && sha256sum -c SHA256SUMS": "TestExportSkopeoImportEngine, TestDaggerCallPublishEngineRegistry",
 	}

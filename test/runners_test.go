@@ -1,4 +1,4 @@
-//go:build runners
+//go:build engine && runners
 
 package system_test
 

@@ -209,7 +209,7 @@ mkdir -p "$dir/logs"
 cp -r "$r/var/lib/matrix/log/." "$dir/logs/" 2>/dev/null || true
 
 # 4. The summary, one row per step of up.sh from its own log lines.
-steps="packages binfmt bundle tools task registry bases sdk engine"
+steps="packages binfmt bundle tools task syft-build registry bases upstream syft sdk engine"
 printf '\n%-10s %-8s %7s\n' STEP STATUS SECONDS
 failed=''
 for s in $steps; do
@@ -229,6 +229,15 @@ fi
 grep -E '^fresh: engine' "$dir/up.log" >&2 || true
 [ "$rc" = 0 ] || die "ci/world/up.sh failed on the fresh root file system${failed:+ at step $failed} (exit $rc); log: $dir/up.log, root file system kept in $r"
 log "passed: ci/world/up.sh set up the world from nothing on fresh Debian 12 (log: $dir/up.log)"
+# The stamp (commit it): .ci/run skips this check until ci/world or the
+# bundle changes again.
+. "$here/lib.sh"
+{
+  echo "# ci/world/fresh.sh as it last passed: digest of ci/world/** and the bundle's SHA256SUMS (ci/world/lib.sh fresh_digest)."
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ): passed in $(( $(date +%s) - t0 ))s (root file system ${rootfs_s}s, up.sh ${up_s}s)"
+  echo "$(fresh_digest "$bundle")  ci/world + $bundle/SHA256SUMS"
+} >"$root/$FRESH_STAMP"
+log "stamp written: $FRESH_STAMP (commit it with the change)"
 # The root file system (packages, base images, engine state) is generated:
 # drop it, keep the logs. Nothing is mounted there any more (the mount
 # namespace ended with its processes).

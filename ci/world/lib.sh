@@ -5,6 +5,10 @@ GO_VERSION=${MATRIX_GO_VERSION:-1.26.8}
 TASK_VERSION=v3.54.0
 COSIGN_VERSION=v2.6.5
 ORAS_VERSION=v1.3.6
+# The SBOM scanner's image (pkg/sbom: SyftVersion, DefaultImage), seeded
+# from source because nothing can be pulled here.
+SYFT_VERSION=v1.57.2
+SYFT_IMAGE=anchore/syft:$SYFT_VERSION
 STATE=${MATRIX_STATE:-/var/lib/matrix}
 REGISTRY_ADDR=127.0.0.1:5000
 ENGINE_SOCK=/run/dagger/engine.sock
@@ -24,6 +28,22 @@ step() {
   t0=$(date +%s)
   "$@" || die "step $name failed (see messages above; logs in $STATE/log)"
   log "$name: ok ($(( $(date +%s) - t0 ))s)"
+  # .ci/run's time table reads MATRIX_TIMES_FILE.
+  [ -z "${MATRIX_TIMES_FILE:-}" ] || echo "up.sh $name $(( $(date +%s) - t0 ))" >>"$MATRIX_TIMES_FILE"
+}
+
+# The stamp of ci/world/fresh.sh's last pass: the digest of every file
+# under ci/world (but the stamp) and the bundle's SHA256SUMS. .ci/run runs
+# fresh.sh only when it changed; ci/lint.sh fails on a stale stamp.
+FRESH_STAMP=ci/world/fresh.sha256
+fresh_digest() {
+  local bundle=$1
+  (cd "$ROOT" && find ci/world -type f ! -path "$FRESH_STAMP" -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    echo "$(sha256sum <"$bundle/SHA256SUMS" | cut -d' ' -f1)  bundle SHA256SUMS") | sha256sum | cut -d' ' -f1
+}
+# fresh_stamp_ok BUNDLE: the stamp matches ci/world and the bundle.
+fresh_stamp_ok() {
+  [ "$(grep -v '^#' "$ROOT/$FRESH_STAMP" 2>/dev/null | cut -d' ' -f1)" = "$(fresh_digest "$1")" ]
 }
 # started notes a service this invocation started, so a caller (.ci/run) can
 # stop exactly those: MATRIX_STARTED_FILE names the list.
@@ -123,6 +143,27 @@ install_test_tools() {
       echo "${mod#*@}" >"$STATE/bin/$bin.version"
     fi
   done
+}
+
+# build_syft compiles syft for this host's platform, once (minutes on a
+# fresh machine); up.sh runs it beside the other steps.
+build_syft() {
+  local dir="$STATE/tools/syft-$SYFT_VERSION"
+  [ -x "$dir/syft" ] && return 0
+  mkdir -p "$dir"
+  CGO_ENABLED=0 GOBIN="$dir" go install -trimpath -ldflags "-s -w -X main.version=${SYFT_VERSION#v}" \
+    "github.com/anchore/syft/cmd/syft@$SYFT_VERSION" >"$STATE/log/syft.log" 2>&1 \
+    || { tail -5 "$STATE/log/syft.log" >&2; return 1; }
+}
+
+# seed_syft pushes anchore/syft:$SYFT_VERSION, as upstream ships it (FROM
+# scratch, /syft), for this host's platform: the engines pull it for the
+# SBOMs instead of each compiling syft.
+seed_syft() {
+  curl -fs -o /dev/null --max-time 5 -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    "http://$REGISTRY_ADDR/v2/${SYFT_IMAGE%:*}/manifests/${SYFT_IMAGE##*:}" && return 0
+  "$STATE/bin/matrix-world" tool --registry "$REGISTRY_ADDR" --image "$SYFT_IMAGE" --name syft \
+    "--$(go env GOARCH)" "$STATE/tools/syft-$SYFT_VERSION/syft"
 }
 
 registry_up() { curl -fs -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }

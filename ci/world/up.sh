@@ -41,11 +41,14 @@ step binfmt     enable_binfmt
 step bundle     install_bundle
 step tools      install_tools
 step task install_task & task_pid=$!
+step syft-build build_syft & syft_pid=$!
 tools_pid=
 [ -z "$test_tools" ] || { step test-tools install_test_tools & tools_pid=$!; }
 step registry   start_registry
 step bases      seed_bases
 step upstream   seed_upstream
+wait "$syft_pid" || die "compiling syft failed (see $STATE/log/syft.log)"
+step syft       seed_syft
 step sdk        build_sdk_runtime
 step engine     start_engine
 [ -z "$second_engine" ] || step engine2 start_engine2

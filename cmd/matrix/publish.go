@@ -9,6 +9,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 )
 
 func publishCommand() *cli.Command {
@@ -46,6 +47,8 @@ func attestFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "sign-key", Usage: "sign every manifest and index with this PEM private key (ECDSA P-256, unencrypted): a file, or env:VAR"},
 		&cli.BoolFlag{Name: "no-attest", Usage: "write no SBOM, provenance or signature referrers"},
+		&cli.StringFlag{Name: "syft-image", Value: sbom.DefaultImage, EnvVars: []string{"MATRIX_SYFT_IMAGE"},
+			Usage: "the image syft runs from for the SBOMs (a mirror of it, pinned by digest if you like), or \"source\" to compile syft in the engine"},
 	}
 }
 
@@ -71,7 +74,7 @@ func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
 	}
 	return func(o *matrix.Options) {
 		o.Registry, o.Username, o.Password = c.String("registry"), c.String("username"), pw
-		o.SignKey, o.NoAttest = key, c.Bool("no-attest")
+		o.SignKey, o.NoAttest, o.SyftImage = key, c.Bool("no-attest"), c.String("syft-image")
 	}, nil
 }
 

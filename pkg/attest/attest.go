@@ -22,7 +22,8 @@ import (
 // signatures with Key (nil: unsigned).
 type Attester struct {
 	Key     *signature.Key
-	GoProxy string // where syft is compiled from (--go-proxy)
+	Syft    string // the syft image (--syft-image); empty: sbom.DefaultImage
+	GoProxy string // where syft is compiled from (--syft-image source; --go-proxy)
 	Engine  string // the Dagger engine's version, for the provenance (matrix.EngineVersion)
 }
 
@@ -31,7 +32,7 @@ var _ publish.Attester = Attester{}
 // Variant makes a variant's SBOM, provenance and signature.
 func (a Attester) Variant(ctx context.Context, c *dagger.Client, t publish.Target, comp component.Spec, v builder.Variant, s publish.Subject) ([]publish.Referrer, error) {
 	doc, err := sbom.Scan(ctx, c, v.Container, sbom.Document{Name: s.Repo.String() + "@" + s.Descriptor.Digest.String(),
-		Digest: s.Descriptor.Digest.String(), Created: t.Created, GoProxy: a.GoProxy})
+		Digest: s.Descriptor.Digest.String(), Created: t.Created, Image: a.Syft, GoProxy: a.GoProxy})
 	if err != nil {
 		return nil, fmt.Errorf("SBOM: %w", err)
 	}

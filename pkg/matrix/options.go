@@ -8,11 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ai-infra-matrix/matrix/pkg/attest"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 	"github.com/ai-infra-matrix/matrix/pkg/signature"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
@@ -73,9 +76,10 @@ type Options struct {
 	SourceDateEpoch string
 	Created         string // RFC 3339, the created annotation; empty: unknown
 
-	NoAttest bool   // --no-attest: no SBOM, provenance or signature referrers
-	SignKey  string // --sign-key, a PEM private key (ECDSA P-256, unencrypted); empty: unsigned
-	signKey  *signature.Key
+	NoAttest  bool   // --no-attest: no SBOM, provenance or signature referrers
+	SignKey   string // --sign-key, a PEM private key (ECDSA P-256, unencrypted); empty: unsigned
+	signKey   *signature.Key
+	SyftImage string // --syft-image, the image syft runs from; empty: sbom.DefaultImage; "source": compiled in the engine
 
 	Registry string   // --registry, host[:port][/project]
 	Tags     []string // --tags; empty: the version and latest
@@ -181,6 +185,11 @@ func (o *Options) Validate() error {
 		}
 		o.Created = created
 	}
+	if o.SyftImage != "" && o.SyftImage != sbom.FromSource {
+		if _, err := name.ParseReference(o.SyftImage); err != nil {
+			return bad("--syft-image %q: %w; give an image reference such as %s (pin it with @sha256:...), or %q to compile syft from the Go module proxy", o.SyftImage, err, sbom.DefaultImage, sbom.FromSource)
+		}
+	}
 	if o.SignKey != "" {
 		if o.NoAttest {
 			return bad("--sign-key and --no-attest exclude each other: a signature is an attestation")
@@ -241,7 +250,7 @@ func flagOf(arg string) string {
 func (o *Options) target() publish.Target {
 	var a publish.Attester
 	if !o.NoAttest {
-		a = attest.Attester{Key: o.signKey, GoProxy: o.Mirrors["GO_PROXY"], Engine: EngineVersion}
+		a = attest.Attester{Key: o.signKey, Syft: o.SyftImage, GoProxy: o.Mirrors["GO_PROXY"], Engine: EngineVersion}
 	}
 	return publish.Target{
 		Attest:   a,

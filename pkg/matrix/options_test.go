@@ -37,6 +37,7 @@ func TestValidateRejects(t *testing.T) {
 		{"unknown arch", Options{Platforms: []string{"linux/amd65"}}, `--platforms: "linux/amd65": unknown architecture`},
 		{"bad component name", Options{Components: []string{"Web UI"}}, `--components: "Web UI" is not a component name`},
 		{"negative jobs", Options{Jobs: -1}, "--jobs -1"},
+		{"syft image not a reference", Options{Verb: VerbPublish, Registry: "localhost:5000/x", SyftImage: "anchore/syft:UPPER CASE"}, `--syft-image "anchore/syft:UPPER CASE"`},
 		{"negative context", Options{MaxContext: -5}, "--max-context -5"},
 		{"mirror with space", Options{Mirrors: map[string]string{"APT_MIRROR": "http://a b"}}, "--apt-mirror"},
 		{"secret id", Options{Secrets: map[string]string{"a b": "x"}}, `--secret: id "a b"`},

@@ -15,18 +15,27 @@ import (
 	"dagger.io/dagger"
 )
 
-// SyftVersion is the syft release matrix builds, in the engine, from the Go
-// module proxy (no syft image is needed).
+// SyftVersion is the syft release matrix runs.
 const SyftVersion = "v1.57.2"
+
+// DefaultImage is where syft comes from unless --syft-image says otherwise:
+// the upstream image, pinned, listed with the third-party images so that an
+// air-gapped site mirrors it like the others. Each engine pulls it in
+// seconds, where compiling syft took minutes per engine.
+const DefaultImage = "docker.io/anchore/syft:" + SyftVersion
+
+// FromSource, given as the image, compiles syft in the engine from the Go
+// module proxy instead (the fallback for a site that cannot mirror the image).
+const FromSource = "source"
 
 // MediaType is an SPDX JSON document's, also the referrer's artifact type.
 const MediaType = "application/spdx+json"
 
-// ToolImage is where syft is compiled: the same Go image the components'
-// Go stages use, so an air-gapped mirror already holds it.
+// ToolImage is where syft is compiled from source: the same Go image the
+// components' Go stages use, so an air-gapped mirror already holds it.
 var ToolImage = "golang:1.26-bookworm"
 
-// ScanImage holds syft while it reads the variant, mounted read-only.
+// ScanImage holds syft compiled from source while it reads the variant.
 var ScanImage = "debian:bookworm-slim"
 
 // Document names what the SBOM is about, and where syft comes from. Digest (the variant's manifest)
@@ -36,7 +45,8 @@ type Document struct {
 	Name    string // e.g. registry/ai-infra-nginx@sha256:...
 	Digest  string
 	Created string // RFC 3339; empty: the Unix epoch
-	GoProxy string // the Go module proxy syft is compiled from (--go-proxy); empty: the Go default
+	Image   string // the syft image (--syft-image); empty: DefaultImage; FromSource: compiled
+	GoProxy string // the Go module proxy syft is compiled from (FromSource; --go-proxy); empty: the Go default
 }
 
 // Namespace is the SPDX document namespace of an SBOM about digest.
@@ -48,6 +58,7 @@ func Namespace(digest string) string {
 // on a directory), no per-file digests or ownership lists, no update
 // check, no network, and no config file read from anywhere.
 var settings = []string{
+	"TMPDIR=/tmp",
 	"SYFT_CHECK_FOR_APP_UPDATE=false",
 	"SYFT_FILE_METADATA_SELECTION=none",
 	"SYFT_RELATIONSHIPS_PACKAGE_FILE_OWNERSHIP=false",
@@ -58,9 +69,9 @@ var settings = []string{
 
 var tools sync.Map // *dagger.Client → *dagger.File
 
-// tool is syft, compiled once per client (and cached by the engine), from
+// compiled is syft, compiled once per client (and cached by the engine), from
 // goProxy (empty: the Go default).
-func tool(c *dagger.Client, goProxy string) *dagger.File {
+func compiled(c *dagger.Client, goProxy string) *dagger.File {
 	if f, ok := tools.Load(c); ok {
 		return f.(*dagger.File)
 	}
@@ -83,20 +94,38 @@ func tool(c *dagger.Client, goProxy string) *dagger.File {
 // engine's own platform (the variant's files are only read, whatever their
 // architecture).
 func Scan(ctx context.Context, c *dagger.Client, ctr *dagger.Container, d Document) ([]byte, error) {
-	scan := c.Container().From(ScanImage).
-		WithMountedFile("/usr/local/bin/syft", tool(c, d.GoProxy)).
-		WithMountedDirectory("/rootfs", ctr.Rootfs())
-	for _, kv := range settings {
-		k, v, _ := strings.Cut(kv, "=")
-		scan = scan.WithEnvVariable(k, v)
-	}
-	out, err := scan.WithExec([]string{"syft", "scan", "dir:/rootfs", "--override-default-catalogers", "image",
-		"--source-name", d.Name, "--source-version", d.Digest, "-q", "-o", "spdx-json@2.3=/sbom.json"}).
-		File("/sbom.json").Contents(ctx)
+	out, err := scanner(c, d).
+		WithMountedDirectory("/rootfs", ctr.Rootfs()).
+		WithExec([]string{"syft", "scan", "dir:/rootfs", "--override-default-catalogers", "image",
+			"--source-name", d.Name, "--source-version", d.Digest, "-q", "-o", "spdx-json@2.3=/tmp/sbom.json"}).
+		File("/tmp/sbom.json").Contents(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("syft %s: %w", SyftVersion, err)
+		return nil, fmt.Errorf("syft %s (%s): %w", SyftVersion, d.image(), err)
 	}
 	return Settle([]byte(out), d)
+}
+
+func (d Document) image() string {
+	if d.Image == "" {
+		return DefaultImage
+	}
+	return d.Image
+}
+
+// scanner is a container that runs syft: the syft image (FROM scratch,
+// syft at /syft) or, FromSource, the scan image with syft compiled.
+func scanner(c *dagger.Client, d Document) *dagger.Container {
+	var ctr *dagger.Container
+	if img := d.image(); img == FromSource {
+		ctr = c.Container().From(ScanImage).WithMountedFile("/usr/local/bin/syft", compiled(c, d.GoProxy))
+	} else {
+		ctr = c.Container().From(img).WithEnvVariable("PATH", "/:/usr/local/bin:/usr/bin:/bin")
+	}
+	for _, kv := range settings {
+		k, v, _ := strings.Cut(kv, "=")
+		ctr = ctr.WithEnvVariable(k, v)
+	}
+	return ctr
 }
 
 // Settle replaces the two fields syft makes up each run, the creation time

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,4 +37,72 @@ func TestSchedule(t *testing.T) {
 			assert.InDelta(t, tc.want, schedule(r, deps, tc.native, tc.jobs), 1e-9)
 		})
 	}
+}
+
+// schedule is the wall time of the report's cells run again: each platform
+// on an engine of its own with jobs cells at once, a cell starting when the
+// same platform's cells of its dependencies are done, the longest ready
+// cell first. native gives each arm64 cell its amd64 twin's time.
+func schedule(r *report.Report, deps map[string][]string, native bool, jobs int) float64 {
+	secs := map[[2]string]float64{}
+	for _, c := range r.Cells {
+		if c.Status == report.Verified {
+			secs[[2]string{c.Component, c.Platform}] = c.Seconds
+		}
+	}
+	if native {
+		for k := range secs {
+			if twin, ok := secs[[2]string{k[0], "linux/amd64"}]; ok && k[1] == "linux/arm64" {
+				secs[k] = twin
+			}
+		}
+	}
+	wall := 0.0
+	for _, pl := range r.Platforms {
+		done := map[string]float64{} // component -> finish time
+		var slots []float64          // finish times of running cells
+		now := 0.0
+		left := map[string]float64{}
+		for k, s := range secs {
+			if k[1] == pl {
+				left[k[0]] = s
+			}
+		}
+		for len(left) > 0 {
+			var ready []string
+			for c := range left {
+				ok := true
+				for _, d := range deps[c] {
+					if f, fin := done[d]; !fin || f > now {
+						if _, planned := secs[[2]string{d, pl}]; planned {
+							ok = false
+						}
+					}
+				}
+				if ok {
+					ready = append(ready, c)
+				}
+			}
+			sort.Slice(ready, func(i, j int) bool {
+				return left[ready[i]] > left[ready[j]] || (left[ready[i]] == left[ready[j]] && ready[i] < ready[j])
+			})
+			for _, c := range ready {
+				if len(slots) >= jobs {
+					break
+				}
+				done[c] = now + left[c]
+				slots = append(slots, done[c])
+				delete(left, c)
+			}
+			if len(slots) == 0 {
+				break // a dependency that is not planned on this platform
+			}
+			sort.Float64s(slots)
+			now, slots = slots[0], slots[1:]
+		}
+		for _, f := range done {
+			wall = max(wall, f)
+		}
+	}
+	return wall
 }

@@ -1,8 +1,9 @@
+//go:build engine
+
 package reliability
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,25 +14,6 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 )
-
-// matrixBin builds the CLI once per test binary.
-func matrixBin(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(os.TempDir(), "matrix-reliability-cli")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/matrix")
-	cmd.Dir = enginetest.Root()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
-}
-
-// cliRun runs the CLI with env additions and returns exit code, stdout, stderr.
-func cliRun(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	return enginetest.Run(t, cmd)
-}
 
 // badInput is one malformed input: the command, the run-wide flags (the
 // module's constructor arguments), the command's own flags, and what the
@@ -128,6 +110,7 @@ func TestBadInput(t *testing.T) {
 		{name: "stage registry with a path", verb: "build-all", dir: good, args: []string{"--stage-registry", "localhost:5000/x"}, want: []string{"--stage-registry", "host:port only"}},
 		{name: "licence not SPDX", verb: "build-all", dir: one("annotations: {licenses: Apache 2}\n"), want: []string{"web/component.yaml", "field annotations.licenses", "not a valid SPDX expression"}},
 		{name: "annotation set by matrix", verb: "build-all", dir: one("annotations: {created: yesterday}\n"), want: []string{"field annotations.created", "is set by matrix"}},
+		{name: "syft image not a reference", verb: "publish", dir: good, ctor: []string{"--syft-image", "anchore/syft:NOT-A-TAG!"}, args: []string{"--registry", "localhost:5000"}, want: []string{`--syft-image "anchore/syft:NOT-A-TAG!"`, "give an image reference"}},
 		{name: "sign key and no attest", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "env:HOME", "--no-attest"}, want: []string{"--sign-key and --no-attest exclude each other"}},
 		// Flags of one entry point only: the CLI reads secrets and passwords
 		// from env or files itself; the module gets them as dagger secrets.

@@ -1,3 +1,5 @@
+//go:build engine && restart
+
 package reliability
 
 import (
