@@ -14,8 +14,8 @@ out=${TMPDIR:-/tmp}/matrix-bench.txt
 if [ "${1:-}" = --cold ]; then
   # Each run of each mode is a full cold build of 24 cells (25-40 minutes here):
   # one by default, MATRIX_BENCH_COLD_RUNS for more.
-  MATRIX_BENCH_COLD=1 go test -run '^$' -bench Cold -benchtime "${MATRIX_BENCH_COLD_RUNS:-1}x" -timeout 240m -v ./test/bench/ | tee -a "$out"
+  MATRIX_BENCH_COLD=1 go test -tags engine -run '^$' -bench Cold -benchtime "${MATRIX_BENCH_COLD_RUNS:-1}x" -timeout 240m -v ./test/bench/ | tee -a "$out"
 fi
-go test -run '^$' -bench 'WarmNoOp|OneFileChanged|Publish|Export' -benchtime 3x -timeout 180m -v ./test/bench/ | tee -a "$out"
+go test -tags engine -run '^$' -bench 'WarmNoOp|OneFileChanged|Publish|Export' -benchtime 3x -timeout 180m -v ./test/bench/ | tee -a "$out"
 # The emulated Go stage takes about five minutes a run: MATRIX_BENCH_GOSTAGE_RUNS sets how many.
-go test -run '^$' -bench GoStage -benchtime "${MATRIX_BENCH_GOSTAGE_RUNS:-3}x" -timeout 180m -v ./test/bench/ | tee -a "$out"
+go test -tags engine -run '^$' -bench GoStage -benchtime "${MATRIX_BENCH_GOSTAGE_RUNS:-3}x" -timeout 180m -v ./test/bench/ | tee -a "$out"
