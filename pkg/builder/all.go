@@ -274,7 +274,7 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	}
 	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventBuilt, Seconds: time.Since(t0).Seconds()})
 	if c.Scratch {
-		if ctr, err = r.b.scratch(ctx, ctr, pl, c.Smoke); err != nil {
+		if ctr, err = r.b.Scratch(ctx, ctr, pl, c.Smoke); err != nil {
 			failed(&cell, c.Name, pl, err)
 			return Variant{}, cell
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/verify"
 )
 
-// scratch is the variant ctr of a component whose final stage is FROM
+// Scratch is the variant ctr of a component whose final stage is FROM
 // scratch, with the platform it was built for (see replatform).
-func (b *Builder) scratch(ctx context.Context, ctr *dagger.Container, p dagger.Platform, smoke []string) (*dagger.Container, error) {
+func (b *Builder) Scratch(ctx context.Context, ctr *dagger.Container, p dagger.Platform, smoke []string) (*dagger.Container, error) {
 	prog, err := program(ctx, ctr, smoke)
 	if err != nil {
 		return nil, &verify.Failure{Step: "platform", Err: fmt.Errorf("reading the entrypoint: %w", err)}
