@@ -60,14 +60,19 @@ func TestDockerRoadCallCacheEngineRegistry(t *testing.T) {
 	seedRoad(t, ctx, world, "127.0.0.1:5011")
 	call := func(args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, "dagger", append([]string{"--progress", "plain", "call"}, args...)...)
+		bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+		if bin == "" {
+			bin = "dagger"
+		}
+		cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain", "call"}, args...)...)
 		cmd.Dir, cmd.Env = dir, env
 		code, out, errw := enginetest.Run(t, cmd)
 		require.Equal(t, 0, code, "dagger call %s:\n%s\n%s", strings.Join(args, " "), out, errw)
 		return out + errw
 	}
 	// wipe deletes the registry's storage (its volume) and restarts it, as
-	// the road's own set-up starts it.
+	// the road's own set-up starts it, then seeds the base image again (the
+	// engine resolves FROM through it).
 	wipe := func() {
 		t.Helper()
 		for _, args := range [][]string{{"rm", "-f", "matrix-cachetest-registry"}, {"volume", "rm", "matrix-cachetest-registry"}} {
@@ -75,6 +80,7 @@ func TestDockerRoadCallCacheEngineRegistry(t *testing.T) {
 			require.NoError(t, err, string(out))
 		}
 		road("up")
+		seedRoad(t, ctx, world, "127.0.0.1:5011")
 	}
 	registry := envValue(env, "MATRIX_REGISTRY") + "/cachetest" // the engine's address of the registry
 	readback := "127.0.0.1:5011/cachetest"                      // this host's
