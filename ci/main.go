@@ -221,7 +221,10 @@ func (m *Matrix) BuildComponent(
 }
 
 // BuildAll builds and verifies every cell and returns the report; it fails,
-// with the report, when any requested cell failed.
+// with the report, when any requested cell failed. Never cached: with
+// --push-by-digest it writes to the registry, and a function is cached
+// whole or not at all (verify is the same check, cached).
+// +cache="never"
 func (m *Matrix) BuildAll(
 	ctx context.Context,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
@@ -319,7 +322,9 @@ func file(r *report.Report, name string) (string, error) {
 // summary), annotations.txt (GitHub's ::error lines) and exit-code, 0 when
 // every cell verified and 1 otherwise. Failed cells do not fail the call, so
 // the job keeps the report; it exits with exit-code. Bad input and an
-// unreachable engine or registry still fail it.
+// unreachable engine or registry still fail it. Never cached: its files are
+// exported, and a cached call would hand back an earlier run's report.
+// +cache="never"
 func (m *Matrix) Report(
 	ctx context.Context,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
@@ -365,7 +370,10 @@ func (m *Matrix) Report(
 }
 
 // Verify builds every cell and checks it (platform, smoke binary
-// architecture, smoke command) without publishing; same as BuildAll.
+// architecture, smoke command) without publishing; same as BuildAll without
+// --push-by-digest. It writes nothing outside the engine that outlives the
+// call (a dependency staged for its dependents serves only this run), so
+// Dagger may answer a repeated call with the same inputs from its cache.
 func (m *Matrix) Verify(
 	ctx context.Context,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
@@ -574,7 +582,10 @@ func exported(ctx context.Context, d *dagger.Directory, prefix string) (string, 
 // Export builds and verifies every cell and returns a directory with one
 // multi-platform OCI archive per component, one per third-party image of
 // third-party.yaml (each upstream index unchanged), bundle.json and
-// SHA256SUMS; write it out with `export --path ./dist`.
+// SHA256SUMS; write it out with `export --path ./dist`. Never cached: the
+// bundle is written out, and a cached call would hand back an earlier run's
+// third-party images, whose upstream tags may have moved.
+// +cache="never"
 func (m *Matrix) Export(
 	ctx context.Context,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
@@ -747,7 +758,9 @@ func (m *Matrix) Mirror(
 // registry with go-containerregistry: SHA256SUMS and bundle.json are checked
 // first and a corrupt, partial or extra file is refused by name before any
 // push; every index is read back before all the tags move together; a second
-// import of the same bundle writes nothing.
+// import of the same bundle writes nothing. Never cached: a registry that
+// lost the images must get them again.
+// +cache="never"
 func (m *Matrix) Import(
 	ctx context.Context,
 	// The bundle directory, e.g. --bundle ./dist

@@ -273,12 +273,14 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		return Variant{}, cell
 	}
 	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventBuilt, Seconds: time.Since(t0).Seconds()})
-	if err := verify.Variant(ctx, ctr, pl, c.Smoke); err != nil {
-		cell.Status, cell.Step, cell.Error = report.Failed, "verify", fmt.Sprintf("%s %s: %v", c.Name, pl, err)
-		var f *verify.Failure
-		if errors.As(err, &f) {
-			cell.Step, cell.Command, cell.Output = f.Step, f.Command, f.Output
+	if c.Scratch {
+		if ctr, err = r.b.Scratch(ctx, ctr, pl, c.Smoke); err != nil {
+			failed(&cell, c.Name, pl, err)
+			return Variant{}, cell
 		}
+	}
+	if err := verify.Variant(ctx, ctr, pl, c.Smoke); err != nil {
+		failed(&cell, c.Name, pl, err)
 		return Variant{}, cell
 	}
 	if r.o.Sizes {
@@ -288,6 +290,16 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	}
 	cell.Status = report.Verified
 	return Variant{Platform: pl, Container: ctr, Args: req.Args}, cell
+}
+
+// failed records a verification failure of the cell: its step, command and
+// output when err is a *verify.Failure.
+func failed(cell *report.Cell, name string, pl dagger.Platform, err error) {
+	cell.Status, cell.Step, cell.Error = report.Failed, "verify", fmt.Sprintf("%s %s: %v", name, pl, err)
+	var f *verify.Failure
+	if errors.As(err, &f) {
+		cell.Step, cell.Command, cell.Output = f.Step, f.Command, f.Output
+	}
 }
 
 func hasDependents(p *plan.Plan, name string) bool {

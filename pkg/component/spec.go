@@ -40,6 +40,7 @@ type Spec struct {
 	// defaults under component.yaml's (after Load).
 	Annotations map[string]string
 	Base        string   // the final stage's base image, when the Dockerfile names one ("" for FROM ${ARG} or scratch)
+	Scratch     bool     // the final stage is built FROM scratch: no base gives its image config
 	Labels      []string // the label keys the Dockerfile sets in the final stage (matrix adds no label of these)
 }
 
@@ -231,6 +232,9 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
 	}
 	if c.Base, c.Labels, err = lint.Final(dockerfile, df, c.Target); err != nil {
+		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
+	}
+	if c.Scratch, err = lint.Scratch(dockerfile, df, c.Target); err != nil {
 		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
 	}
 	if c.Annotations, err = checkAnnotations(file, "annotations", r.Annotations); err != nil {

@@ -58,6 +58,20 @@ smoke: [jupyter, --version]
 	assert.False(t, c.Supports("linux/arm64"))
 }
 
+func TestReadScratch(t *testing.T) {
+	dir := component(t, t.TempDir(), "hello", "smoke: [/hello]\n")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"),
+		[]byte("FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build\nFROM scratch\nCOPY --from=build /hello /hello\n"), 0o644))
+	c, err := read(dir)
+	require.NoError(t, err)
+	assert.True(t, c.Scratch, "the final stage is FROM scratch")
+	assert.Empty(t, c.Base)
+
+	c, err = read(component(t, t.TempDir(), "based", ""))
+	require.NoError(t, err)
+	assert.False(t, c.Scratch, "a final stage FROM debian has a base")
+}
+
 func TestDecodeRejects(t *testing.T) {
 	cases := []struct {
 		name, yaml, field, problem string

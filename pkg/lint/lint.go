@@ -468,6 +468,26 @@ func Write(w io.Writer, findings []Finding, format string) error {
 // is an ARG without a default, scratch, or an earlier stage whose own base
 // it then is), and the label keys it and the stages it is built FROM set.
 func Final(file string, data []byte, target string) (base string, labels []string, err error) {
+	ref, labels, err := final(file, data, target)
+	if ref == "scratch" {
+		ref = ""
+	}
+	return ref, labels, err
+}
+
+// Scratch tells whether the stage a build ends in (target, or the last
+// stage) is built FROM scratch, directly or through earlier stages: its
+// image has no base whose config could say the platform.
+func Scratch(file string, data []byte, target string) (bool, error) {
+	ref, _, err := final(file, data, target)
+	return ref == "scratch", err
+}
+
+// final follows the stage a build ends in back through the earlier stages
+// it is built FROM to the first one whose base is not a stage, and returns
+// that base expanded with the global ARG defaults ("" for an ARG without a
+// default), and the label keys set on the way.
+func final(file string, data []byte, target string) (base string, labels []string, err error) {
 	stages, metaArgs, err := parse(file, data)
 	if err != nil {
 		return "", nil, err
@@ -500,8 +520,11 @@ func Final(file string, data []byte, target string) (base string, labels []strin
 			}
 		}
 		ref, _, err := lex.ProcessWord(s.BaseName, mapEnv(meta))
-		if err != nil || ref == "" || ref == "scratch" || strings.Contains(ref, "$") {
+		if err != nil || ref == "" || strings.Contains(ref, "$") {
 			return "", labels, nil
+		}
+		if strings.EqualFold(ref, "scratch") {
+			return "scratch", labels, nil
 		}
 		earlier := slices.IndexFunc(stages[:i], func(p instructions.Stage) bool { return strings.EqualFold(p.Name, ref) })
 		if earlier < 0 {

@@ -61,6 +61,18 @@ func TestRules(t *testing.T) {
 		{"digest", "FROM debian@sha256:0000000000000000000000000000000000000000000000000000000000000000\n", true, nil},
 		{"arg set by the run", "ARG JUPYTERHUB_IMAGE\nFROM ${JUPYTERHUB_IMAGE}\n", true, nil},
 		{"earlier stage and scratch", "FROM debian:12 AS base\nFROM base\nFROM scratch\n", true, nil},
+		// a FROM scratch or distroless final stage takes a compiled binary:
+		// its compile stage must be on $BUILDPLATFORM cross-compiling with
+		// TARGETARCH, or an existing rule fires
+		{"scratch, compiled on the target", "FROM golang:1.26-bookworm AS build\nRUN CGO_ENABLED=0 go build -o /hello .\nFROM scratch\nCOPY --from=build /hello /hello\n", true,
+			[]string{"compile-on-target@2/warning"}},
+		{"distroless, compiled on the target", "FROM rust:1.80 AS build\nRUN cargo build --release\nFROM gcr.io/distroless/cc-debian12:nonroot\nCOPY --from=build /t/app /app\n", true,
+			[]string{"compile-on-target@2/warning"}},
+		{"scratch, build platform without TARGETARCH", "FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build\nRUN CGO_ENABLED=0 GOOS=linux go build -o /hello .\nFROM scratch\nCOPY --from=build /hello /hello\n", true,
+			[]string{"go-arch@2/error"}},
+		{"distroless, build platform, GOARCH fixed", "FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build\nRUN GOARCH=amd64 go build -o /hello .\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /hello /hello\n", true,
+			[]string{"go-arch@2/error"}},
+		{"scratch, cross-compiled by TARGETARCH", "FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build\nARG TARGETOS TARGETARCH\nRUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /hello .\nFROM scratch\nCOPY --from=build /hello /hello\n", true, nil},
 		// undeclared-platform-arg
 		{"TARGETARCH not declared", "FROM debian:12\nRUN echo $TARGETARCH\n", true, []string{"undeclared-platform-arg@2/error", "fixed-arch-download@2/warning"}[:1]},
 		{"braced, in ENV", "FROM debian:12\nENV A=${TARGETOS}\n", true, []string{"undeclared-platform-arg@2/error"}},
@@ -178,5 +190,28 @@ func TestFinal(t *testing.T) {
 		})
 	}
 	_, _, err := Final("x/Dockerfile", []byte("FROM debian:12\n"), "nope")
+	assert.ErrorContains(t, err, `x/Dockerfile has no stage "nope"`)
+}
+
+func TestScratch(t *testing.T) {
+	for _, tc := range []struct {
+		name, dockerfile, target string
+		want                     bool
+	}{
+		{"last stage", "FROM --platform=$BUILDPLATFORM golang:1.26 AS build\nFROM scratch\nCOPY --from=build /a /a\n", "", true},
+		{"through an earlier stage", "FROM scratch AS empty\nCOPY a /a\nFROM empty\n", "", true},
+		{"through an ARG default", "ARG BASE=scratch\nFROM ${BASE}\n", "", true},
+		{"target on a base image", "FROM scratch AS bin\nFROM debian:12 AS full\n", "full", false},
+		{"target on scratch", "FROM scratch AS bin\nFROM debian:12 AS full\n", "bin", true},
+		{"a base image", "FROM gcr.io/distroless/static-debian12\n", "", false},
+		{"an ARG without default", "ARG DEP_IMAGE\nFROM ${DEP_IMAGE}\n", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Scratch("Dockerfile", []byte(tc.dockerfile), tc.target)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	_, err := Scratch("x/Dockerfile", []byte("FROM scratch\n"), "nope")
 	assert.ErrorContains(t, err, `x/Dockerfile has no stage "nope"`)
 }

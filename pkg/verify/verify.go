@@ -1,11 +1,8 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,21 +35,25 @@ type variant struct {
 	Platform  dagger.Platform
 }
 
-// Variant runs every check on ctr, built for platform p; smoke may be empty
-// (then only the platform check runs). It returns nil or a *Failure.
+// Variant runs every check on ctr, built for platform p. With a smoke
+// command: the platform, the ELF machine of the smoke program, then the
+// command itself, as argv. Without one: the platform, and the ELF machine of
+// the entrypoint when it is an ELF file. No check runs a program of the
+// image other than the smoke command, so an image without a shell (FROM
+// scratch, distroless) verifies too. It returns nil or a *Failure.
 func Variant(ctx context.Context, ctr *dagger.Container, p dagger.Platform, smoke []string) error {
 	v := variant{Container: ctr, Platform: p}
 	got, err := v.Container.Platform(ctx)
 	if err != nil {
 		return &Failure{Step: "platform", Err: err}
 	}
-	if normalize(string(got)) != normalize(string(v.Platform)) {
+	if !Same(got, v.Platform) {
 		return &Failure{Step: "platform", Err: fmt.Errorf("image config says %s, want %s", got, v.Platform)}
 	}
 	if len(smoke) == 0 {
-		return nil
+		return entrypointArch(ctx, v)
 	}
-	if err := smokeArch(ctx, v, smoke[0]); err != nil {
+	if err := Arch(ctx, ctr, p, smoke[0]); err != nil {
 		return err
 	}
 	if _, err := v.Container.WithExec(smoke).Sync(ctx); err != nil {
@@ -71,60 +72,53 @@ func Variant(ctx context.Context, ctr *dagger.Container, p dagger.Platform, smok
 	return nil
 }
 
-// elfScript prints the smoke program's path (following a script's
-// interpreter, also through env) and the first 20 bytes of that file in hex.
-// It runs inside the variant, so its result is cached like any other step.
-const elfScript = `p=$(command -v "$0") || { echo "not found: $0" >&2; exit 127; }
-case "$p" in /*) ;; *) # a shell builtin such as test: find the program of that name
-  for d in $(echo "$PATH" | tr : ' '); do [ -x "$d/$0" ] && { p="$d/$0"; break; }; done ;;
-esac
-[ -f "$p" ] || { echo "no program file for $0" >&2; exit 127; }
-if [ "$(head -c 2 "$p")" = "#!" ]; then
-  set -- $(head -n 1 "$p" | sed 's/^#! *//')
-  p=$1
-  case "$p" in */env) p=$(command -v "$2") ;; esac
-fi
-echo "$p"
-head -c 20 "$p" | od -An -v -tx1`
+// Same tells whether two platforms are the same (linux/arm64/v8 is linux/arm64).
+func Same(a, b dagger.Platform) bool { return normalize(string(a)) == normalize(string(b)) }
 
-// smokeArch reads the ELF header of the smoke program (or of its script's
-// interpreter): an image labelled arm64 must not carry x86-64 programs, which
-// would still run here through the host.
-func smokeArch(ctx context.Context, v variant, prog string) error {
-	_, arch, _ := strings.Cut(normalize(string(v.Platform)), "/")
+// Want is the ELF machine of platform p's programs; ok is false for an
+// architecture this package does not know.
+func Want(p dagger.Platform) (m elf.Machine, ok bool) {
+	_, arch, _ := strings.Cut(normalize(string(p)), "/")
 	arch, _, _ = strings.Cut(arch, "/")
-	want, ok := machines[arch]
+	m, ok = machines[arch]
+	return m, ok
+}
+
+// Arch checks that prog (or its script's interpreter) is an ELF file of
+// platform p: an image labelled arm64 must not carry x86-64 programs, which
+// would still run here through the host's emulation. It returns nil or a
+// *Failure at step arch naming the file and both machines.
+func Arch(ctx context.Context, ctr *dagger.Container, p dagger.Platform, prog string) error {
+	want, ok := Want(p)
 	if !ok {
 		return nil
 	}
-	out, err := v.Container.WithExec([]string{"sh", "-c", elfScript, prog}).Stdout(ctx)
+	path, got, err := Machine(ctx, ctr, prog)
 	if err != nil {
-		return &Failure{Step: "arch", Command: prog, Err: fmt.Errorf("reading the ELF header of %s: %w", prog, err)}
-	}
-	path, hexdump, _ := strings.Cut(strings.TrimSpace(out), "\n")
-	got, err := elfMachine(hexdump)
-	if err != nil {
-		return &Failure{Step: "arch", Command: path, Err: fmt.Errorf("%s: %w", path, err)}
+		return &Failure{Step: "arch", Command: path, Err: fmt.Errorf("reading the ELF header of %s: %w", prog, err)}
 	}
 	if got != want {
-		return &Failure{Step: "arch", Command: path, Err: fmt.Errorf("%s is %s, want %s for %s", path, got, want, v.Platform)}
+		return &Failure{Step: "arch", Command: path, Err: fmt.Errorf("%s is %s, want %s for %s", path, got, want, p)}
 	}
 	return nil
 }
 
-// elfMachine decodes e_machine from the hex dump of an ELF file's first 20 bytes.
-func elfMachine(hexdump string) (elf.Machine, error) {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(hexdump), ""))
-	if err != nil || len(b) < 20 {
-		return 0, fmt.Errorf("unreadable header %q", hexdump)
+// entrypointArch checks the entrypoint's ELF machine when it is an ELF file;
+// a script, or an entrypoint the image does not hold, is left to the smoke
+// command that was not given.
+func entrypointArch(ctx context.Context, v variant) error {
+	ep, err := v.Container.Entrypoint(ctx)
+	if err != nil {
+		return &Failure{Step: "arch", Err: fmt.Errorf("reading the entrypoint: %w", err)}
 	}
-	if !bytes.Equal(b[:4], []byte(elf.ELFMAG)) {
-		return 0, fmt.Errorf("not an ELF file")
+	if len(ep) == 0 {
+		return nil
 	}
-	if elf.Data(b[elf.EI_DATA]) == elf.ELFDATA2MSB {
-		return elf.Machine(binary.BigEndian.Uint16(b[18:20])), nil
+	err = Arch(ctx, v.Container, v.Platform, ep[0])
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotELF) {
+		return nil
 	}
-	return elf.Machine(binary.LittleEndian.Uint16(b[18:20])), nil
+	return err
 }
 
 // normalize treats linux/arm64/v8 as linux/arm64.
