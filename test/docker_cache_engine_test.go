@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -21,32 +20,18 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// The Docker road of this test: its own names, network and port, apart
-// from TestDockerRoadEngineRegistry's and from a developer's road.
-var cacheRoadEnv = []string{
-	"MATRIX_DOCKER_NAME=matrix-cachetest",
-	"MATRIX_DOCKER_PUBLISH=127.0.0.1:5011",
-	"MATRIX_DOCKER_SUBNET=172.30.59.0/24",
-	"MATRIX_DOCKER_IP=172.30.59.2",
-	"MATRIX_DOCKER_MIRROR=localhost:5000",
-}
-
-// TestDockerRoadCallCacheEngineRegistry: on the Docker road the engine
-// reaches the registry itself, with no service argument in the call, so
-// nothing but +cache="never" keeps Dagger from answering a repeated call
-// from its cache without running it. Through `dagger call`: import a bundle,
-// delete the registry's storage and restart it, import again: the second
-// call pushes again and the index reads back; a third call finds it all
-// there (a cached answer would repeat the first). The same for a leg of
-// build-all --push-by-digest: its variant is in the registry again after
-// the wipe.
-func TestDockerRoadCallCacheEngineRegistry(t *testing.T) {
-	enginetest.Docker(t)
-	world := enginetest.Registry(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	dir := roadCheckout(t)
-	env := append(append(os.Environ(), cacheRoadEnv...), "MATRIX_DOCKER_ENV="+filepath.Join(t.TempDir(), "docker.env"))
+// checkCallCache: on the Docker road the engine reaches the registry
+// itself, with no service argument in the call, so nothing but
+// +cache="never" keeps Dagger from answering a repeated call from its cache
+// without running it. Through `dagger call`, on the road TestDockerRoadEngineRegistry
+// set up (name, its registry container's prefix; hostPort, its published
+// registry): import a bundle, delete the registry's storage and restart it,
+// import again: the second call pushes again and the index reads back; a
+// third call finds it all there (a cached answer would repeat the first).
+// The same for a leg of build-all --push-by-digest: its variant is in the
+// registry again after the wipe. env holds the road's settings and the
+// variables of its env file.
+func checkCallCache(t *testing.T, ctx context.Context, dir string, env []string, world, name, hostPort string) {
 	road := func(args ...string) {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, "sh", append([]string{"ci/world/docker.sh"}, args...)...)
@@ -54,10 +39,6 @@ func TestDockerRoadCallCacheEngineRegistry(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))
 	}
-	t.Cleanup(func() { road("clean") })
-	road("up")
-	env = append(env, roadEnvFile(t, envValue(env, "MATRIX_DOCKER_ENV"))...)
-	seedRoad(t, ctx, world, "127.0.0.1:5011")
 	call := func(args ...string) string {
 		t.Helper()
 		bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
@@ -75,15 +56,15 @@ func TestDockerRoadCallCacheEngineRegistry(t *testing.T) {
 	// engine resolves FROM through it).
 	wipe := func() {
 		t.Helper()
-		for _, args := range [][]string{{"rm", "-f", "matrix-cachetest-registry"}, {"volume", "rm", "matrix-cachetest-registry"}} {
+		for _, args := range [][]string{{"rm", "-f", name + "-registry"}, {"volume", "rm", name + "-registry"}} {
 			out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
 			require.NoError(t, err, string(out))
 		}
 		road("up")
-		seedRoad(t, ctx, world, "127.0.0.1:5011")
+		seedRoad(t, ctx, world, hostPort)
 	}
 	registry := envValue(env, "MATRIX_REGISTRY") + "/cachetest" // the engine's address of the registry
-	readback := "127.0.0.1:5011/cachetest"                      // this host's
+	readback := hostPort + "/cachetest"                         // this host's
 	platforms := []string{"linux/amd64", "linux/arm64"}
 
 	dist := filepath.Join(t.TempDir(), "dist")

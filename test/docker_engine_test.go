@@ -42,7 +42,8 @@ var roadEnv = []string{
 // --push-by-digest of one platform) and the merge, over base and child
 // (FROM base). GITHUB_ENV carries the
 // set-up's environment to the later steps, as on a runner. The published
-// indexes are read back with go-containerregistry.
+// indexes are read back with go-containerregistry. Then, on the same road,
+// checkCallCache.
 func TestDockerRoadEngineRegistry(t *testing.T) {
 	enginetest.Docker(t)
 	world := enginetest.Registry(t)
@@ -113,6 +114,12 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 		assert.Equal(t, base, child[:len(base)], "child linux/%s is built FROM this run's base linux/%s", arch, arch)
 	}
 	t.Logf("figures: docker road wall=%s steps=%s", time.Since(start).Round(time.Second), strings.Join(figures, " "))
+
+	// The same road, its module loaded: the functions that write are never
+	// answered from Dagger's call cache.
+	t.Run("call cache", func(t *testing.T) {
+		checkCallCache(t, ctx, dir, append(env, roadEnvFile(t, envValue(env, "MATRIX_DOCKER_ENV"))...), world, "matrix-roadtest", "127.0.0.1:5010")
+	})
 }
 
 // roadCheckout is a copy of the repository's tracked files whose components/
