@@ -32,6 +32,7 @@ phase() {
 # -p 1: integration packages share one engine. The restart tests (tag
 # restart) stop and start that engine, so they run alone, last.
 status=0
+trap 'exit 143' TERM INT
 phase all -tags engine -p 1 -count=1 -timeout 80m "${@:-./...}" || status=1
 if [ $# -eq 0 ]; then
   phase restart -tags engine,restart -count=1 -timeout 20m -run 'Restart' ./test/reliability/ || status=1
