@@ -63,7 +63,7 @@ func (b *Builder) All(ctx context.Context, p *plan.Plan, o Options) *Result {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &report.Report{Version: o.Version, Platforms: p.Platforms}
+	r := &report.Report{Version: o.Version, Platforms: p.Platforms, Started: start}
 	for _, c := range p.Cells {
 		status := report.Skipped
 		if c.Status == plan.NotRequested {
@@ -147,9 +147,11 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 		return
 	}
 	if r.o.Stager != nil && hasDependents(r.p, c.Name) {
+		t0 := time.Now()
 		if out.ref, out.err = r.o.Stager.Stage(ctx, c, vs); out.err != nil {
 			r.failed()
 		}
+		r.r.AddPhase(report.Phase{Name: "stage", Component: c.Name, Started: t0, Ended: time.Now()})
 	}
 }
 
@@ -240,7 +242,7 @@ func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildAr
 
 // cell builds, verifies and measures one variant.
 func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger.Platform) (_ Variant, cell report.Cell) {
-	cell = report.Cell{Component: c.Name, Platform: string(pl), Status: report.Skipped}
+	cell = report.Cell{Component: c.Name, Platform: string(pl), Status: report.Skipped, Image: c.Image}
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -257,9 +259,12 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		return Variant{}, cell
 	}
 	t0 := time.Now()
-	defer func() { cell.Seconds = time.Since(t0).Seconds() }()
+	cell.Started = t0
+	defer func() { cell.Ended = time.Now(); cell.Seconds = cell.Ended.Sub(t0).Seconds() }()
 	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventStarted})
+	step := timer(&cell)
 	ctr, err := r.b.Container(req, pl).Sync(ctx)
+	step(report.StepBuild)
 	if err != nil {
 		ce := NewCellError(c.Name, pl, err)
 		cell.Status, cell.Step, cell.Command, cell.Output = report.Failed, "build", ce.Step, ce.Output
@@ -279,7 +284,9 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 			return Variant{}, cell
 		}
 	}
-	if err := verify.Variant(ctx, ctr, pl, c.Smoke); err != nil {
+	err = verify.Variant(ctx, ctr, pl, c.Smoke)
+	step(report.StepVerify)
+	if err != nil {
 		failed(&cell, c.Name, pl, err)
 		return Variant{}, cell
 	}
@@ -287,9 +294,21 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		if n, err := ctr.AsTarball().Size(ctx); err == nil {
 			cell.SizeBytes = int64(n)
 		}
+		step(report.StepSize)
 	}
 	cell.Status = report.Verified
 	return Variant{Platform: pl, Container: ctr, Args: req.Args}, cell
+}
+
+// timer returns a function that records, in cell, the seconds since its
+// last call (or since timer) as the named step.
+func timer(cell *report.Cell) func(name string) {
+	last := time.Now()
+	return func(name string) {
+		now := time.Now()
+		cell.Steps = append(cell.Steps, report.Step{Name: name, Seconds: now.Sub(last).Seconds()})
+		last = now
+	}
 }
 
 // failed records a verification failure of the cell: its step, command and

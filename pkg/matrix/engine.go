@@ -11,6 +11,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/provenance"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -105,9 +106,15 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 		}
 		res.Variants[c.Name] = vs
 	}
-	for _, rep := range reports {
+	for i, rep := range reports {
 		res.Report.Seconds = max(res.Report.Seconds, rep.Seconds)
+		if res.Report.Started.IsZero() || rep.Started.Before(res.Report.Started) {
+			res.Report.Started = rep.Started
+		}
+		res.Report.Phases = append(res.Report.Phases, rep.Phases...)
+		res.Report.Engines = append(res.Report.Engines, report.EngineInfo{Name: legs[i].engine.Name(), Platform: string(legs[i].builder.Native())})
 	}
+	r.shape(res.Report)
 	if r.Options.Lint != "off" {
 		res.Report.Lint = r.findings
 	}
@@ -209,4 +216,14 @@ func digests(r *report.Report) map[string]map[string]string {
 		out[c.Component][c.Platform] = c.Digest
 	}
 	return out
+}
+
+// shape records the run's inputs and the plan's edges in rep, for its timeline.
+func (r *Run) shape(rep *report.Report) {
+	rep.Matrix, rep.Jobs = provenance.Version(), r.Options.Jobs
+	for _, c := range r.Plan.Components {
+		for _, d := range c.DependsOn {
+			rep.Edges = append(rep.Edges, report.Edge{From: d, To: c.Name, Kind: report.EdgeDependency})
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -102,6 +103,7 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	if err != nil || !r.Options.PushByDigest {
 		return res, err
 	}
+	defer phase(res.Report, "push")()
 	if err := r.pushLegs(ctx, t, res); err != nil {
 		return res, &Failed{fmt.Errorf("pushing by digest: %w", err)}
 	}
@@ -139,6 +141,8 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 	if err != nil {
 		return res, withCause(err, "nothing published")
 	}
+	defer phase(res.Report, "publish")()
+	defer reused(res.Report)
 	if len(res.legs) > 1 {
 		if err := r.pushLegs(ctx, t, res); err != nil {
 			return res, &Failed{fmt.Errorf("no final tag was changed: %w", err)}
@@ -197,6 +201,27 @@ func thirdParty(fsys fs.FS, where string) (*mirror.List, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return mirror.Parse(file, data)
+}
+
+// phase records in rep, when the returned function is called, a phase of
+// the run that began now.
+func phase(rep *report.Report, name string) func() {
+	t0 := time.Now()
+	return func() { rep.AddPhase(report.Phase{Name: name, Started: t0, Ended: time.Now()}) }
+}
+
+// reused marks the cells of every index a publish found already in place.
+func reused(rep *report.Report) {
+	done := map[string]bool{}
+	for _, ix := range rep.Indexes {
+		done[ix.Component] = ix.Reused
+	}
+	for _, c := range rep.Snapshot() {
+		if done[c.Component] && c.Status == report.Verified {
+			c.Reused = true
+			rep.Set(c)
+		}
+	}
 }
 
 // withCause says what a failed build prevented, keeping the error's class.

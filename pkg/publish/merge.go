@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -52,7 +53,7 @@ func ByDigest(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, var
 
 // leg pushes one variant by digest and reads it back.
 func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, v builder.Variant, r *report.Report) error {
-	pl := string(v.Platform)
+	pl, t0 := string(v.Platform), time.Now()
 	repo, err := name.NewRepository(t.Repo(comp.Image))
 	if err != nil {
 		return fmt.Errorf("%s %s: repository %q: %w", comp.Name, pl, t.Repo(comp.Image), err)
@@ -81,6 +82,7 @@ func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, 
 	}
 	cell, _ := r.Get(comp.Name, pl)
 	cell.Ref, cell.Digest = repo.String(), digest
+	cell.Steps = append(cell.Steps, report.Step{Name: report.StepPush, Seconds: time.Since(t0).Seconds()})
 	r.Set(cell)
 	return nil
 }

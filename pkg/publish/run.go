@@ -351,6 +351,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 	}
 	var tags []string
 	var kept []report.KeptTag
+	reused := true // every final tag already names this index
 	for _, tag := range t.Tags {
 		if slices.Contains(t.Floating, tag) {
 			if why, err := t.floating(ctx, s.repo.Tag(tag)); err != nil {
@@ -360,9 +361,11 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 				continue
 			}
 		}
-		if _, err := MoveTag(s.repo.Tag(tag), s.index, digest, opts); err != nil {
+		moved, err := MoveTag(s.repo.Tag(tag), s.index, digest, opts)
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.c.Name, err)
 		}
+		reused = reused && !moved
 		tags = append(tags, tag)
 	}
 	m, err := s.index.IndexManifest()
@@ -388,7 +391,8 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 			}
 		}
 	}
-	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags, Platforms: platforms, Kept: kept})
+	r.AddIndex(report.Index{Component: s.c.Name, Ref: s.repo.String(), Digest: digest.String(), Tags: tags, Platforms: platforms, Kept: kept,
+		Reused: reused && len(tags) > 0})
 	return nil
 }
 

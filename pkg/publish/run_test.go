@@ -299,8 +299,8 @@ func TestTargetTag(t *testing.T) {
 			for i, d := range m.Manifests {
 				entries = append(entries, report.PlatformDigest{Platform: platforms[i], Digest: d.Digest.String()})
 			}
-			assert.Equal(t, report.Index{Component: "comp", Ref: repo.String(), Digest: digest.String(), Tags: tc.wantTags, Platforms: entries}, r.Indexes[0],
-				"the report names the index, its tags and each platform's digest")
+			assert.Equal(t, report.Index{Component: "comp", Ref: repo.String(), Digest: digest.String(), Tags: tc.wantTags, Platforms: entries,
+				Reused: len(tc.wantPuts) == 0}, r.Indexes[0], "the report names the index, its tags and each platform's digest, and whether no tag moved")
 
 			for _, tag := range tc.tags {
 				head, err := remote.Head(repo.Tag(tag), tgt.remote(ctx)...)

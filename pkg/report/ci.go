@@ -89,13 +89,18 @@ const SummaryLimit = 1 << 20
 
 // Markdown writes the report as a GitHub step summary: a table of cells,
 // the failures in detail, the published indexes, trimmed under limit bytes.
+// A report with cell times opens with the timeline as a Mermaid gantt.
 func (r *Report) Markdown(w io.Writer, limit int) error {
 	r.mu.Lock()
 	cells := append([]Cell(nil), r.Cells...)
 	indexes := append([]Index(nil), r.Indexes...)
 	r.mu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "### matrix: %s\n\n| component | platform | status | step | time |\n|---|---|---|---|---|\n", r.Summary())
+	fmt.Fprintf(&b, "### matrix: %s\n\n", r.Summary())
+	if g := r.Mermaid(MermaidBudget); g != "" {
+		b.WriteString(g + "\n")
+	}
+	b.WriteString("| component | platform | status | step | time |\n|---|---|---|---|---|\n")
 	for _, c := range cells {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Component, c.Platform, c.Status, dash(c.Step), seconds(c.Seconds))
 	}
@@ -255,8 +260,8 @@ type File struct {
 }
 
 // Files are the report in every form CI reads, by file name: the table, the
-// JSON report, JUnit, results.json, the Markdown summary and the GitHub
-// annotations.
+// JSON report, JUnit, results.json, the Markdown summary, the GitHub
+// annotations and the HTML page.
 func (r *Report) Files() []File {
 	return []File{
 		{"report.txt", r.Table},
@@ -272,5 +277,6 @@ func (r *Report) Files() []File {
 		}},
 		{"summary.md", func(w io.Writer) error { return r.Markdown(w, SummaryLimit) }},
 		{"annotations.txt", r.Annotations},
+		{"report.html", func(w io.Writer) error { return r.HTML(w, nil) }},
 	}
 }

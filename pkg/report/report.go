@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
@@ -48,6 +49,56 @@ type Cell struct {
 	// digest of its image manifest, which a merge assembles into the index.
 	Ref    string `json:"ref,omitempty"`
 	Digest string `json:"digest,omitempty"`
+	// The timeline: the image, when the cell took its slot and ended, and
+	// the seconds of each step. A report written before these existed has
+	// none, and renders as a table only.
+	Image   string    `json:"image,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Steps   []Step    `json:"steps,omitempty"`
+	// Reused: the index published holds this cell's variant unchanged,
+	// every final tag already named it (nothing new left the engine).
+	Reused bool `json:"reused,omitempty"`
+}
+
+// Step names of a cell, in the order a cell goes through them.
+const (
+	StepBuild  = "build"
+	StepVerify = "verify"
+	StepSize   = "size"
+	StepPush   = "push"
+)
+
+// Step is the seconds one step of a cell took.
+type Step struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Edge is one "builds FROM" (or, later, "uses a service") between two
+// components of the plan: To waits for From.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Kind string `json:"kind"` // EdgeDependency
+}
+
+// EdgeDependency is depends_on in component.yaml.
+const EdgeDependency = "depends_on"
+
+// Phase is a span of the run that belongs to no one cell: a component
+// staged for its dependents, the indexes published.
+type Phase struct {
+	Name      string    `json:"name"`                // stage, publish, push
+	Component string    `json:"component,omitempty"` // stage: whose variants
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended"`
+}
+
+// EngineInfo is one engine of the run and its own platform.
+type EngineInfo struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform,omitempty"`
 }
 
 // Index is one published multi-platform index.
@@ -59,6 +110,7 @@ type Index struct {
 	Platforms []PlatformDigest `json:"platforms,omitempty"` // the index's entries, in order
 	Source    string           `json:"source,omitempty"`    // a mirrored image's upstream, pinned by digest
 	Kept      []KeptTag        `json:"kept,omitempty"`      // floating tags this run did not move
+	Reused    bool             `json:"reused,omitempty"`    // every final tag already named this index: nothing new
 }
 
 // KeptTag is a floating tag a run left where it was, and why.
@@ -84,6 +136,20 @@ type Report struct {
 	Indexes   []Index        `json:"indexes,omitempty"`
 	Lint      []lint.Finding `json:"lint,omitempty"` // what matrix lint found before the build
 	Seconds   float64        `json:"seconds"`
+	// The run's inputs and shape, for the timeline.
+	Matrix  string       `json:"matrix,omitempty"` // matrix's own version
+	Jobs    int          `json:"jobs,omitempty"`
+	Engines []EngineInfo `json:"engines,omitempty"`
+	Started time.Time    `json:"started,omitzero"`
+	Edges   []Edge       `json:"edges,omitempty"`
+	Phases  []Phase      `json:"phases,omitempty"`
+}
+
+// AddPhase records a span of the run outside the cells.
+func (r *Report) AddPhase(p Phase) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Phases = append(r.Phases, p)
 }
 
 // Set records c, replacing an earlier entry of the same cell.
