@@ -319,8 +319,9 @@ func file(r *report.Report, name string) (string, error) {
 // Report builds and verifies every cell, as BuildAll does, and returns the
 // report as a directory a CI job keeps: report.txt (the table), report.json,
 // junit.xml (GitLab's test report), results.json, summary.md (GitHub's step
-// summary), annotations.txt (GitHub's ::error lines) and exit-code, 0 when
-// every cell verified and 1 otherwise. Failed cells do not fail the call, so
+// summary, with the timeline as a Mermaid gantt), annotations.txt (GitHub's
+// ::error lines), report.html (the timeline as one self-contained page) and
+// exit-code, 0 when every cell verified and 1 otherwise. Failed cells do not fail the call, so
 // the job keeps the report; it exits with exit-code. Bad input and an
 // unreachable engine or registry still fail it. Never cached: its files are
 // exported, and a cached call would hand back an earlier run's report.
@@ -367,6 +368,36 @@ func (m *Matrix) Report(
 		dir = dir.WithNewFile(f.Name, b.String())
 	}
 	return dir.WithNewFile("exit-code", fmt.Sprintf("%d\n", core.ExitCode(err))), nil
+}
+
+// Render draws the HTML page of an earlier JSON report (report.json, or a
+// CLI --report) and, with --previous, marks the cells that got slower or
+// were rebuilt where they were reused: `render --report r.json export --path report.html`.
+func (m *Matrix) Render(
+	ctx context.Context,
+	// The JSON report to draw.
+	report *dagger.File,
+	// An earlier run's JSON report to compare with.
+	// +optional
+	previous *dagger.File,
+) (*dagger.File, error) {
+	data, err := report.Contents(ctx)
+	if err != nil {
+		return nil, classify(&core.BadInput{Err: fmt.Errorf("--report: %w", err)})
+	}
+	var prev []byte
+	if previous != nil {
+		p, err := previous.Contents(ctx)
+		if err != nil {
+			return nil, classify(&core.BadInput{Err: fmt.Errorf("--previous: %w", err)})
+		}
+		prev = []byte(p)
+	}
+	var b strings.Builder
+	if err := core.Render(&b, []byte(data), "--report", prev, "--previous"); err != nil {
+		return nil, classify(err)
+	}
+	return dag.Directory().WithNewFile("report.html", b.String()).File("report.html"), nil
 }
 
 // Verify builds every cell and checks it (platform, smoke binary

@@ -56,6 +56,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			buildCommand("build-all", "build and verify every component for every platform"),
 			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
 			publishCommand(), mergeCommand(), exportCommand(), mirrorCommand(), importCommand(), lintCommand(), doctorCommand(),
+			renderCommand(),
 		},
 	}
 }
@@ -86,7 +87,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "lint", Value: "warn", Usage: "lint findings: warn (in the report), error (fail the run before any build) or off"},
 		&cli.StringFlag{Name: "severity", Value: lint.DefaultSeverity.String(), Usage: "the lowest lint severity that counts: note, warning or error"},
 		&cli.StringFlag{Name: "progress", Value: report.ProgressAuto, Usage: "cell events on stderr: auto, plain, tty or quiet"},
-		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left"},
+		&cli.StringFlag{Name: "html", Usage: "also write the report as one self-contained HTML page: the timeline, the critical path, the cells, the inputs"},
+		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left and mark in --html what changed"},
 		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
 		&cli.StringFlag{Name: "revision", Usage: "the source revision built, a full commit hash (default: git rev-parse HEAD of the working directory, when it is a checkout)"},
 		&cli.StringFlag{Name: "source-date-epoch", EnvVars: []string{"SOURCE_DATE_EPOCH"},

@@ -71,7 +71,11 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 	if err != nil {
 		return err
 	}
-	prog, err := progress(c, r)
+	prev, err := previous(c)
+	if err != nil {
+		return err
+	}
+	prog, err := progress(c, r, prev)
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,7 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 	}
 	res, err := do(r, engines)
 	if res != nil {
-		if ferr := finish(c, res.Report); ferr != nil {
+		if ferr := finish(c, res.Report, prev); ferr != nil {
 			return ferr
 		}
 	}
@@ -134,7 +138,7 @@ func redact(s string) string {
 // finish prints the report and writes it where asked: JSON, JUnit,
 // results.json, and in GitHub Actions the step summary and one annotation
 // per failed cell. The run's error, with its class, decides the exit code.
-func finish(c *cli.Context, r *report.Report) error {
+func finish(c *cli.Context, r *report.Report, prev *report.Report) error {
 	if c.String("format") == "json" {
 		if err := r.JSON(c.App.Writer); err != nil {
 			return err
@@ -153,6 +157,7 @@ func finish(c *cli.Context, r *report.Report) error {
 		{c.String("report"), files["report.json"]},
 		{c.String("junit"), files["junit.xml"]},
 		{c.String("results"), files["results.json"]},
+		{c.String("html"), func(w io.Writer) error { return r.HTML(w, prev) }},
 	}
 	for _, o := range outputs {
 		if o.path == "" {
@@ -193,19 +198,25 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// progress shows the run's cell events on stderr, as --progress asks.
-func progress(c *cli.Context, r *matrix.Run) (*report.Progress, error) {
-	var prev *report.Report
-	if path := c.String("previous"); path != "" {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			prev = &report.Report{}
-			err = json.Unmarshal(b, prev)
-		}
-		if err != nil {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--previous %s: %v; give a report written with --report", path, err)}
-		}
+// previous reads --previous, an earlier run's JSON report; nil without one.
+func previous(c *cli.Context) (*report.Report, error) {
+	path := c.String("previous")
+	if path == "" {
+		return nil, nil
 	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &matrix.BadInput{Err: fmt.Errorf("--previous %s: %v; give a report written with --report", path, err)}
+	}
+	prev, err := report.ReadReport(b, "--previous "+path)
+	if err != nil {
+		return nil, &matrix.BadInput{Err: err}
+	}
+	return prev, nil
+}
+
+// progress shows the run's cell events on stderr, as --progress asks.
+func progress(c *cli.Context, r *matrix.Run, prev *report.Report) (*report.Progress, error) {
 	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Jobs, prev)
 	if err != nil {
 		return nil, &matrix.BadInput{Err: err}

@@ -27,7 +27,7 @@ func mergeCommand() *cli.Command {
 			}
 			res, err := r.Merge(c.Context, legs)
 			if res != nil {
-				if ferr := finish(c, res.Report); ferr != nil {
+				if ferr := finish(c, res.Report, nil); ferr != nil {
 					return ferr
 				}
 			}

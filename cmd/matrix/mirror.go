@@ -59,7 +59,7 @@ func mirrorCommand() *cli.Command {
 			}
 			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t, "")
 			if r != nil {
-				if ferr := finish(c, r); ferr != nil {
+				if ferr := finish(c, r, nil); ferr != nil {
 					return ferr
 				}
 			}
