@@ -212,6 +212,19 @@ func DependencyFixtures(t testing.TB) string {
 	})
 }
 
+// TimelineFixtures writes the fixture components of a run with every kind
+// of cell: base and child (FROM base) verify, armfails fails on arm64,
+// armchild (FROM armfails) is skipped, and x86 is not requested on arm64.
+func TimelineFixtures(t testing.TB) string {
+	dir := Fixtures(t, true)
+	comp := Components(t, map[string]map[string]string{"armchild": {"Dockerfile": "ARG ARMFAILS_IMAGE\nFROM ${ARMFAILS_IMAGE}\nRUN cat /ok\n",
+		"component.yaml": "image: fixture-armchild\ndepends_on: [armfails]\nsmoke: [cat, /ok]\n"}})
+	if err := os.Rename(filepath.Join(comp, "armchild"), filepath.Join(dir, "armchild")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // Docker checks that a Docker daemon answers (ci/world/up.sh --docker starts
 // one here); under CI=true a missing daemon fails the test.
 func Docker(t testing.TB) {

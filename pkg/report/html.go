@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -102,7 +103,7 @@ func (r *Report) HTML(w io.Writer, prev *Report) error {
 		}
 	}
 	for _, b := range t.Bars {
-		row := tableRow{Bar: b, DigestOf: cmpOr(b.Digest, digests[b.Key])}
+		row := tableRow{Bar: b, DigestOf: cmp.Or(b.Digest, digests[b.Key])}
 		if prev != nil && b.Previous > 0 {
 			row.Vs = fmt.Sprintf("%s before", seconds(b.Previous))
 		}
@@ -113,13 +114,6 @@ func (r *Report) HTML(w io.Writer, prev *Report) error {
 		}
 	}
 	return pageTemplate.Execute(w, p)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func inputs(r *Report, t Timeline) [][2]string {
