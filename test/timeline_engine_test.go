@@ -285,3 +285,42 @@ func screenshot(t *testing.T, chromium, page string) float64 {
 	t.Logf("screenshot %s: %dx%d", shot, bounds.Dx(), bounds.Dy())
 	return float64(ink) / float64(bounds.Dx()*bounds.Dy())
 }
+
+// TestDaggerCallRenderEngine: the module's report keeps report.html and a
+// summary.md with the gantt; render draws the page again from report.json,
+// and input that is not a report exits 2 through dagger call too, naming
+// the flag and the fix, and writes nothing.
+func TestDaggerCallRenderEngine(t *testing.T) {
+	ctx := enginetest.Context(t)
+	dir := filepath.Join(t.TempDir(), "reports")
+	out, code := dagger(t, ctx, "call", "--components-dir", enginetest.TimelineFixtures(t), "report", "--platforms", "linux/amd64,linux/arm64",
+		"export", "--path", dir)
+	require.Equal(t, 0, code, out)
+	r := readReport(t, filepath.Join(dir, "report.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	bars, text := xhtml(t, b)
+	assert.Len(t, bars, len(r.Cells))
+	assert.Contains(t, text, "no arm64 support in this step")
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(summary), "```mermaid\ngantt\n")
+
+	page := filepath.Join(t.TempDir(), "page.html")
+	out, code = dagger(t, ctx, "call", "render", "--report", filepath.Join(dir, "report.json"), "--previous", filepath.Join(dir, "report.json"),
+		"export", "--path", page)
+	require.Equal(t, 0, code, out)
+	b, err = os.ReadFile(page)
+	require.NoError(t, err)
+	rebars, _ := xhtml(t, b)
+	assert.Equal(t, bars, rebars)
+
+	// One bad input (each dagger call costs a module load); the CLI's unit
+	// tests cover --previous too.
+	bad := filepath.Join(t.TempDir(), "bad.html")
+	out, code = dagger(t, ctx, "call", "render", "--report", filepath.Join(dir, "results.json"), "export", "--path", bad)
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "--report: not a matrix report")
+	assert.Contains(t, out, "give the JSON a run wrote with --report", "the fix")
+	assert.NoFileExists(t, bad)
+}

@@ -182,6 +182,9 @@ func (p *page) layout() {
 		if b.Step != "" {
 			row.Title += " at " + b.Step
 		}
+		if !b.Timed() && b.Error != "" {
+			row.Title += ": " + b.Error
+		}
 		p.Rows = append(p.Rows, row)
 		at[b.Key] = row
 		y += rowHeight
