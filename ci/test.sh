@@ -19,6 +19,8 @@ gotestsum_version=v1.13.0
 gotestsum() { go run "gotest.tools/gotestsum@$gotestsum_version" "$@"; }
 
 go vet -tags engine ./...
+# The browser the timeline page is loaded in (once per machine).
+ci/browser.sh
 # The Go components are modules of their own.
 for mod in $(find components -name go.mod | sort); do
   (cd "$(dirname "$mod")" && go vet ./... && go test -count=1 ./...)
