@@ -47,6 +47,7 @@ func TestDaggerFunctionsEngine(t *testing.T) {
 		"import":          "Import pushes an offline bundle",
 		"mirror":          "Mirror copies the third-party images",
 		"merge":           "Merge assembles one index per component",
+		"render":          "Render draws the HTML page of an earlier JSON report",
 	} {
 		assert.Regexp(t, `(?m)^`+fn+`\s+`+desc, out, "dagger functions lists %s with its description", fn)
 	}
