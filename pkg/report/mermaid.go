@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -42,11 +43,22 @@ type task struct {
 func (t Timeline) mermaid(per int) string {
 	var tasks []task
 	if per == 0 {
+		// One section per component, in the order components started.
+		at := map[string]int{}
+		var sections [][]task
 		for _, b := range t.Bars {
-			if b.Timed() {
-				tasks = append(tasks, task{b.Component, b.Platform + " " + b.Outcome, b.Start, b.End, tags(b.Outcome, b.Critical)})
+			if !b.Timed() {
+				continue
 			}
+			i, ok := at[b.Component]
+			if !ok {
+				i = len(sections)
+				at[b.Component] = i
+				sections = append(sections, nil)
+			}
+			sections[i] = append(sections[i], task{b.Component, b.Platform + " " + b.Outcome, b.Start, b.End, tags(b.Outcome, b.Critical)})
 		}
+		tasks = slices.Concat(sections...)
 	} else {
 		tasks = t.grouped(per)
 	}

@@ -141,9 +141,11 @@ func (t *Timeline) critical() {
 		deps[e.To] = append(deps[e.To], e.From)
 	}
 	var timed []int
+	of := map[string][]int{} // component -> its timed bars
 	for i, b := range t.Bars {
 		if b.Timed() {
 			timed = append(timed, i)
+			of[b.Component] = append(of[b.Component], i)
 		}
 	}
 	length := map[int]float64{}
@@ -159,12 +161,11 @@ func (t *Timeline) critical() {
 		}
 		state[i] = 1
 		best, from := 0.0, -1
-		for _, j := range timed {
-			if !slices.Contains(deps[t.Bars[i].Component], t.Bars[j].Component) {
-				continue
-			}
-			if l := walk(j); l > best {
-				best, from = l, j
+		for _, d := range deps[t.Bars[i].Component] {
+			for _, j := range of[d] {
+				if l := walk(j); l > best || (l == best && from >= 0 && j < from) {
+					best, from = l, j
+				}
 			}
 		}
 		length[i], next[i], state[i] = best+t.Bars[i].Seconds(), from, 2

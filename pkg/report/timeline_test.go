@@ -234,7 +234,7 @@ func TestMermaid(t *testing.T) {
 			r := &Report{Started: t0}
 			for i := range tc.components {
 				for p := range tc.platforms {
-					r.Set(timed(fmt.Sprintf("component-%04d", i), fmt.Sprintf("linux/arch%d", p), Verified, float64(i), float64(i+10+p)))
+					r.Set(timed(fmt.Sprintf("component-%04d", i), fmt.Sprintf("linux/arch%d", p), Verified, float64(i+p*tc.components), float64(i+p*tc.components+10)))
 				}
 				if i > 0 {
 					r.Edges = append(r.Edges, Edge{From: fmt.Sprintf("component-%04d", i-1), To: fmt.Sprintf("component-%04d", i)})
@@ -248,6 +248,8 @@ func TestMermaid(t *testing.T) {
 			require.NotEmpty(t, tasks)
 			if tc.perCell {
 				assert.Len(t, tasks, tc.components*tc.platforms)
+				sections := regexp.MustCompile(`(?m)^  section (.+)$`).FindAllStringSubmatch(g, -1)
+				assert.Len(t, sections, tc.components, "one section per component, each once")
 				return
 			}
 			cells := 0
@@ -316,5 +318,25 @@ func TestRedact(t *testing.T) {
 		"default":                         "default",
 	} {
 		assert.Equal(t, want, Redact(in), in)
+	}
+}
+
+// BenchmarkTimeline3000: the page and the gantt of a 3,000-cell run, each
+// component built FROM the one before (the longest critical path).
+func BenchmarkTimeline3000(b *testing.B) {
+	r := &Report{Started: t0}
+	for i := range 1500 {
+		for p := range 2 {
+			r.Set(timed(fmt.Sprintf("c%04d", i), fmt.Sprintf("linux/a%d", p), Verified, float64(i), float64(i+1), Step{StepBuild, 0.5}))
+		}
+		if i > 0 {
+			r.Edges = append(r.Edges, Edge{From: fmt.Sprintf("c%04d", i-1), To: fmt.Sprintf("c%04d", i)})
+		}
+	}
+	for b.Loop() {
+		if err := r.HTML(io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+		_ = r.Mermaid(MermaidBudget)
 	}
 }
