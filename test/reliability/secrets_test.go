@@ -82,9 +82,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	keyBody := strings.Join(strings.Split(strings.TrimSpace(key), "\n")[1:3], "") // the key's own base64, not its PEM header
 	env := []string{"REG_PW=" + password, "BUILD_TOKEN=" + buildTokn, "SIGN_KEY=" + key}
 	repo := authAddr + "/" + enginetest.Unique("secrets")
-	reportFile := filepath.Join(work, "report.json")
+	reportFile, page := filepath.Join(work, "report.json"), filepath.Join(work, "report.html")
 	code, out, errw := cliRun(t, bin, env, "publish", "--components-dir", dir, "--registry", repo, "--tag", "v1",
-		"--username", user, "--password-env", "REG_PW", "--secret", "token=env:BUILD_TOKEN", "--sign-key", "env:SIGN_KEY", "--report", reportFile)
+		"--username", user, "--password-env", "REG_PW", "--secret", "token=env:BUILD_TOKEN", "--sign-key", "env:SIGN_KEY", "--report", reportFile,
+		"--html", page)
 	require.Equal(t, 0, code, out+errw)
 	dist := filepath.Join(work, "dist")
 	code, out2, errw2 := cliRun(t, bin, env, "export", "--components-dir", dir, "--secret", "token=env:BUILD_TOKEN", "--out", dist)
@@ -95,6 +96,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	rep, err := os.ReadFile(reportFile)
 	require.NoError(t, err)
 	produced["report.json"] = rep
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	produced["report.html"] = html
 	archives, _ := filepath.Glob(filepath.Join(dist, "*.tar"))
 	require.NotEmpty(t, archives)
 	for _, a := range archives {
