@@ -89,6 +89,10 @@ func (r *Report) HTML(w io.Writer, prev *Report) error {
 	r.mu.Lock()
 	p.Indexes = slices.Clone(r.Indexes)
 	p.Inputs = inputs(r, t)
+	only := "" // a run on one engine names it once, not in each cell
+	if len(r.Engines) == 1 {
+		only = r.Engines[0].Name
+	}
 	r.mu.Unlock()
 	if t.Timed {
 		p.layout()
@@ -107,7 +111,7 @@ func (r *Report) HTML(w io.Writer, prev *Report) error {
 		if prev != nil && b.Previous > 0 {
 			row.Vs = fmt.Sprintf("%s before", seconds(b.Previous))
 		}
-		row.Engine = Redact(row.Engine)
+		row.Engine = Redact(cmp.Or(row.Engine, only))
 		p.Cells = append(p.Cells, row)
 		if b.Status == Failed || (b.Status == Skipped && b.Error != "") {
 			p.Failures = append(p.Failures, b)

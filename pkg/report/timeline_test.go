@@ -190,6 +190,7 @@ func TestHTMLPage(t *testing.T) {
 	assert.Contains(t, text, "fixture-jupyterhub")
 	assert.Contains(t, text, strings.Repeat("ab", 20), "the revision among the inputs")
 	assert.NotContains(t, b.String(), "hunter2", "an engine's password never reaches the page")
+	assert.Equal(t, len(r.Cells)+1, strings.Count(text, "tcp://robot:xxxxx@engine:1234"), "the one engine, in each cell's row and the inputs")
 	assert.NotRegexp(t, regexp.MustCompile(`(?i)<script|<link|@import|url\(|src=`), b.String(), "nothing outside the page")
 }
 
