@@ -282,7 +282,7 @@ func screenshot(t *testing.T, chromium, page string) float64 {
 			}
 		}
 	}
-	t.Logf("screenshot %s: %dx%d", shot, bounds.Dx(), bounds.Dy())
+	t.Logf("screenshot %s: %dx%d, %.1f%% of its pixels not white", shot, bounds.Dx(), bounds.Dy(), 100*float64(ink)/float64(bounds.Dx()*bounds.Dy()))
 	return float64(ink) / float64(bounds.Dx()*bounds.Dy())
 }
 
