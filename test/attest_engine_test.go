@@ -42,6 +42,7 @@ import (
 // architecture; the index with its two platforms only. A second publish of
 // the same tree writes the same referrers.
 func TestAttestEngineRegistry(t *testing.T) {
+	t.Parallel() // its own repository (and engine); see ci/test.sh
 	c := enginetest.Connect(t)
 	registry := enginetest.Registry(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)

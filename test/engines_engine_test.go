@@ -328,6 +328,7 @@ func TestFanOutEngineRegistry(t *testing.T) {
 // platform, then `dagger call merge --results DIR`; a merge missing a leg
 // exits 1 and moves no tag.
 func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
+	t.Parallel() // its own repository (and engine); see ci/test.sh
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
 	src := filepath.Join(sourceRoot(t, false), "components")

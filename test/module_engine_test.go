@@ -98,6 +98,7 @@ func TestDaggerCallReportEngine(t *testing.T) {
 // TestDaggerCallPublishEngineRegistry: build-all, publish and export through
 // the module; the index is read back from the registry with both platforms.
 func TestDaggerCallPublishEngineRegistry(t *testing.T) {
+	t.Parallel() // its own repository (and engine); see ci/test.sh
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
 	src := sourceRoot(t, false)

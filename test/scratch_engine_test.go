@@ -21,6 +21,7 @@ import (
 // fails at arch, naming the file and both machines; a base pinned to amd64
 // still fails at platform; nothing of theirs is published.
 func TestDaggerCallScratchEngineRegistry(t *testing.T) {
+	t.Parallel() // its own repository (and engine); see ci/test.sh
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
 	repo := registry + "/matrix-test-" + enginetest.Unique("scratch-module")
