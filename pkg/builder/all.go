@@ -11,6 +11,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/ai-infra-matrix/matrix/pkg/cellkey"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -27,6 +28,7 @@ type Options struct {
 	Sizes    bool                      // measure each variant's size (an extra tarball per cell)
 	Stager   Stager                    // makes a dependency's variants available to its dependents
 	Events   func(report.Event)        // hears each cell start, build and end; may be nil
+	Reuser   Reuser                    // keys each cell and finds its variant in the registry; may be nil
 }
 
 // Stager makes the variants of a component reachable by the Dockerfiles of
@@ -263,7 +265,11 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	defer func() { cell.Ended = time.Now(); cell.Seconds = cell.Ended.Sub(t0).Seconds() }()
 	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventStarted})
 	step := timer(&cell)
-	ctr, err := r.b.Container(req, pl).Sync(ctx)
+	ru := r.reuse(ctx, c, req, pl, &cell)
+	ctr, err := ru.Container, error(nil)
+	if ctr == nil {
+		ctr, err = r.b.Container(req, pl).Sync(ctx)
+	}
 	step(report.StepBuild)
 	if err != nil {
 		ce := NewCellError(c.Name, pl, err)
@@ -277,8 +283,15 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 		}
 		return Variant{}, cell
 	}
-	r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventBuilt, Seconds: time.Since(t0).Seconds()})
-	if c.Scratch {
+	if ru.Key != "" {
+		ctr = ctr.WithAnnotation(cellkey.Annotation, ru.Key)
+	}
+	if cell.Reused {
+		r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventReused, Seconds: time.Since(t0).Seconds(), Reason: "from " + ru.From})
+	} else {
+		r.emit(report.Event{Component: c.Name, Platform: string(pl), Kind: report.EventBuilt, Seconds: time.Since(t0).Seconds()})
+	}
+	if c.Scratch && !cell.Reused { // a reused one was replatformed when built
 		if ctr, err = r.b.Scratch(ctx, ctr, pl, c.Smoke); err != nil {
 			failed(&cell, c.Name, pl, err)
 			return Variant{}, cell
@@ -298,6 +311,17 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	}
 	cell.Status = report.Verified
 	return Variant{Platform: pl, Container: ctr, Args: req.Args}, cell
+}
+
+// reuse asks the Reuser, if any, for the cell's key and variant, and notes
+// both in cell.
+func (r *run) reuse(ctx context.Context, c component.Spec, req Request, pl dagger.Platform, cell *report.Cell) Reuse {
+	if r.o.Reuser == nil {
+		return Reuse{}
+	}
+	ru := r.o.Reuser.Reuse(ctx, c, r.b.withNative(req), pl)
+	cell.Key, cell.Inputs, cell.From, cell.Reused = ru.Key, ru.Inputs, ru.From, ru.Container != nil
+	return ru
 }
 
 // timer returns a function that records, in cell, the seconds since its

@@ -49,13 +49,11 @@ func (b *Builder) Native() dagger.Platform { return b.native }
 
 // Container is the lazy build of req for one platform.
 func (b *Builder) Container(req Request, p dagger.Platform) *dagger.Container {
-	// Dagger sets BUILDPLATFORM to the target platform unless told otherwise.
-	args := append([]dagger.BuildArg{{Name: "BUILDPLATFORM", Value: string(b.native)}}, req.Args...)
 	return req.Dir.DockerBuild(dagger.DirectoryDockerBuildOpts{
 		Platform:   p,
 		Dockerfile: req.Dockerfile,
 		Target:     req.Target,
-		BuildArgs:  args,
+		BuildArgs:  b.withNative(req).Args,
 		Secrets:    req.Secrets,
 	})
 }

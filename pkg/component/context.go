@@ -65,6 +65,12 @@ func dockerignore(fsys fs.FS) []string {
 	if err != nil {
 		return nil
 	}
+	return IgnorePatterns(data)
+}
+
+// IgnorePatterns are the exclusions of a .dockerignore's content data, as
+// the context size check and a cell's key both read them.
+func IgnorePatterns(data []byte) []string {
 	var out []string
 	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {

@@ -534,3 +534,40 @@ func final(file string, data []byte, target string) (base string, labels []strin
 	}
 	return "", labels, nil
 }
+
+// From is one external base of a Dockerfile: its reference and the platform
+// its stage asks for ("" the build's), both expanded.
+type From struct{ Ref, Platform string }
+
+// Bases lists the external images a Dockerfile's stages are built FROM,
+// expanded with its global ARG defaults under args; a stage, scratch, or a
+// reference still holding an ARG (another component's image) is left out.
+func Bases(file string, data []byte, args map[string]string) ([]From, error) {
+	stages, metaArgs, err := parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil {
+				env[kv.Key] = *kv.Value
+			}
+		}
+	}
+	maps.Copy(env, args)
+	lex := shell.NewLex('\\')
+	var out []From
+	for i, s := range stages {
+		ref, _, err := lex.ProcessWord(s.BaseName, mapEnv(env))
+		if err != nil || ref == "" || strings.Contains(ref, "$") || strings.EqualFold(ref, "scratch") ||
+			slices.ContainsFunc(stages[:i], func(p instructions.Stage) bool { return strings.EqualFold(p.Name, ref) }) {
+			continue
+		}
+		pl, _, _ := lex.ProcessWord(s.Platform, mapEnv(env))
+		if f := (From{Ref: ref, Platform: pl}); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -15,6 +15,7 @@ import (
 const (
 	EventStarted  = "started"
 	EventBuilt    = "built"
+	EventReused   = "reused" // taken from the registry by its key instead of built
 	EventVerified = Verified
 	EventFailed   = Failed
 	EventSkipped  = Skipped

@@ -56,9 +56,15 @@ type Cell struct {
 	Started time.Time `json:"started,omitzero"`
 	Ended   time.Time `json:"ended,omitzero"`
 	Steps   []Step    `json:"steps,omitempty"`
-	// Reused: the index published holds this cell's variant unchanged,
-	// every final tag already named it (nothing new left the engine).
+	// Reused: the variant was not built here. Either the index published
+	// holds it unchanged, every final tag already named it, or it came from
+	// the registry by its key (From names it).
 	Reused bool `json:"reused,omitempty"`
+	// Key is the digest of every input of the cell (see package cellkey),
+	// Inputs the name=value lines behind it: why a cell rebuilt.
+	Key    string   `json:"key,omitempty"`
+	Inputs []string `json:"inputs,omitempty"`
+	From   string   `json:"from,omitempty"` // the repository@digest a reused variant came from
 }
 
 // Step names of a cell, in the order a cell goes through them.
