@@ -276,6 +276,15 @@ func (m *Matrix) BuildAll(
 	// Write no SBOM, provenance or signature referrers.
 	// +optional
 	noAttest bool,
+	// Repository of cell keys, e.g. localhost:5000/ai-infra/matrix-cache: a
+	// cell whose key it holds is taken from the registry, not built, and every
+	// variant pushed is recorded there (with --registry-service on loopback).
+	// +optional
+	cacheRepo string,
+	// Build these components whatever --cache-repo holds: all, or
+	// comma-separated names.
+	// +optional
+	rebuild string,
 	// The checkout's git history, for the commit time of --revision (the
 	// created annotation of the variants pushed by digest).
 	// +defaultPath="/"
@@ -284,6 +293,7 @@ func (m *Matrix) BuildAll(
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
 	o.PushByDigest, o.Revision, o.Registry, o.Username = pushByDigest, revision, registry, username
+	o.CacheRepo, o.Rebuild = cacheRepo, core.Split(rebuild)
 	if !pushByDigest {
 		checkout = nil // only a leg pushed by digest needs the commit time
 	}
@@ -414,7 +424,7 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", "", "", nil, nil, nil, false, nil)
+	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", "", "", nil, nil, nil, false, "", "", nil)
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -471,6 +481,15 @@ func (m *Matrix) Publish(
 	// Write no SBOM, provenance or signature referrers.
 	// +optional
 	noAttest bool,
+	// Repository of cell keys, e.g. localhost:5000/ai-infra/matrix-cache: a
+	// cell whose key it holds is taken from the registry, not built, and every
+	// variant pushed is recorded there (with --registry-service on loopback).
+	// +optional
+	cacheRepo string,
+	// Build these components whatever --cache-repo holds: all, or
+	// comma-separated names.
+	// +optional
+	rebuild string,
 	// The checkout's git history, which floating tags check descent in
 	// (without one, they keep where they are and the report says why).
 	// +defaultPath="/"
@@ -479,7 +498,7 @@ func (m *Matrix) Publish(
 ) (string, error) {
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
-		Revision: revision, Floating: floating}
+		Revision: revision, Floating: floating, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)}
 	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err

@@ -78,6 +78,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
 		&cli.StringFlag{Name: "stage-registry", Value: matrix.DefaultStageRegistry, EnvVars: []string{"MATRIX_STAGE_REGISTRY"}, Usage: "registry where a dependency is staged for the components built FROM it"},
 		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
+		&cli.StringFlag{Name: "rebuild", Usage: "build these components whatever --cache-repo holds: all, or comma-separated names"},
+		&cli.StringFlag{Name: "cache-repo", EnvVars: []string{"MATRIX_CACHE_REPO"}, Usage: "repository of cell keys, e.g. localhost:5000/ai-infra/matrix-cache: a cell whose key it holds is reused, not built"},
 		&cli.Int64Flag{Name: "max-context", Usage: "largest build context per component, in bytes (default: 1 GiB)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
 		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
@@ -110,6 +112,8 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 		Version:         c.String("version"),
 		Sizes:           c.Bool("sizes"),
 		StageRegistry:   c.String("stage-registry"),
+		CacheRepo:       c.String("cache-repo"),
+		Rebuild:         matrix.Split(c.String("rebuild")),
 		StageReadBack:   true, // matrix runs on the host: it must reach the registry too
 		MaxContext:      c.Int64("max-context"),
 		Lint:            c.String("lint"),

@@ -182,7 +182,7 @@ func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 				l.engine.Name(), strings.Join(deps, ", "), err, StageFix)}
 		}
 	}
-	bo.Stager = s
+	bo.Stager, bo.Reuser = s, r.reuser(ctx, c)
 	built := l.builder.All(ctx, l.plan, bo)
 	l.variants = built.Variants
 	return built.Report, nil

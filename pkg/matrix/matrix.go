@@ -107,6 +107,7 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	if err := r.pushLegs(ctx, t, res); err != nil {
 		return res, &Failed{fmt.Errorf("pushing by digest: %w", err)}
 	}
+	r.record(ctx, res.Report)
 	return res, nil
 }
 
@@ -142,6 +143,7 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 		return res, withCause(err, "nothing published")
 	}
 	defer phase(res.Report, "publish")()
+	defer r.record(ctx, res.Report)
 	defer reused(res.Report)
 	if len(res.legs) > 1 {
 		if err := r.pushLegs(ctx, t, res); err != nil {

@@ -70,6 +70,8 @@ type Options struct {
 	PushByDigest  bool              // --push-by-digest: build-all pushes each variant, no tag moves (one leg of a merge)
 	Revision      string            // --revision, the source revision built (a full git object name)
 	Engines       map[string]string // --engine platform=runner-host (the host CLI); a platform not named runs on the default engine
+	CacheRepo     string            // --cache-repo: the repository of cell keys; a cell whose key it holds is reused, not built
+	Rebuild       []string          // --rebuild: components built whatever the cache holds; "all": every one
 	// SourceDateEpoch is --source-date-epoch (the host CLI: also the
 	// SOURCE_DATE_EPOCH variable); Validate sets Created from it, else from
 	// the commit time of Revision in Checkout.
@@ -201,6 +203,9 @@ func (o *Options) Validate() error {
 		o.signKey = k
 	}
 	if err := o.validateEngines(); err != nil {
+		return err
+	}
+	if err := o.validateCacheRepo(); err != nil {
 		return err
 	}
 	if o.PushByDigest {

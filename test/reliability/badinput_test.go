@@ -105,6 +105,9 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown component selected", verb: "build-all", dir: good, args: []string{"--components", "ghost"}, want: []string{`unknown component "ghost"`}},
 		{name: "component name malformed", verb: "build-all", dir: good, args: []string{"--components", "Web UI"}, want: []string{"--components", "not a component name"}},
 		{name: "jobs negative", verb: "build-all", dir: good, args: []string{"--jobs", "-1"}, want: []string{"--jobs -1"}},
+		{name: "cache repo with a scheme", verb: "build-all", dir: good, args: []string{"--cache-repo", "https://localhost:5000/matrix-cache"}, want: []string{`--cache-repo "https://localhost:5000/matrix-cache": not a repository`, "localhost:5000/ai-infra/matrix-cache"}},
+		{name: "rebuild not a component name", verb: "build-all", dir: good, args: []string{"--rebuild", "Web UI"}, want: []string{"--rebuild", "not a component name", "give all"}},
+		{name: "cache repo with a tag", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--cache-repo", "localhost:5000/matrix-cache:v1"}, want: []string{"--cache-repo", "not a repository", "no scheme, tag or digest"}},
 		{name: "bad format", verb: "plan", dir: good, args: []string{"--format", "xml"}, want: []string{"--format"}},
 		{name: "huge build context", verb: "build-all", dir: good, ctor: []string{"--max-context", "10"}, want: []string{"web", "build context is", "over the", ".dockerignore"}},
 		{name: "stage registry with a path", verb: "build-all", dir: good, args: []string{"--stage-registry", "localhost:5000/x"}, want: []string{"--stage-registry", "host:port only"}},
@@ -123,7 +126,7 @@ func TestBadInput(t *testing.T) {
 		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
-	require.GreaterOrEqual(t, len(cases), 36)
+	require.GreaterOrEqual(t, len(cases), 39)
 	var both atomic.Int32
 	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {

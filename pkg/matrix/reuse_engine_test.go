@@ -1,0 +1,99 @@
+//go:build engine
+
+package matrix_test
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"dagger.io/dagger"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/report"
+)
+
+// reuseFixtures: base writes a nonce no second build repeats, child builds
+// FROM base, leaf stands alone.
+func reuseFixtures(t *testing.T) string {
+	nonce := "RUN cat /proc/sys/kernel/random/uuid > /nonce\n"
+	return enginetest.Components(t, map[string]map[string]string{
+		"base":  {"Dockerfile": "FROM debian:bookworm-slim\nCOPY base.txt /\n" + nonce, "base.txt": "1\n", "component.yaml": "image: reuse-base\nsmoke: [cat, /nonce]\n"},
+		"child": {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n" + nonce, "component.yaml": "image: reuse-child\ndepends_on: [base]\nsmoke: [cat, /nonce]\n"},
+		"leaf":  {"Dockerfile": "FROM debian:bookworm-slim\nCOPY leaf.txt /\n" + nonce, "leaf.txt": "1\n", "component.yaml": "image: reuse-leaf\nsmoke: [cat, /nonce]\n"},
+	})
+}
+
+// reusedRun publishes dir on the engine of c and returns each cell and the
+// nonce its variant holds.
+func reusedRun(t *testing.T, c *dagger.Client, dir string, o matrix.Options) (map[string]report.Cell, map[string]string) {
+	ctx := enginetest.Context(t)
+	res, err := enginetest.Local(t, o, dir).Publish(ctx, c, c.Host().Directory(dir))
+	require.NoError(t, err)
+	cells, nonces := map[string]report.Cell{}, map[string]string{}
+	for _, cell := range res.Report.Snapshot() {
+		cells[cell.Component] = cell
+	}
+	for comp, vs := range res.Variants {
+		require.Len(t, vs, 1)
+		n, err := vs[0].Container.File("/nonce").Contents(ctx)
+		require.NoError(t, err)
+		nonces[comp] = n
+	}
+	return cells, nonces
+}
+
+// TestReuseEngineRegistry: a second publish of unchanged fixtures, on an
+// engine that never built them (a fresh runner's), reuses every cell from
+// the registry by its key: the same nonce, nothing built. A changed file
+// then rebuilds only its cell and its dependents.
+func TestReuseEngineRegistry(t *testing.T) {
+	registry := enginetest.Registry(t)
+	first, fresh := enginetest.Connect(t), enginetest.ConnectTo(t, enginetest.SecondEngine(t))
+	project := registry + "/" + enginetest.Unique("reuse")
+	var mu sync.Mutex
+	var notes []string
+	o := options(registry, publishTo(project, false, "v1"), func(o *matrix.Options) {
+		o.Platforms, o.CacheRepo, o.NoAttest = []string{"linux/amd64"}, project+"/matrix-cache", true
+		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	})
+	dir := reuseFixtures(t)
+
+	built, nonce1 := reusedRun(t, first, dir, o)
+	for comp, cell := range built {
+		assert.False(t, cell.Reused, "%s: nothing to reuse yet", comp)
+		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cell.Key, comp)
+		assert.Contains(t, cell.Inputs, "recipe=1", comp)
+	}
+	assert.Contains(t, built["child"].Inputs, "dependency:base="+built["base"].Key, "a dependent's key holds its dependency's")
+
+	again, nonce2 := reusedRun(t, fresh, dir, o)
+	for comp, cell := range again {
+		assert.True(t, cell.Reused, "%s is reused", comp)
+		assert.Equal(t, built[comp].Key, cell.Key, "%s: the same inputs, the same key on another engine", comp)
+		assert.Contains(t, cell.From, project+"/reuse-"+comp+"@sha256:", comp)
+		assert.Equal(t, report.Verified, cell.Status, "%s: a reused variant is still verified", comp)
+	}
+	assert.Equal(t, nonce1, nonce2, "no RUN ran again: the variants are the first run's")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "base", "base.txt"), []byte("2\n"), 0o644))
+	// A new session, as a new run has: a session reads a host directory once.
+	changed, nonce3 := reusedRun(t, enginetest.ConnectTo(t, enginetest.SecondEngine(t)), dir, o)
+	assert.False(t, changed["base"].Reused, "the changed component builds")
+	assert.False(t, changed["child"].Reused, "its dependent builds")
+	assert.True(t, changed["leaf"].Reused, "the rest is reused")
+	assert.NotEqual(t, built["base"].Key, changed["base"].Key)
+	assert.NotEqual(t, built["child"].Key, changed["child"].Key, "a dependency's new key is a new key")
+	assert.NotEqual(t, nonce1["base"], nonce3["base"])
+	assert.Equal(t, nonce1["leaf"], nonce3["leaf"])
+
+	o.Rebuild = []string{"leaf"}
+	rebuilt, _ := reusedRun(t, enginetest.ConnectTo(t, enginetest.SecondEngine(t)), dir, o)
+	assert.False(t, rebuilt["leaf"].Reused, "--rebuild leaf builds it whatever the cache holds")
+	assert.True(t, rebuilt["base"].Reused, "and only it")
+	t.Logf("keys: %v; notes: %v", map[string]string{"base": changed["base"].Key, "child": changed["child"].Key, "leaf": changed["leaf"].Key}, notes)
+}
