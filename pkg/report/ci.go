@@ -33,6 +33,7 @@ type junitCase struct {
 	Time      float64       `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"` // a reused cell: whence, and its key
 }
 
 type junitMessage struct {
@@ -51,6 +52,9 @@ func (r *Report) JUnit(w io.Writer) error {
 	s := junitSuite{Name: "matrix", Tests: len(cells), Time: seconds}
 	for _, c := range cells {
 		tc := junitCase{Classname: c.Component, Name: c.Component + " " + c.Platform, Time: c.Seconds}
+		if c.From != "" {
+			tc.SystemOut = fmt.Sprintf("reused %s (key %s)", c.From, c.Key)
+		}
 		switch c.Status {
 		case Failed:
 			s.Failures++
@@ -102,7 +106,7 @@ func (r *Report) Markdown(w io.Writer, limit int) error {
 	}
 	b.WriteString("| component | platform | status | step | time |\n|---|---|---|---|---|\n")
 	for _, c := range cells {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Component, c.Platform, c.Status, dash(c.Step), seconds(c.Seconds))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Component, c.Platform, c.shown(), dash(c.Step), seconds(c.Seconds))
 	}
 	for _, c := range cells {
 		if c.Status != Failed && c.Error == "" {
@@ -195,6 +199,8 @@ type PlatformResult struct {
 	Seconds   float64 `json:"seconds,omitempty"`
 	Engine    string  `json:"engine,omitempty"`          // the engine that built it
 	Native    string  `json:"engine_platform,omitempty"` // that engine's own platform
+	Key       string  `json:"key,omitempty"`             // the cell's key (package cellkey)
+	From      string  `json:"from,omitempty"`            // reused: the repository@digest it came from
 }
 
 // Results gathers the report per component, in the order cells were planned.
@@ -215,7 +221,7 @@ func (r *Report) Results() Results {
 			out.Components[i].Ref = c.Ref
 		}
 		out.Components[i].Platforms = append(out.Components[i].Platforms, PlatformResult{Platform: c.Platform, Status: c.Status,
-			Digest: c.Digest, SizeBytes: c.SizeBytes, Seconds: c.Seconds, Engine: c.Engine, Native: c.Native})
+			Digest: c.Digest, SizeBytes: c.SizeBytes, Seconds: c.Seconds, Engine: c.Engine, Native: c.Native, Key: c.Key, From: c.From})
 	}
 	for _, ix := range r.Indexes {
 		i, ok := at[ix.Component]

@@ -67,6 +67,15 @@ type Cell struct {
 	From   string   `json:"from,omitempty"` // the repository@digest a reused variant came from
 }
 
+// shown is the cell's status as the table says it: a variant taken from
+// the registry by its key is "verified (reused)".
+func (c Cell) shown() string {
+	if c.From != "" {
+		return c.Status + " (reused)"
+	}
+	return c.Status
+}
+
 // Step names of a cell, in the order a cell goes through them.
 const (
 	StepBuild  = "build"
@@ -265,7 +274,7 @@ func (r *Report) Table(w io.Writer) error {
 	}
 	fmt.Fprintln(tw, head)
 	for _, c := range cells {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", c.Component, c.Platform, c.Status, dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", c.Component, c.Platform, c.shown(), dash(c.Step), size(c.SizeBytes), seconds(c.Seconds))
 		if engines {
 			if c.Engine == "" {
 				fmt.Fprint(tw, "\t-")
