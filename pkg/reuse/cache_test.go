@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -119,4 +120,38 @@ func TestRecordTwoRunsAtOnce(t *testing.T) {
 	got, err := c.Lookup(ctx, key, "linux/amd64")
 	require.NoError(t, err)
 	assert.Contains(t, refs, got)
+}
+
+// TestReadOnlyCache: through a proxy that refuses every write (a PR job
+// without write credentials), a lookup still finds the entry, and a
+// record fails without writing anything.
+func TestReadOnlyCache(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(reg)
+	t.Cleanup(srv.Close)
+	var writes int
+	ro := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writes++
+			http.Error(w, "read-only", http.StatusForbidden)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ro.Close)
+	host, roHost := strings.TrimPrefix(srv.URL, "http://"), strings.TrimPrefix(ro.URL, "http://")
+	ctx := context.Background()
+	rw, err := NewCache(host + "/matrix-cache")
+	require.NoError(t, err)
+	require.NoError(t, rw.Record(ctx, key, "linux/amd64", variant(t, host+"/app", "amd64", key)))
+
+	c, err := NewCache(roHost + "/matrix-cache")
+	require.NoError(t, err)
+	got, err := c.Lookup(ctx, key, "linux/amd64")
+	require.NoError(t, err)
+	assert.Contains(t, got, host+"/app@sha256:", "the entry names the variant where it was pushed")
+	assert.Error(t, c.Record(ctx, otherKey, "linux/amd64", got))
+	assert.Positive(t, writes, "the proxy refused the write")
+	_, err = remote.Head(rw.tag(otherKey))
+	assert.Error(t, err, "nothing was written")
 }
