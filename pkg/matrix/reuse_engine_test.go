@@ -5,6 +5,7 @@ package matrix_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,4 +97,29 @@ func TestReuseEngineRegistry(t *testing.T) {
 	assert.False(t, rebuilt["leaf"].Reused, "--rebuild leaf builds it whatever the cache holds")
 	assert.True(t, rebuilt["base"].Reused, "and only it")
 	t.Logf("keys: %v; notes: %v", map[string]string{"base": changed["base"].Key, "child": changed["child"].Key, "leaf": changed["leaf"].Key}, notes)
+}
+
+// TestReuseUnreachableCacheEngineRegistry: a cache that does not answer
+// costs builds, said once, and never fails the run.
+func TestReuseUnreachableCacheEngineRegistry(t *testing.T) {
+	registry := enginetest.Registry(t)
+	project := registry + "/" + enginetest.Unique("reuse-down")
+	var mu sync.Mutex
+	var notes []string
+	o := options(registry, publishTo(project, false, "v1"), func(o *matrix.Options) {
+		o.Platforms, o.CacheRepo, o.NoAttest = []string{"linux/amd64"}, "127.0.0.1:1/matrix-cache", true
+		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	})
+	cells, _ := reusedRun(t, enginetest.Connect(t), reuseFixtures(t), o)
+	for comp, cell := range cells {
+		assert.False(t, cell.Reused, comp)
+		assert.Equal(t, report.Verified, cell.Status, comp)
+	}
+	var down int
+	for _, n := range notes {
+		if strings.Contains(n, "--cache-repo does not answer") {
+			down++
+		}
+	}
+	assert.Equal(t, 1, down, "said once: %v", notes)
 }

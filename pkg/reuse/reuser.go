@@ -2,11 +2,14 @@ package reuse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/cellkey"
@@ -23,6 +26,7 @@ type Reuser struct {
 	Rebuild func(string) bool // components that build whatever the cache holds; nil: none
 	Warn    func(string)      // hears why a cell builds although its key was looked up; may be nil
 
+	down atomic.Bool // the cache did not answer: no more lookups
 	mu   sync.Mutex
 	keys map[string]string // "component platform" → key
 }
@@ -46,11 +50,19 @@ func (r *Reuser) Reuse(ctx context.Context, c component.Spec, req builder.Reques
 	r.keys[c.Name+" "+string(pl)] = key
 	r.mu.Unlock()
 	out := builder.Reuse{Key: key, Inputs: in.Lines()}
-	if r.Cache == nil || (r.Rebuild != nil && r.Rebuild(c.Name)) {
+	if r.Cache == nil || (r.Rebuild != nil && r.Rebuild(c.Name)) || r.down.Load() {
 		return out
 	}
 	ref, err := r.Cache.Lookup(ctx, key, string(pl))
-	if err != nil {
+	var te *transport.Error
+	switch {
+	case err != nil && !errors.As(err, &te) && ctx.Err() == nil:
+		// Not an answer of the registry: said once, and no cell waits on it again.
+		if !r.down.Swap(true) {
+			r.warn(fmt.Sprintf("--cache-repo does not answer, building every cell: %v", err))
+		}
+		return out
+	case err != nil:
 		r.warn(fmt.Sprintf("%s %s: cache entry not used, building: %v", c.Name, pl, err))
 		return out
 	}
