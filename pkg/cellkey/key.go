@@ -3,6 +3,7 @@ package cellkey
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,18 +28,26 @@ type Inputs []Input
 // Key is the digest of the inputs, in name order.
 func (in Inputs) Key() string {
 	h := sha256.New()
-	for _, l := range in.Lines() {
+	for _, l := range in.lines(func(s string) string { return s }) {
 		h.Write([]byte(l))
 		h.Write([]byte{'\n'})
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Lines are the inputs as name=value, sorted: what --explain shows.
+// Lines are the inputs as name=value, sorted, what the report shows: a
+// password in a URL (a mirror's) is masked.
 func (in Inputs) Lines() []string {
+	return in.lines(func(s string) string { return userinfo.ReplaceAllString(s, "://$1:***@") })
+}
+
+// userinfo is the user:password@ of a URL.
+var userinfo = regexp.MustCompile(`://([^/:@\s]*):[^/@\s]*@`)
+
+func (in Inputs) lines(show func(string) string) []string {
 	out := make([]string, len(in))
 	for i, x := range in {
-		out[i] = x.Name + "=" + strings.ReplaceAll(x.Value, "\n", " ")
+		out[i] = x.Name + "=" + show(strings.ReplaceAll(x.Value, "\n", " "))
 	}
 	slices.Sort(out)
 	return out

@@ -1,6 +1,7 @@
 package cellkey
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,8 +51,14 @@ func TestKeyChangesWithEachInput(t *testing.T) {
 	}
 }
 
-// TestInputsHoldNoSecretValue: a secret is named by its id only.
+// TestInputsHoldNoSecretValue: a secret is named by its id only, and a
+// password in a mirror's URL is masked.
 func TestInputsHoldNoSecretValue(t *testing.T) {
-	assert.Contains(t, cell().Inputs().Lines(), "secret:pip-token=id")
-	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cell().Inputs().Key())
+	c := cell()
+	c.Args = append(c.Args, Arg{Name: "APT_MIRROR", Value: "http://ci:hunter2@mirror.example/debian"})
+	lines := c.Inputs().Lines()
+	assert.Contains(t, lines, "secret:pip-token=id")
+	assert.Contains(t, lines, "arg:APT_MIRROR=http://ci:***@mirror.example/debian")
+	assert.NotContains(t, strings.Join(lines, "\n"), "hunter2")
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, c.Inputs().Key())
 }
