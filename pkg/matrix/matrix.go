@@ -54,6 +54,9 @@ func New(opts Options, fsys fs.FS, where string) (*Run, error) {
 	if err != nil {
 		return nil, &BadInput{err}
 	}
+	if err := opts.checkRebuild(p); err != nil {
+		return nil, err
+	}
 	for _, c := range p.Components {
 		if err := component.CheckContext(fsys, c, opts.MaxContext); err != nil {
 			return nil, &BadInput{err}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/reuse"
@@ -30,6 +31,16 @@ func (o *Options) validateCacheRepo() error {
 	}
 	if _, err := name.NewRepository(o.CacheRepo, name.StrictValidation); err != nil || strings.Contains(o.CacheRepo, "://") {
 		return &BadInput{fmt.Errorf("--cache-repo %q: not a repository; %s", o.CacheRepo, CacheRepoFix)}
+	}
+	return nil
+}
+
+// checkRebuild refuses a --rebuild name that is not a planned component.
+func (o *Options) checkRebuild(p *plan.Plan) error {
+	for _, name := range o.Rebuild {
+		if name != "all" && !slices.ContainsFunc(p.Components, func(c component.Spec) bool { return c.Name == name }) {
+			return &BadInput{fmt.Errorf("--rebuild: %q is not a planned component; give all, or names from --components", name)}
+		}
 	}
 	return nil
 }

@@ -107,6 +107,7 @@ func TestBadInput(t *testing.T) {
 		{name: "jobs negative", verb: "build-all", dir: good, args: []string{"--jobs", "-1"}, want: []string{"--jobs -1"}},
 		{name: "cache repo with a scheme", verb: "build-all", dir: good, args: []string{"--cache-repo", "https://localhost:5000/matrix-cache"}, want: []string{`--cache-repo "https://localhost:5000/matrix-cache": not a repository`, "localhost:5000/ai-infra/matrix-cache"}},
 		{name: "rebuild not a component name", verb: "build-all", dir: good, args: []string{"--rebuild", "Web UI"}, want: []string{"--rebuild", "not a component name", "give all"}},
+		{name: "rebuild unknown component", verb: "build-all", dir: good, args: []string{"--rebuild", "ghost"}, want: []string{"--rebuild", `"ghost" is not a planned component`}},
 		{name: "cache repo with a tag", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--cache-repo", "localhost:5000/matrix-cache:v1"}, want: []string{"--cache-repo", "not a repository", "no scheme, tag or digest"}},
 		{name: "bad format", verb: "plan", dir: good, args: []string{"--format", "xml"}, want: []string{"--format"}},
 		{name: "huge build context", verb: "build-all", dir: good, ctor: []string{"--max-context", "10"}, want: []string{"web", "build context is", "over the", ".dockerignore"}},
@@ -126,7 +127,7 @@ func TestBadInput(t *testing.T) {
 		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
-	require.GreaterOrEqual(t, len(cases), 39)
+	require.GreaterOrEqual(t, len(cases), 40)
 	var both atomic.Int32
 	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {
