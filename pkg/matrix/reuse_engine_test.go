@@ -10,11 +10,14 @@ import (
 	"testing"
 
 	"dagger.io/dagger"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -48,6 +51,20 @@ func reusedRun(t *testing.T, c *dagger.Client, dir string, o matrix.Options) (ma
 	return cells, nonces
 }
 
+// variantOf reads the linux/amd64 image of ref: its layers and its
+// version annotation.
+func variantOf(t *testing.T, ref string) ([]string, string) {
+	img, err := remote.Image(enginetest.Ref(t, ref), remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
+	require.NoError(t, err)
+	m, err := img.Manifest()
+	require.NoError(t, err)
+	var layers []string
+	for _, l := range m.Layers {
+		layers = append(layers, l.Digest.String())
+	}
+	return layers, m.Annotations[publish.AnnotationVersion]
+}
+
 // TestReuseEngineRegistry: a second publish of unchanged fixtures, on an
 // engine that never built them (a fresh runner's), reuses every cell from
 // the registry by its key: the same nonce, nothing built. A changed file
@@ -72,6 +89,7 @@ func TestReuseEngineRegistry(t *testing.T) {
 	}
 	assert.Contains(t, built["child"].Inputs, "dependency:base="+built["base"].Key, "a dependent's key holds its dependency's")
 
+	o.Version = "v2" // a stamp, not an input of these fixtures: the key stays
 	again, nonce2 := reusedRun(t, fresh, dir, o)
 	for comp, cell := range again {
 		assert.True(t, cell.Reused, "%s is reused", comp)
@@ -80,6 +98,12 @@ func TestReuseEngineRegistry(t *testing.T) {
 		assert.Equal(t, report.Verified, cell.Status, "%s: a reused variant is still verified", comp)
 	}
 	assert.Equal(t, nonce1, nonce2, "no RUN ran again: the variants are the first run's")
+	for comp, cell := range again {
+		was, _ := variantOf(t, cell.From)
+		layers, version := variantOf(t, project+"/reuse-"+comp+":v1")
+		assert.Equal(t, was, layers, "%s: the published variant has the first run's layers", comp)
+		assert.Equal(t, "v2", version, "%s: and this run's stamps", comp)
+	}
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "base", "base.txt"), []byte("2\n"), 0o644))
 	// A new session, as a new run has: a session reads a host directory once.
