@@ -1,9 +1,11 @@
 package reliability
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,15 +13,31 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 )
 
-// matrixBin builds the CLI once per test binary.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// matrixBin builds the CLI once per test binary, into a directory of its
+// own: two test runs at once never run each other's build.
 func matrixBin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(os.TempDir(), "matrix-reliability-cli")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/matrix")
-	cmd.Dir = enginetest.Root()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "matrix-reliability-cli-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "matrix")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/matrix")
+		cmd.Dir = enginetest.Root()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build ./cmd/matrix: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, binErr)
+	return binPath
 }
 
 // cliRun runs the CLI with env additions and returns exit code, stdout, stderr.
