@@ -8,11 +8,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -33,7 +35,15 @@ import (
 
 type Matrix struct {
 	// +private
+	Source *dagger.Directory
+	// +private
+	ComponentsPath string
+	// +private
 	ComponentsDir *dagger.Directory
+	// +private
+	OwnComponents *dagger.Directory
+	// +private
+	BuildArgFile []*dagger.File
 	// +private
 	AptMirror string
 	// +private
@@ -57,11 +67,31 @@ type Matrix struct {
 }
 
 // New takes the run-wide options, named as the CLI's flags:
-// `dagger call --apt-mirror URL build-all ...`.
+// `dagger call --apt-mirror URL build-all ...`. The tree it builds is
+// --source (called by reference from your repository: `dagger -m MODULE call
+// --source . --components-path src ...`), else --components-dir, else this
+// module's own components, which it then says.
 func New(
-	// Directory with one folder per component.
-	// +defaultPath="/components"
+	// The tree to build: the build contexts, the components directory in it
+	// (--components-path) and its .git (the revision, the created time and the
+	// floating tags' history).
+	// +optional
+	source *dagger.Directory,
+	// The components directory inside --source (default components).
+	// +optional
+	componentsPath string,
+	// A directory with one folder per component, without --source.
+	// +optional
 	componentsDir *dagger.Directory,
+	// This module's own components: what a call without --source or
+	// --components-dir builds, with a note saying so.
+	// +defaultPath="/components"
+	ownComponents *dagger.Directory,
+	// A .env file of build args (repeatable; a later file wins,
+	// component.yaml's args win over all); a key goes only to Dockerfiles
+	// that declare its ARG.
+	// +optional
+	buildArgFile []*dagger.File,
 	// Debian mirror, for Dockerfiles declaring ARG APT_MIRROR.
 	// +optional
 	aptMirror string,
@@ -97,7 +127,7 @@ func New(
 	// +default="docker.io/anchore/syft:v1.57.2"
 	syftImage string,
 ) *Matrix {
-	return &Matrix{ComponentsDir: componentsDir, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
+	return &Matrix{Source: source, ComponentsPath: componentsPath, ComponentsDir: componentsDir, OwnComponents: ownComponents, BuildArgFile: buildArgFile, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
 		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity, SyftImage: syftImage}
 }
 
@@ -297,7 +327,7 @@ func (m *Matrix) BuildAll(
 	if !pushByDigest {
 		checkout = nil // only a leg pushed by digest needs the commit time
 	}
-	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -499,7 +529,7 @@ func (m *Matrix) Publish(
 	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
 		Revision: revision, Floating: floating, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)}
-	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -568,7 +598,7 @@ func (m *Matrix) Merge(
 ) (string, error) {
 	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
 		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
-	done, err := tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -598,8 +628,11 @@ func (m *Matrix) Merge(
 // registry: the password, the registry service, the signing key, and the
 // checkout's history for floating tags and the commit time (in
 // o.Checkout). done removes that copy.
-func tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
+func (m *Matrix) tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
 	checkout *dagger.Directory, signKey *dagger.Secret, noAttest bool) (done func(), err error) {
+	if checkout, err = m.checkout(ctx, checkout); err != nil {
+		return nil, err
+	}
 	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
 		return nil, err
 	}
@@ -706,19 +739,88 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	if o.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)
 	}
-	c, src, err := connect(ctx, m.ComponentsDir)
+	if o.BuildArgFiles, err = argFiles(ctx, m.BuildArgFile); err != nil {
+		return nil, classify(err)
+	}
+	root, tree, note, err := m.tree()
+	if err != nil {
+		return nil, classify(err)
+	}
+	c, src, err := connect(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	r, err := core.New(o, component.EngineFS(ctx, src), "components")
+	tree.FS = component.EngineFS(ctx, src)
+	r, err := core.New(o, tree)
 	if err != nil {
 		c.Close()
 		return nil, classify(err)
+	}
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "matrix: note:", note)
+		r.Plan.Notes = append([]string{note}, r.Plan.Notes...)
+	}
+	if r.Upload != "." {
+		src = src.Directory(r.Upload)
 	}
 	// Cell events go to the function's log, beside Dagger's own progress.
 	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Jobs, nil)
 	r.Options.Events = prog.Event
 	return &session{client: c, src: src, run: r}, nil
+}
+
+// tree binds --source, --components-path and --components-dir: the
+// directory the run reads and how it names it, and a note when it is this
+// module's own.
+func (m *Matrix) tree() (*dagger.Directory, component.Tree, string, error) {
+	switch {
+	case m.Source != nil && m.ComponentsDir != nil:
+		return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-dir and --source exclude each other: name the components directory inside --source with --components-path")}
+	case m.Source != nil:
+		comps := cmp.Or(m.ComponentsPath, "components")
+		if !filepath.IsLocal(comps) {
+			return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-path %q: not a path inside --source; give it relative, such as src", comps)}
+		}
+		return m.Source, component.Tree{Where: ".", Components: comps}, "", nil
+	case m.ComponentsPath != "":
+		return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-path names a folder inside --source: give --source too, e.g. --source . --components-path %s", m.ComponentsPath)}
+	case m.ComponentsDir != nil:
+		return m.ComponentsDir, component.Tree{Where: "components"}, "", nil
+	}
+	return m.OwnComponents, component.Tree{Where: "components"},
+		"no --source or --components-dir: this is the matrix module's own components/, not your tree (build yours with --source . --components-path DIR)", nil
+}
+
+// checkout is the git history the revision, the created time and the
+// floating tags come from, when the verb needs one (def is not nil):
+// --source's .git when there is a --source (none when it has no .git), else
+// def, the module's own.
+func (m *Matrix) checkout(ctx context.Context, def *dagger.Directory) (*dagger.Directory, error) {
+	if def == nil || m.Source == nil {
+		return def, nil
+	}
+	ok, err := m.Source.Exists(ctx, ".git")
+	if err != nil || !ok {
+		return nil, err
+	}
+	return dag.Directory().WithDirectory(".git", m.Source.Directory(".git")), nil
+}
+
+// argFiles reads each --build-arg-file; the core parses them.
+func argFiles(ctx context.Context, files []*dagger.File) ([]core.ArgFile, error) {
+	var out []core.ArgFile
+	for _, f := range files {
+		name, err := f.Name(ctx)
+		if err == nil {
+			var data string
+			if data, err = f.Contents(ctx); err == nil {
+				out = append(out, core.ArgFile{Name: name, Data: []byte(data)})
+				continue
+			}
+		}
+		return nil, &core.BadInput{Err: fmt.Errorf("--build-arg-file: cannot be read: %w", err)}
+	}
+	return out, nil
 }
 
 // buildOptions are the options of a build-all, which report runs too.
@@ -794,7 +896,11 @@ func (m *Matrix) Mirror(
 	}
 	defer os.RemoveAll(dir)
 	list := filepath.Join(dir, mirror.ListName)
-	if _, err := m.ComponentsDir.File(mirror.ListName).Export(ctx, list); err != nil {
+	root, tree, _, err := m.tree()
+	if err != nil {
+		return "", classify(err)
+	}
+	if _, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Export(ctx, list); err != nil {
 		return "", classify(&core.BadInput{Err: fmt.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err)})
 	}
 	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia)

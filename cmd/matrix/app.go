@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -67,7 +69,10 @@ func runFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list"},
 		&cli.StringFlag{Name: "components", Usage: "comma-separated component names (default: all)"},
-		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component"},
+		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component (and its matrix.yaml)"},
+		&cli.StringFlag{Name: "source", Usage: "the tree to build: the build contexts, the components directory and the git history (default: the working directory)"},
+		&cli.StringFlag{Name: "components-path", Usage: "the components directory inside --source, e.g. src (instead of --components-dir)"},
+		&cli.StringSliceFlag{Name: "build-arg-file", Usage: "a .env file of build args (repeatable; a later file wins, component.yaml's args win over all); a key goes only to Dockerfiles declaring its ARG"},
 		&cli.IntFlag{Name: "jobs", Usage: "cells built at once (default: one per core)"},
 		&cli.StringFlag{Name: "version", Value: matrix.DefaultVersion, Usage: "version of this run (build arg ${VERSION}, default tag)"},
 		&cli.BoolFlag{Name: "keep-going", Value: true, Usage: "build every cell it can and report all failures"},
@@ -136,10 +141,38 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	}
 	// A merge takes the legs' revision; other verbs default to the checkout's.
 	if o.Revision = c.String("revision"); o.Revision == "" && verb != matrix.VerbPlan && verb != matrix.VerbLint && verb != matrix.VerbMerge {
-		o.Revision, _ = source.Checkout{Dir: "."}.Revision(c.Context) // not a checkout: no revision, and floating tags keep theirs
+		o.Revision, _ = source.Checkout{Dir: sourceDir(c)}.Revision(c.Context) // not a checkout: no revision, and floating tags keep theirs
+	}
+	if o.BuildArgFiles, err = argFiles(c.StringSlice("build-arg-file")); err != nil {
+		return o, err
 	}
 	o.Secrets, err = secretValues(c.StringSlice("secret"))
 	return o, err
+}
+
+// argFiles reads each --build-arg-file; matrix.New parses them.
+func argFiles(paths []string) ([]matrix.ArgFile, error) {
+	var out []matrix.ArgFile
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, &matrix.BadInput{Err: fmt.Errorf("--build-arg-file %s: %v; give a .env file of KEY=value lines", p, errors.Unwrap(err))}
+		}
+		out = append(out, matrix.ArgFile{Name: p, Data: b})
+	}
+	return out, nil
+}
+
+// sourceDir is --source, or the working directory.
+func sourceDir(c *cli.Context) string { return cmp.Or(c.String("source"), ".") }
+
+// tree binds --source, --components-dir and --components-path.
+func tree(c *cli.Context) (component.Tree, error) {
+	dir := ""
+	if c.IsSet("components-dir") {
+		dir = c.String("components-dir")
+	}
+	return matrix.LocalTree(c.String("source"), dir, c.String("components-path"))
 }
 
 // notify prints what a run waits for, and its warnings, on stderr.
@@ -174,6 +207,9 @@ func prepare(c *cli.Context, verb matrix.Verb, more ...func(*matrix.Options)) (*
 		f(&o)
 	}
 	o.Notify = notify(c)
-	dir := c.String("components-dir")
-	return matrix.New(o, os.DirFS(dir), dir)
+	t, err := tree(c)
+	if err != nil {
+		return nil, err
+	}
+	return matrix.New(o, t)
 }

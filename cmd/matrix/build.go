@@ -81,6 +81,10 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 	}
 	defer prog.Close()
 	r.Options.Events = prog.Event
+	t, err := tree(c)
+	if err != nil {
+		return err
+	}
 	var engines []matrix.Engine
 	for _, host := range r.Hosts() {
 		dc, err := connectTo(c, host)
@@ -89,7 +93,7 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 		}
 		defer disconnect(dc, c.App.ErrWriter)
 		engines = append(engines, matrix.Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
-			Client: dc, Src: dc.Host().Directory(c.String("components-dir"))})
+			Client: dc, Src: dc.Host().Directory(matrix.Path(t, r.Upload))})
 	}
 	res, err := do(r, engines)
 	if res != nil {

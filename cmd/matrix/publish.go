@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -58,7 +59,7 @@ func tagFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "final tags, comma-separated or repeated (default: --version and latest)"},
 		&cli.StringSliceFlag{Name: "floating", Value: cli.NewStringSlice(publish.DefaultFloating...),
 			Usage: "tags that move forward only: only when the revision descends from the one the tag carries (git merge-base --is-ancestor)"},
-		&cli.StringFlag{Name: "checkout", Value: ".", Usage: "the git checkout floating tags check descent in"},
+		&cli.StringFlag{Name: "checkout", Usage: "the git checkout floating tags check descent in (default: --source)"},
 	}
 }
 
@@ -100,7 +101,7 @@ func signKey(c *cli.Context) (string, error) {
 
 func tagOptions(c *cli.Context) func(*matrix.Options) {
 	return func(o *matrix.Options) {
-		o.Tags, o.Floating, o.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), c.String("checkout")
+		o.Tags, o.Floating, o.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), cmp.Or(c.String("checkout"), sourceDir(c))
 	}
 }
 

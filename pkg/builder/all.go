@@ -20,7 +20,7 @@ import (
 
 // Options of a whole run.
 type Options struct {
-	Source   *dagger.Directory         // the components directory, one folder per component
+	Source   *dagger.Directory         // the upload: the shared context, or the components directory (component.Set.Upload)
 	Version  string                    // replaces ${VERSION} in args
 	Mirrors  map[string]string         // run-wide mirror args, given only to Dockerfiles that declare them
 	Secrets  map[string]*dagger.Secret // BuildKit secrets by id
@@ -142,7 +142,7 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 		out.err = err
 		return
 	}
-	vs, ok := r.cells(ctx, c, append(args, r.o.args(c)...))
+	vs, ok := r.cells(ctx, c, append(args, Args(c, r.o.Version, r.o.Mirrors)...))
 	out.variants = vs
 	if !ok {
 		out.err = fmt.Errorf("%s did not build on every platform", c.Name)
@@ -179,18 +179,20 @@ func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg,
 	return args, nil
 }
 
-// args are the component's explicit args and the mirrors its Dockerfile declares.
-func (o Options) args(c component.Spec) []dagger.BuildArg {
+// Args are the component's args (component.yaml's, and those of
+// --build-arg-file its Dockerfile declares) with ${VERSION} replaced, and
+// the mirrors its Dockerfile declares; not the dependencies' image args.
+func Args(c component.Spec, version string, mirrors map[string]string) []dagger.BuildArg {
 	var out []dagger.BuildArg
 	for _, a := range c.Args {
-		v := strings.ReplaceAll(a.Value, "${VERSION}", o.Version)
+		v := strings.ReplaceAll(a.Value, "${VERSION}", version)
 		if v == "" {
 			continue // the API has no empty build arg: the Dockerfile default applies
 		}
 		out = append(out, dagger.BuildArg{Name: a.Name, Value: v})
 	}
 	for _, m := range component.Mirrors() {
-		if v := o.Mirrors[m]; v != "" && slices.Contains(c.Declared, m) {
+		if v := mirrors[m]; v != "" && slices.Contains(c.Declared, m) {
 			out = append(out, dagger.BuildArg{Name: m, Value: v})
 		}
 	}
@@ -200,7 +202,11 @@ func (o Options) args(c component.Spec) []dagger.BuildArg {
 // cells builds and verifies c on each supported platform and reports whether all verified.
 func (r *run) cells(ctx context.Context, c component.Spec, args []dagger.BuildArg) ([]Variant, bool) {
 	platforms, o := r.p.Platforms, r.o
-	req := Request{Component: c.Name, Dir: o.Source.Directory(c.Name), Dockerfile: c.Dockerfile, Target: c.Target, Args: args}
+	dir := o.Source // one directory for every cell of a shared context: uploaded once
+	if c.Context != "." {
+		dir = dir.Directory(c.Context)
+	}
+	req := Request{Component: c.Name, Dir: dir, Dockerfile: c.ContextDockerfile, Target: c.Target, Args: args}
 	for _, id := range c.Secrets {
 		s, ok := o.Secrets[id]
 		if !ok {

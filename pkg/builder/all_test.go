@@ -9,18 +9,18 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
-func TestOptionsArgs(t *testing.T) {
+func TestArgs(t *testing.T) {
 	c := component.Spec{
 		Args:     []component.Arg{{Name: "EMPTY", Value: ""}, {Name: "VERSION", Value: "${VERSION}"}, {Name: "X", Value: "pre-${VERSION}"}},
 		Declared: []string{"APT_MIRROR", "VERSION"},
 	}
-	o := Options{Version: "v1.2.3", Mirrors: map[string]string{"APT_MIRROR": "http://mirror", "GO_PROXY": "http://goproxy", "NPM_REGISTRY": ""}}
+	mirrors := map[string]string{"APT_MIRROR": "http://mirror", "GO_PROXY": "http://goproxy", "NPM_REGISTRY": ""}
 	assert.Equal(t, []dagger.BuildArg{
 		{Name: "VERSION", Value: "v1.2.3"},
 		{Name: "X", Value: "pre-v1.2.3"},
 		{Name: "APT_MIRROR", Value: "http://mirror"}, // declared: passed
 		// GO_PROXY is not declared by the Dockerfile: not passed
-	}, o.args(c))
+	}, Args(c, "v1.2.3", mirrors))
 }
 
 func TestImageArg(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 // Request is one component to build for a list of platforms.
 type Request struct {
 	Component  string            // name, for errors and reports
-	Dir        *dagger.Directory // build context: the component directory
+	Dir        *dagger.Directory // build context: the shared one, or the component directory
 	Dockerfile string            // path inside Dir; "" means Dockerfile
 	Target     string            // stage to build; "" means the last
 	Args       []dagger.BuildArg

@@ -14,7 +14,7 @@ func TestAnnotationsDefaultsAndOverrides(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(root, AnnotationsFile), []byte("licenses: Apache-2.0\nvendor: AI-Infra-Matrix\n"), 0o644))
 	component(t, root, "nginx", "annotations: {licenses: BSD-2-Clause, description: The reverse proxy.}\n")
 	component(t, root, "plain", "")
-	cs, err := Load(os.DirFS(root), root)
+	cs, err := load(os.DirFS(root), root)
 	require.NoError(t, err)
 	require.Len(t, cs, 2)
 	assert.Equal(t, map[string]string{
@@ -52,7 +52,7 @@ func TestAnnotationsRejects(t *testing.T) {
 				require.NoError(t, os.WriteFile(filepath.Join(root, AnnotationsFile), []byte(tc.defaults), 0o644))
 			}
 			component(t, root, "a", tc.yaml)
-			_, err := Load(os.DirFS(root), root)
+			_, err := load(os.DirFS(root), root)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			var ce *Error
@@ -62,7 +62,7 @@ func TestAnnotationsRejects(t *testing.T) {
 }
 
 func TestComponentsAnnotations(t *testing.T) {
-	cs, err := Load(os.DirFS("../../components"), "components")
+	cs, err := load(os.DirFS("../../components"), "components")
 	require.NoError(t, err)
 	for _, c := range cs {
 		for _, k := range []string{"title", "description", "licenses", "source"} {

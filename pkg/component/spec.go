@@ -42,10 +42,23 @@ type Spec struct {
 	Base        string   // the final stage's base image, when the Dockerfile names one ("" for FROM ${ARG} or scratch)
 	Scratch     bool     // the final stage is built FROM scratch: no base gives its image config
 	Labels      []string // the label keys the Dockerfile sets in the final stage (matrix adds no label of these)
+	// Context is the cell's build context inside Set.Upload ("." for the
+	// shared context, else the component's folder), and ContextDockerfile
+	// the Dockerfile's path inside that context.
+	Context, ContextDockerfile string
 }
 
 // Arg is an explicit build arg; Value may hold ${VERSION}.
 type Arg struct{ Name, Value string }
+
+// HasArg tells whether c sets build arg name itself.
+func (c Spec) HasArg(name string) bool {
+	return slices.ContainsFunc(c.Args, func(a Arg) bool { return a.Name == name })
+}
+
+// Credential tells a build arg name that looks like a credential: it must
+// be a secret, for build args end up in the image history.
+func Credential(name string) bool { return secretish.MatchString(name) }
 
 // Supports reports whether c builds for platform p.
 func (c Spec) Supports(p string) bool {
@@ -86,41 +99,6 @@ var (
 	// secretish names carry credentials; they must be secrets, not build args.
 	secretish = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)`)
 )
-
-// Load reads every component of fsys, the components directory (one folder
-// per component): a local path through os.DirFS, or the engine's copy
-// through EngineFS. where names that directory in errors.
-func Load(fsys fs.FS, where string) ([]Spec, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, &Error{File: where, Problem: Problem(err), Fix: "point --components-dir at the directory holding one folder per component"}
-	}
-	defaults, err := Annotations(fsys, where)
-	if err != nil {
-		return nil, err
-	}
-	var out []Spec
-	images := map[string]string{}
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		c, err := Read(fsys, e.Name(), where)
-		if err != nil {
-			return nil, err
-		}
-		if other, ok := images[c.Image]; ok {
-			return nil, &Error{File: path.Join(c.Dir, FileName), Field: "image",
-				Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each component its own image name"}
-		}
-		images[c.Image] = c.Name
-		out = append(out, c.WithDefaults(defaults))
-	}
-	if len(out) == 0 {
-		return nil, &Error{File: where, Problem: "no components found", Fix: "add components/<name>/Dockerfile"}
-	}
-	return out, nil
-}
 
 // Problem is err without the fs.PathError's path, which means nothing to
 // the user: the Error names the file.
@@ -187,7 +165,7 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	c := Spec{Name: name, Dir: dir, Image: "ai-infra-" + name, Dockerfile: "Dockerfile"}
 	var r raw
 	if len(bytes.TrimSpace(data)) > 0 {
-		if err := decodeStrict(file, data, &r); err != nil {
+		if err := decodeStrict(file, data, fields, &r); err != nil {
 			return Spec{}, err
 		}
 	}
@@ -224,12 +202,19 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 		c.Target = *r.Target
 	}
 	df, err := fs.ReadFile(fsys, c.Dockerfile)
-	if err != nil {
-		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, Problem(err)), "add the Dockerfile or name it in component.yaml")
-	}
 	dockerfile := path.Join(dir, c.Dockerfile)
+	switch {
+	case err != nil && r.Dockerfile != nil:
+		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, Problem(err)), "add the Dockerfile or name it in component.yaml")
+	case err != nil:
+		// No component.yaml names it: the message must not name one either.
+		return Spec{}, &Error{File: dockerfile, Problem: Problem(err), Fix: "add the Dockerfile, or name another with dockerfile: in " + file}
+	}
+	unparsable := func(err error) error {
+		return &Error{File: dockerfile, Problem: "cannot be parsed: " + strings.TrimPrefix(err.Error(), dockerfile+": "), Fix: "fix the Dockerfile syntax"}
+	}
 	if c.Declared, err = lint.Args(dockerfile, df); err != nil {
-		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
+		return Spec{}, unparsable(err)
 	}
 	if c.Base, c.Labels, err = lint.Final(dockerfile, df, c.Target); err != nil {
 		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
@@ -252,14 +237,8 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 		c.LintIgnore = r.Lint.Ignore
 	}
 	_, ignoreErr := fs.Stat(fsys, ".dockerignore")
-	found, err := lint.File(dockerfile, df, ignoreErr == nil)
-	if err != nil {
-		return Spec{}, bad("dockerfile", "cannot be parsed: "+err.Error(), "fix the Dockerfile syntax")
-	}
-	for _, f := range found {
-		if _, ignored := c.LintIgnore[f.Rule]; !ignored {
-			c.Lint = append(c.Lint, f)
-		}
+	if err := c.lint(df, ignoreErr == nil); err != nil {
+		return Spec{}, unparsable(err)
 	}
 	for k, v := range r.Args {
 		switch {
@@ -295,8 +274,25 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	return c, nil
 }
 
-// decodeStrict decodes key by key so an error can name the field.
-func decodeStrict(file string, data []byte, r *raw) error {
+// lint finds what matrix lint finds in the Dockerfile df, less the rules
+// component.yaml ignores; dockerignore tells whether one applies to its context.
+func (c *Spec) lint(df []byte, dockerignore bool) error {
+	found, err := lint.File(path.Join(c.Dir, c.Dockerfile), df, dockerignore)
+	if err != nil {
+		return err
+	}
+	c.Lint = nil
+	for _, f := range found {
+		if _, ignored := c.LintIgnore[f.Rule]; !ignored {
+			c.Lint = append(c.Lint, f)
+		}
+	}
+	return nil
+}
+
+// decodeStrict decodes a YAML mapping into r key by key, so an error can
+// name the field; fields are the known keys, with the fix shown for a wrong type.
+func decodeStrict(file string, data []byte, fields map[string]string, r any) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return &Error{File: file, Problem: "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Fix: "fix the YAML syntax"}
@@ -312,7 +308,7 @@ func decodeStrict(file string, data []byte, r *raw) error {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if _, ok := fields[k.Value]; !ok {
-			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: unknown key", k.Line), Fix: "known keys: " + strings.Join(known(), ", ")}
+			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: unknown key", k.Line), Fix: "known keys: " + strings.Join(slices.Sorted(maps.Keys(fields)), ", ")}
 		}
 		if _, dup := one[k.Value]; dup {
 			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: key given twice", k.Line), Fix: "keep one"}
@@ -325,8 +321,6 @@ func decodeStrict(file string, data []byte, r *raw) error {
 	}
 	return nil
 }
-
-func known() []string { return slices.Sorted(maps.Keys(fields)) }
 
 // checkInside rejects a path that leaves the component directory, by name or
 // through a symlink. Any symlink on the way is refused: the engine's copy of

@@ -1,6 +1,7 @@
 package component
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +20,15 @@ func component(t *testing.T, root, name, yaml string) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(yaml), 0o644))
 	}
 	return dir
+}
+
+// load reads the components directory fsys, named where, as a tree of its own.
+func load(fsys fs.FS, where string) ([]Spec, error) {
+	s, err := Load(Tree{FS: fsys, Where: where})
+	if err != nil {
+		return nil, err
+	}
+	return s.Specs, nil
 }
 
 // read reads the component at dir through the local file system.
@@ -142,7 +152,7 @@ func TestLoad(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "b", "")
 		component(t, root, "a", "")
-		cs, err := Load(os.DirFS(root), root)
+		cs, err := load(os.DirFS(root), root)
 		require.NoError(t, err)
 		require.Len(t, cs, 2)
 		assert.Equal(t, "a", cs[0].Name)
@@ -151,23 +161,23 @@ func TestLoad(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "a", "image: same\n")
 		component(t, root, "b", "image: same\n")
-		_, err := Load(os.DirFS(root), root)
+		_, err := load(os.DirFS(root), root)
 		assert.ErrorContains(t, err, `field image: "same" is also the image of component a`)
 	})
 	t.Run("empty directory", func(t *testing.T) {
 		empty := t.TempDir()
-		_, err := Load(os.DirFS(empty), empty)
+		_, err := load(os.DirFS(empty), empty)
 		assert.ErrorContains(t, err, "no components found")
 	})
 	t.Run("missing directory", func(t *testing.T) {
 		nope := filepath.Join(t.TempDir(), "nope")
-		_, err := Load(os.DirFS(nope), nope)
+		_, err := load(os.DirFS(nope), nope)
 		assert.ErrorContains(t, err, "no such file")
 	})
 	t.Run("bad directory name", func(t *testing.T) {
 		root := t.TempDir()
 		component(t, root, "Web_UI", "")
-		_, err := Load(os.DirFS(root), root)
+		_, err := load(os.DirFS(root), root)
 		assert.ErrorContains(t, err, "not lower-case")
 	})
 }
@@ -206,21 +216,26 @@ func TestDeclaredArgs(t *testing.T) {
 	assert.Equal(t, []string{"GO_IMAGE", "TARGETOS", "TARGETARCH", "APT_MIRROR"}, got)
 }
 
-func TestCheckContext(t *testing.T) {
-	dir := component(t, t.TempDir(), "big", "")
+func TestCheckContextSize(t *testing.T) {
+	root := t.TempDir()
+	dir := component(t, root, "big", "")
 	f, err := os.Create(filepath.Join(dir, "blob.bin"))
 	require.NoError(t, err)
 	require.NoError(t, f.Truncate(3<<20)) // sparse: 3 MB without writing them
 	require.NoError(t, f.Close())
-	c, err := read(dir)
+	set, err := Load(Tree{FS: os.DirFS(root), Where: root})
 	require.NoError(t, err)
-	err = CheckContext(os.DirFS(filepath.Dir(dir)), c, 1<<20)
+	_, err = set.Check(set.Specs[0], 1<<20, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "build context is 3.1 MB, over the 1.0 MB limit")
+	assert.Contains(t, err.Error(), "is 3.1 MB, over the 1.0 MB limit")
 	assert.Contains(t, err.Error(), ".dockerignore")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("*.bin\n"), 0o644))
-	assert.NoError(t, CheckContext(os.DirFS(filepath.Dir(dir)), c, 1<<20), "ignored files do not count")
+	set, err = Load(Tree{FS: os.DirFS(root), Where: root})
+	require.NoError(t, err)
+	ctx, err := set.Check(set.Specs[0], 1<<20, nil)
+	require.NoError(t, err, "ignored files do not count")
+	assert.Equal(t, filepath.Join(dir, ".dockerignore"), ctx.Ignore)
 }
 
 func TestLintIgnore(t *testing.T) {
@@ -250,5 +265,5 @@ func TestLintIgnore(t *testing.T) {
 	dir = component(t, t.TempDir(), "web", "")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM debian:12\nCOPY\n"), 0o644))
 	_, err = read(dir)
-	assert.ErrorContains(t, err, "field dockerfile: cannot be parsed")
+	assert.ErrorContains(t, err, "web/Dockerfile: cannot be parsed")
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
@@ -295,7 +296,7 @@ func Context(t testing.TB) context.Context {
 // machine, as the CLI makes it; run a verb with Src(c, dir).
 func Local(t testing.TB, opts matrix.Options, dir string) *matrix.Run {
 	t.Helper()
-	r, err := matrix.New(opts, os.DirFS(dir), dir)
+	r, err := matrix.New(opts, component.Tree{FS: os.DirFS(dir), Where: dir})
 	if err != nil {
 		t.Fatalf("run over %s: %v", dir, err)
 	}

@@ -34,36 +34,53 @@ const StageFix = "start the engine with a stage registry beside it (`ci/world/do
 type Run struct {
 	Options    Options
 	Plan       *plan.Plan
-	ThirdParty *mirror.List   // third-party.yaml beside the components; nil when there is none
-	findings   []lint.Finding // at the run's severity or above, found once in New
+	ThirdParty *mirror.List // third-party.yaml beside the components; nil when there is none
+	// Upload is what each engine gets, inside the tree: the shared build
+	// context, or the components directory (see Engine.Src).
+	Upload   string
+	findings []lint.Finding // at the run's severity or above, found once in New
 }
 
-// New validates opts, reads the specs from fsys (the components directory;
-// where names it in errors), lints their Dockerfiles and plans. All bad
-// input, and lint findings under --lint error, are found here, before any
-// build; a local fsys needs no engine.
-func New(opts Options, fsys fs.FS, where string) (*Run, error) {
+// New validates opts, reads the specs from the tree t (the components
+// directory and, with a shared context, what holds it), checks each planned
+// cell's build context and build args, lints the Dockerfiles and plans. All
+// bad input, and lint findings under --lint error, are found here, before
+// any build; a local tree needs no engine.
+func New(opts Options, t component.Tree) (*Run, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	comps, err := component.Load(fsys, where)
+	set, err := component.Load(t)
 	if err != nil {
 		return nil, &BadInput{err}
 	}
-	p, err := plan.New(comps, opts.Platforms, opts.Components)
+	p, err := plan.New(set.Specs, opts.Platforms, opts.Components)
 	if err != nil {
 		return nil, &BadInput{err}
 	}
 	if err := opts.checkRebuild(p); err != nil {
 		return nil, err
 	}
-	for _, c := range p.Components {
-		if err := component.CheckContext(fsys, c, opts.MaxContext); err != nil {
-			return nil, &BadInput{err}
+	if err := opts.inputs(set, p); err != nil {
+		return nil, &BadInput{err}
+	}
+	n, err := set.UploadBytes()
+	if err != nil {
+		return nil, &BadInput{err}
+	}
+	p.Upload = &plan.Upload{Dir: t.Name(set.Upload), Shared: set.Shared(), Bytes: n}
+	p.Notes = set.Notes
+	if opts.Verb != VerbPlan && opts.Notify != nil {
+		for _, n := range set.Notes {
+			opts.Notify("note: " + n)
 		}
 	}
-	r := &Run{Options: opts, Plan: p, findings: findings(p, opts.Severity)}
-	if r.ThirdParty, err = thirdParty(fsys, where); err != nil {
+	r := &Run{Options: opts, Plan: p, Upload: set.Upload, findings: findings(p, opts.Severity)}
+	comps, err := t.Sub(path.Clean("./" + t.Components))
+	if err != nil {
+		return nil, &BadInput{err}
+	}
+	if r.ThirdParty, err = thirdParty(comps, t.Name(path.Clean("./"+t.Components))); err != nil {
 		return nil, &BadInput{err}
 	}
 	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -56,7 +57,7 @@ func TestMergeRefuses(t *testing.T) {
 		}(), report.ExitBadInput, "give each cell's leg once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := New(Options{Verb: VerbMerge, Registry: reg, Tags: []string{"v1"}}, fsys, "components")
+			r, err := New(Options{Verb: VerbMerge, Registry: reg, Tags: []string{"v1"}}, component.Tree{FS: fsys, Where: "components"})
 			require.NoError(t, err)
 			_, err = r.Merge(context.Background(), tc.legs)
 			require.Error(t, err)

@@ -61,6 +61,8 @@ type Options struct {
 	Sizes         bool              // --sizes
 	Mirrors       map[string]string // --apt-mirror etc., by build arg name
 	Secrets       map[string]string // --secret, BuildKit secrets by id
+	BuildArgFiles []ArgFile         // --build-arg-file, in order: a later file's key wins
+	fileArgs      map[string]fileArg
 	StageRegistry string            // --stage-registry; empty: DefaultStageRegistry
 	StageReadBack bool              // the stage check also reads back from this process (the host CLI)
 	MaxContext    int64             // --max-context, bytes; 0: component.DefaultMaxContext
@@ -153,6 +155,9 @@ func (o *Options) Validate() error {
 		if v := o.Mirrors[m]; strings.ContainsAny(v, " \t\n") {
 			return bad("--%s %q: a mirror is one URL without spaces", flagOf(m), v)
 		}
+	}
+	if err := o.parseArgFiles(); err != nil {
+		return err
 	}
 	for id := range o.Secrets {
 		if !component.SecretRE.MatchString(id) {

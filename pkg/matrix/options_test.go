@@ -1,6 +1,8 @@
 package matrix
 
 import (
+	"github.com/ai-infra-matrix/matrix/pkg/component"
+
 	"errors"
 	"fmt"
 	"os"
@@ -78,12 +80,12 @@ func TestNewReadsLocalSpecs(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "web"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "web", "Dockerfile"), []byte("FROM x\n"), 0o644))
-	r, err := New(Options{Platforms: []string{"linux/arm64"}}, os.DirFS(dir), dir)
+	r, err := New(Options{Platforms: []string{"linux/arm64"}}, local(dir))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"web"}, r.Plan.Order)
 	assert.Equal(t, filepath.Join(dir, "web"), r.Plan.Components[0].Dir, "errors name the user's path")
 
-	_, err = New(Options{Components: []string{"ghost"}}, os.DirFS(dir), dir)
+	_, err = New(Options{Components: []string{"ghost"}}, local(dir))
 	assert.True(t, IsBadInput(err))
 	assert.ErrorContains(t, err, `unknown component "ghost"`)
 }
@@ -116,31 +118,34 @@ func TestLintOptions(t *testing.T) {
 		{Options{Lint: "fatal"}, "--lint \"fatal\": use warn, error or off"},
 		{Options{Severity: "fatal"}, "--severity: \"fatal\" is not a severity"},
 	} {
-		_, err := New(tc.o, os.DirFS(dir), dir)
+		_, err := New(tc.o, local(dir))
 		assert.True(t, IsBadInput(err), "%v", err)
 		assert.ErrorContains(t, err, tc.want)
 	}
 
-	r, err := New(Options{}, os.DirFS(dir), dir)
+	r, err := New(Options{}, local(dir))
 	require.NoError(t, err, "findings are warnings by default")
 	var got []string
 	for _, f := range r.Findings() {
 		got = append(got, f.Rule)
 	}
 	assert.Equal(t, []string{"unpinned-base", "undeclared-platform-arg"}, got)
-	r, err = New(Options{Severity: "error"}, os.DirFS(dir), dir)
+	r, err = New(Options{Severity: "error"}, local(dir))
 	require.NoError(t, err)
 	assert.Len(t, r.Findings(), 1, "only the error counts at --severity error")
 
-	_, err = New(Options{Lint: "error"}, os.DirFS(dir), dir)
+	_, err = New(Options{Lint: "error"}, local(dir))
 	require.Error(t, err)
 	assert.Equal(t, 1, ExitCode(err), "lint findings fail the run, before any build")
 	assert.ErrorContains(t, err, "web/Dockerfile:2: error [undeclared-platform-arg]")
 	assert.ErrorContains(t, err, "nothing built")
 
-	r, err = New(Options{Verb: VerbLint, Lint: "error"}, os.DirFS(dir), dir)
+	r, err = New(Options{Verb: VerbLint, Lint: "error"}, local(dir))
 	require.NoError(t, err, "the lint verb reports its findings itself")
 	fs, err := r.Lint()
 	assert.Len(t, fs, 2)
 	assert.Equal(t, 1, ExitCode(err))
 }
+
+// local is the components directory dir as a tree of its own.
+func local(dir string) component.Tree { return component.Tree{FS: os.DirFS(dir), Where: dir} }

@@ -23,6 +23,11 @@ type Cell struct {
 	Component string `json:"component"`
 	Platform  string `json:"platform"`
 	Status    string `json:"status"`
+	// Args are the build args the cell gets (a dependency's image arg
+	// stands for the digest of this run's variant); ContextBytes its build
+	// context after its .dockerignore. Set for planned cells by the run.
+	Args         map[string]string `json:"args,omitempty"`
+	ContextBytes int64             `json:"context_bytes,omitempty"`
 }
 
 // Plan is what a run will build.
@@ -30,7 +35,16 @@ type Plan struct {
 	Platforms  []string         `json:"platforms"`
 	Order      []string         `json:"order"` // components, dependencies first
 	Cells      []Cell           `json:"cells"`
-	Components []component.Spec `json:"-"` // in Order
+	Upload     *Upload          `json:"upload,omitempty"`
+	Notes      []string         `json:"notes,omitempty"` // folders that are not components
+	Components []component.Spec `json:"-"`               // in Order
+}
+
+// Upload is what the engine gets, once per engine, for every cell.
+type Upload struct {
+	Dir    string `json:"dir"`    // as the run names it
+	Shared bool   `json:"shared"` // one build context for every component; else each its folder
+	Bytes  int64  `json:"bytes"`
 }
 
 // New plans the selected components (all when selected is empty, plus their
@@ -175,7 +189,20 @@ func (p *Plan) Table(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cell.Component, cell.Platform, cell.Status, c.Image, from)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if u := p.Upload; u != nil {
+		what := "the build context of every component"
+		if !u.Shared {
+			what = "each component's folder is its build context"
+		}
+		fmt.Fprintf(w, "upload: %s (%s), %.1f MB, once per engine\n", u.Dir, what, float64(u.Bytes)/1e6)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
 }
 
 // Dot writes the plan as a Graphviz graph: one node per component (its

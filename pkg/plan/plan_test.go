@@ -27,8 +27,8 @@ func TestNewOrderAndCells(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"backend", "gitea", "jupyterhub", "singleuser"}, p.Order)
 	require.Len(t, p.Cells, 8, "every component × platform is a cell, none dropped")
-	assert.Equal(t, Cell{"gitea", "linux/arm64", NotRequested}, p.Cells[3])
-	assert.Equal(t, Cell{"singleuser", "linux/arm64", Planned}, p.Cells[7])
+	assert.Equal(t, Cell{Component: "gitea", Platform: "linux/arm64", Status: NotRequested}, p.Cells[3])
+	assert.Equal(t, Cell{Component: "singleuser", Platform: "linux/arm64", Status: Planned}, p.Cells[7])
 }
 
 func TestNewSelectedPullsDependencies(t *testing.T) {

@@ -58,12 +58,12 @@ func BenchmarkColdEngines(b *testing.B) {
 
 // dependencies are the components' depends_on, read from their specs.
 func dependencies(b *testing.B) map[string][]string {
-	specs, err := component.Load(os.DirFS(components()), "components")
+	set, err := component.Load(component.Tree{FS: os.DirFS(components()), Where: "components"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	out := map[string][]string{}
-	for _, s := range specs {
+	for _, s := range set.Specs {
 		out[s.Name] = s.DependsOn
 	}
 	return out
