@@ -7,6 +7,7 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -81,6 +82,8 @@ var Rules = []Rule{
 		"declare it in the stage: ARG TARGETARCH (and the others it uses)"},
 	{"whole-context", Warning, "COPY . or ADD . with no .dockerignore sends and copies the whole context, .git and build output included",
 		"add a .dockerignore, or copy only what the build needs"},
+	{"syntax", Error, "BuildKit's parser cannot read this file, so nothing can build from it",
+		"fix the syntax; a fragment that another file is assembled from is not a Dockerfile: name it so it does not match Dockerfile.* or *.Dockerfile"},
 }
 
 // RuleByID returns the rule named id.
@@ -406,7 +409,9 @@ func mapEnv(m map[string]string) shell.EnvGetter {
 
 // Dir lints every Dockerfile under fsys: files named Dockerfile,
 // *.Dockerfile or Dockerfile.*, each with the .dockerignore beside it.
-// where names fsys in findings and errors.
+// where names fsys in findings and errors. A file the parser cannot read is
+// a syntax finding on that file, and the others are still linted; one that
+// cannot be read at all is an error.
 func Dir(fsys fs.FS, where string) ([]Finding, error) {
 	var out []Finding
 	n := 0
@@ -432,8 +437,11 @@ func Dir(fsys fs.FS, where string) ([]Finding, error) {
 		}
 		_, ignoreErr := fs.Stat(fsys, path.Join(path.Dir(p), ".dockerignore"))
 		found, err := File(file, data, ignoreErr == nil)
+		if err != nil {
+			found = []Finding{syntax(file, err)}
+		}
 		out = append(out, found...)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("linting %s: %w", where, err)
@@ -442,6 +450,19 @@ func Dir(fsys fs.FS, where string) ([]Finding, error) {
 		return nil, fmt.Errorf("%s: no Dockerfile found (looked for Dockerfile, *.Dockerfile, Dockerfile.*)", where)
 	}
 	return out, nil
+}
+
+// syntax is the finding of a file the parser cannot read: at the line the
+// parser names, if it names one.
+func syntax(file string, err error) Finding {
+	at := 0
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		at = le.Locations[0][0].Start.Line
+	}
+	r, _ := RuleByID("syntax")
+	return Finding{File: file, Line: at, Stage: "-", Rule: r.ID, Severity: r.Severity, Why: r.Why, Fix: r.Fix,
+		Detail: strings.TrimPrefix(err.Error(), file+": ")}
 }
 
 // Write renders findings as table (one line each, then a count) or json.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -214,4 +215,32 @@ func TestScratch(t *testing.T) {
 	}
 	_, err := Scratch("x/Dockerfile", []byte("FROM scratch\n"), "nope")
 	assert.ErrorContains(t, err, `x/Dockerfile has no stage "nope"`)
+}
+
+// TestDirSyntax: a fragment the parser cannot read is one syntax finding on
+// that file, at the line the parser names, and the other files are still
+// linted (as in the real tree, where Dockerfile.jupyterhub-redis hid the
+// findings of the 13 others).
+func TestDirSyntax(t *testing.T) {
+	fsys := fstest.MapFS{
+		"jupyterhub/Dockerfile.jupyterhub-redis": {Data: []byte("# a fragment\nRUN pip install redis\n")},
+		"broken/Dockerfile":                      {Data: []byte("FROM debian:bookworm-slim\nCOPY onlyone\n")},
+		"web/Dockerfile":                         {Data: []byte("FROM debian\n")},
+	}
+	found, err := Dir(fsys, "src")
+	require.NoError(t, err)
+	byFile := map[string]Finding{}
+	for _, f := range found {
+		byFile[f.File] = f
+	}
+	require.Len(t, byFile, 3, "%v", found)
+	for file, line := range map[string]int{"src/jupyterhub/Dockerfile.jupyterhub-redis": 2, "src/broken/Dockerfile": 2} {
+		f := byFile[file]
+		assert.Equal(t, "syntax", f.Rule, file)
+		assert.Equal(t, Error, f.Severity, file)
+		assert.Equal(t, line, f.Line, file)
+		assert.NotContains(t, f.Detail, file, "the file is named once, in the finding")
+	}
+	assert.Contains(t, byFile["src/jupyterhub/Dockerfile.jupyterhub-redis"].Detail, "no build stage in current context")
+	assert.Equal(t, "unpinned-base", byFile["src/web/Dockerfile"].Rule, "the files after a broken one are linted")
 }
