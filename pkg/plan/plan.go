@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/docker/go-units"
+
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
@@ -197,7 +199,7 @@ func (p *Plan) Table(w io.Writer) error {
 		if !u.Shared {
 			what = "each component's folder is its build context"
 		}
-		fmt.Fprintf(w, "upload: %s (%s), %.1f MB, once per engine\n", u.Dir, what, float64(u.Bytes)/1e6)
+		fmt.Fprintf(w, "upload: %s (%s), %s, once per engine\n", u.Dir, what, units.HumanSize(float64(u.Bytes)))
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintln(w, "note:", n)
