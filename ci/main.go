@@ -735,6 +735,7 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 	o.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
 	o.MaxContext = int64(m.MaxContext)
 	o.Lint, o.Severity, o.SyftImage = m.LintMode, m.Severity, m.SyftImage
+	o.Notify = func(msg string) { fmt.Fprintln(os.Stderr, "matrix:", msg) } // the function's log
 	var err error
 	if o.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)
@@ -757,7 +758,7 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 		return nil, classify(err)
 	}
 	if note != "" {
-		fmt.Fprintln(os.Stderr, "matrix: note:", note)
+		o.Notify("note: " + note)
 		r.Plan.Notes = append([]string{note}, r.Plan.Notes...)
 	}
 	if r.Upload != "." {

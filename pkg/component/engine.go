@@ -22,7 +22,7 @@ import (
 // read on first use (options are checked before that): one Glob lists every
 // path, and sizes come in parallel, as the context check needs them.
 func EngineFS(ctx context.Context, d *dagger.Directory) fs.FS {
-	return &engineFS{ctx: ctx, d: d}
+	return &engineFS{ctx: ctx, d: d, read: map[string][]byte{}}
 }
 
 // load lists d once.
@@ -74,6 +74,8 @@ type engineFS struct {
 	dirs  map[string][]string // directory → entries, a trailing / marking directories
 	sizes map[string]int64    // file → size
 	links map[string]bool     // files that are links leading nowhere inside
+	mu    sync.Mutex
+	read  map[string][]byte // contents read so far
 }
 
 func (e *engineFS) info(op, name string) (*info, error) {
@@ -116,10 +118,19 @@ func (e *engineFS) ReadFile(name string) ([]byte, error) {
 	if _, err := e.info("read", name); err != nil {
 		return nil, err
 	}
+	e.mu.Lock()
+	data, ok := e.read[name]
+	e.mu.Unlock()
+	if ok { // a Dockerfile is read to decode, lint and check it
+		return data, nil
+	}
 	s, err := e.d.File(name).Contents(e.ctx)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
+	e.mu.Lock()
+	e.read[name] = []byte(s)
+	e.mu.Unlock()
 	return []byte(s), nil
 }
 
