@@ -245,6 +245,13 @@ func Docker(t testing.TB) {
 // the real engine and returns its exit code and combined output.
 func Dagger(t testing.TB, ctx context.Context, args ...string) (int, string) {
 	t.Helper()
+	return DaggerIn(t, ctx, Root(), args...)
+}
+
+// DaggerIn is Dagger run in dir: with `-m` + Root() among args, a caller's
+// checkout calling this module by its path.
+func DaggerIn(t testing.TB, ctx context.Context, dir string, args ...string) (int, string) {
+	t.Helper()
 	if err := Reachable(); err != nil {
 		Connect(t) // fails (CI) or skips with the fix
 	}
@@ -253,7 +260,7 @@ func Dagger(t testing.TB, ctx context.Context, args ...string) (int, string) {
 		bin = "dagger"
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress", "plain"}, args...)...)
-	cmd.Dir = Root()
+	cmd.Dir = dir
 	code, out, errw := Run(t, cmd)
 	return code, out + errw
 }
@@ -349,4 +356,33 @@ func Referrer(t testing.TB, ctx context.Context, repo name.Repository, digest st
 		t.Fatal(err)
 	}
 	return raw, data
+}
+
+// Repo copies the fixture repository test/testdata/repo (components in
+// src/, the build context the repository root) into a new directory, applies
+// edits (path → content), and commits it all as a git repository of its own.
+// It returns the directory and the commit.
+func Repo(t testing.TB, edits map[string]string) (dir, revision string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(Root(), "test", "testdata", "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	for p, content := range edits {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=matrix-test", "-c", "user.email=test@matrix.invalid"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-q", "-m", "fixture repository")
+	return dir, git("rev-parse", "HEAD")
 }

@@ -22,14 +22,23 @@ type badInput struct {
 	name       string
 	verb       string
 	dir        string   // --components-dir
+	source     string   // or --source with --components-path src (a copy of the fixture repository)
 	ctor, args []string // run-wide flags, command flags
 	want       []string
 	only       string // "matrix" or "dagger call"; "" both
 }
 
+// tree is the flags that name what the case reads.
+func (b badInput) tree() []string {
+	if b.source != "" {
+		return []string{"--source", b.source, "--components-path", "src"}
+	}
+	return []string{"--components-dir", b.dir}
+}
+
 // cli is the case as `matrix VERB --components-dir DIR FLAGS...`.
 func (b badInput) cli() []string {
-	return append(append([]string{b.verb, "--components-dir", b.dir}, b.ctor...), b.args...)
+	return append(append(append([]string{b.verb}, b.tree()...), b.ctor...), b.args...)
 }
 
 // dagger is the case as `dagger call --components-dir DIR RUN-WIDE VERB FLAGS...`.
@@ -38,17 +47,22 @@ func (b badInput) dagger() []string {
 	if verb == "build" {
 		verb = "build-component"
 	}
-	return append(append(append([]string{"--components-dir", b.dir}, b.ctor...), verb), b.args...)
+	return append(append(append(b.tree(), b.ctor...), verb), b.args...)
 }
 
 // message is the error line of either entry point, with the components
-// directory named as the module names it.
-func message(out, dir string) string {
+// directory named as the module names it: "components" for a
+// --components-dir, and paths inside --source relative to it (the module's
+// --build-arg-file is named by its base name, so the case's lives there).
+func (b badInput) message(out string) string {
 	for _, line := range strings.Split(out, "\n") {
 		for _, p := range []string{"matrix: ", "Error: "} {
 			if m, ok := strings.CutPrefix(line, p); ok {
 				m, _, _ = strings.Cut(m, " [traceparent:")
-				return strings.ReplaceAll(m, dir, "components")
+				if b.source != "" {
+					return strings.ReplaceAll(m, b.source+"/", "")
+				}
+				return strings.ReplaceAll(m, b.dir, "components")
 			}
 		}
 	}
@@ -74,7 +88,34 @@ func TestBadInput(t *testing.T) {
 		return enginetest.Components(t, map[string]map[string]string{
 			"a": {"Dockerfile": "FROM x\n", "component.yaml": a}, "b": {"Dockerfile": "FROM x\n", "component.yaml": b}})
 	}
+	// Copies of the fixture repository (components in src/, the context
+	// the repository root), each with one mistake.
+	repo := func(edits map[string]string) string {
+		dir, _ := enginetest.Repo(t, edits)
+		return dir
+	}
+	badEnv := repo(map[string]string{"bad.env": "APP_GREETING=hello\nDB_PASSWORD \"hunter2\n"})
+	declared := repo(map[string]string{"src/frontend/Dockerfile": "FROM debian:bookworm-slim\nARG DB_PASSWORD\nCOPY src/frontend/index.html /srv/\n"})
 	cases := []badInput{
+		{name: "context outside the tree", verb: "build-all", source: repo(map[string]string{"src/matrix.yaml": "context: ../..\n"}),
+			want: []string{"src/matrix.yaml: field context", `"../.." leaves`, "inside the tree given to matrix (--source)"}},
+		{name: "matrix.yaml unknown key", verb: "plan", source: repo(map[string]string{"src/matrix.yaml": "contxt: ..\n"}),
+			want: []string{"src/matrix.yaml: field contxt", "unknown key", "known keys: context, ignore"}},
+		{name: "matrix.yaml ignores a folder not there", verb: "build-all", source: repo(map[string]string{"src/matrix.yaml": "context: ..\nignore: [shared, nope]\n"}),
+			want: []string{"src/matrix.yaml: field ignore[1]", "no folder nope"}},
+		{name: "missing COPY source", verb: "build-all", source: repo(map[string]string{"src/backend/Dockerfile": "FROM debian:bookworm-slim\nCOPY src/backend/ssl/ /etc/ssl/\n"}),
+			want: []string{"src/backend/Dockerfile:2", "COPY src/backend/ssl/: no such file or directory in the build context", "create it before the build"}},
+		{name: "COPY source the .dockerignore drops", verb: "publish", source: repo(map[string]string{"src/frontend/Dockerfile": "FROM debian:bookworm-slim\nCOPY third_party/tool/tool.bin /x\n"}),
+			args: []string{"--registry", "localhost:5000/x"}, want: []string{"src/frontend/Dockerfile:2", "excluded from the build context", "src/frontend/Dockerfile.dockerignore"}},
+		{name: "arg file that does not parse", verb: "build-all", source: badEnv, ctor: []string{"--build-arg-file", filepath.Join(badEnv, "bad.env")},
+			want: []string{"--build-arg-file bad.env: line 2: no '='", "write KEY=value lines"}},
+		{name: "declared credential key", verb: "build-all", source: declared, ctor: []string{"--build-arg-file", filepath.Join(declared, ".env")},
+			want: []string{"--build-arg-file .env: line 7: DB_PASSWORD is declared by src/frontend/Dockerfile (ARG DB_PASSWORD)", "make it a secret", "secrets: in src/frontend/component.yaml"}},
+		{name: "arg file missing", verb: "plan", source: badEnv, ctor: []string{"--build-arg-file", "/nonexistent/.env"}, want: []string{"--build-arg-file /nonexistent/.env", "no such file"}, only: "matrix"},
+		{name: "components dir and path", verb: "plan", dir: good, args: []string{"--components-path", "src"}, want: []string{"--components-dir and --components-path exclude each other"}, only: "matrix"},
+		{name: "components path without source", verb: "plan", dir: good, ctor: []string{"--components-path", "src"}, want: []string{"--components-path names a folder inside --source"}, only: "dagger call"},
+		{name: "source and components dir", verb: "plan", source: badEnv, ctor: []string{"--components-dir", good}, want: []string{"--components-dir and --source exclude each other"}, only: "dagger call"},
+
 		{name: "malformed yaml", verb: "build-all", dir: one("smoke: [true\n"), want: []string{"web/component.yaml", "malformed YAML"}},
 		{name: "yaml not a mapping", verb: "build-all", dir: one("- a\n"), want: []string{"web/component.yaml", "not a mapping"}},
 		{name: "unknown key", verb: "build-all", dir: one("smoke: [true]\nimgae: x\n"), want: []string{"web/component.yaml", "field imgae", "unknown key"}},
@@ -127,7 +168,7 @@ func TestBadInput(t *testing.T) {
 		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
-	require.GreaterOrEqual(t, len(cases), 40)
+	require.GreaterOrEqual(t, len(cases), 51)
 	var both atomic.Int32
 	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {
@@ -141,8 +182,9 @@ func TestBadInput(t *testing.T) {
 					assert.Contains(t, errw, w, "matrix")
 				}
 				assert.NotContains(t, errw, "hunter2", "no secret echoed")
+				assert.NotContains(t, errw, "fixture-password-never-shown", "no secret echoed")
 				assert.NotContains(t, errw, "engine", "no engine work was started")
-				cliMsg = message(errw, tc.dir)
+				cliMsg = tc.message(errw)
 			}
 			if tc.only == "matrix" {
 				return
@@ -153,9 +195,11 @@ func TestBadInput(t *testing.T) {
 				assert.Contains(t, out, w, "dagger call")
 			}
 			assert.NotContains(t, out, "cells verified", "nothing was built")
+			assert.NotContains(t, out, "hunter2", "no secret echoed")
+			assert.NotContains(t, out, "fixture-password-never-shown", "no secret echoed")
 			if cliMsg != "" {
 				both.Add(1)
-				assert.Equal(t, cliMsg, message(out, tc.dir), "the same message through both entry points")
+				assert.Equal(t, cliMsg, tc.message(out), "the same message through both entry points")
 			}
 		})
 	}

@@ -1,0 +1,131 @@
+//go:build engine
+
+package system_test
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/publish"
+)
+
+// fixtureSecret is the fixture .env's DB_PASSWORD: declared by no
+// Dockerfile, it must never show in an output, a plan or an image.
+const fixtureSecret = "fixture-password-never-shown"
+
+// TestRepoEngineRegistry: the fixture repository in the real tree's shape
+// (components in src/, every COPY relative to the repository root, a root
+// .dockerignore with ! and **, a Dockerfile.dockerignore, a .env, folders
+// that are not components) plans, builds, verifies and publishes for
+// linux/amd64 and linux/arm64 through both entry points: the CLI, and the
+// module called by its path from the repository's own directory with
+// --source. Every index is read back, and its revision annotation is the
+// fixture's commit, not matrix's (engine, registry, dagger -m).
+func TestRepoEngineRegistry(t *testing.T) {
+	ctx := enginetest.Context(t)
+	registry := enginetest.Registry(t)
+	bin := buildCLI(t)
+	repo, rev := enginetest.Repo(t, nil)
+	own := strings.TrimSpace(gitOut(t, enginetest.Root(), "rev-parse", "HEAD"))
+	require.NotEqual(t, own, rev)
+	tree := []string{"--source", repo, "--components-path", "src", "--build-arg-file", filepath.Join(repo, ".env")}
+
+	code, out := cli(t, bin, append([]string{"plan"}, tree...)...)
+	require.Equal(t, 0, code, out)
+	t.Logf("matrix plan of the fixture repository:\n%s", out)
+	assert.Contains(t, out, "upload: "+repo+" (the build context of every component)")
+	assert.Contains(t, out, "note: "+repo+"/src/kafka: not a component: it holds only dependency.conf")
+	assert.Contains(t, out, "note: "+repo+"/src/safeline: not a component")
+	assert.NotContains(t, out, "src/shared", "ignored by matrix.yaml: no note")
+
+	code, out = cli(t, bin, append([]string{"plan", "--format", "json"}, tree...)...)
+	require.Equal(t, 0, code, out)
+	var p struct {
+		Cells []struct {
+			Component    string            `json:"component"`
+			Args         map[string]string `json:"args"`
+			ContextBytes int64             `json:"context_bytes"`
+		} `json:"cells"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &p), out)
+	require.Len(t, p.Cells, 4)
+	assert.Equal(t, map[string]string{"APP_GREETING": "hello from .env"}, p.Cells[0].Args, "backend gets the key it declares")
+	assert.Empty(t, p.Cells[2].Args, "frontend declares none")
+	assert.Less(t, p.Cells[2].ContextBytes, p.Cells[0].ContextBytes, "frontend's Dockerfile.dockerignore drops third_party/")
+
+	platforms := []string{"linux/amd64", "linux/arm64"}
+	publishArgs := []string{"--platforms", strings.Join(platforms, ","), "--tags", "v1", "--version", "v1", "--no-attest"}
+	runs := []struct {
+		name string
+		run  func(repoPath string) (int, string)
+	}{
+		{"matrix", func(to string) (int, string) {
+			return cli(t, bin, append(append([]string{"publish"}, tree...), append(publishArgs, "--registry", to)...)...)
+		}},
+		{"dagger -m", func(to string) (int, string) {
+			// From the repository's own directory, as its CI job calls the module.
+			return enginetest.DaggerIn(t, ctx, repo, append([]string{"-m", enginetest.Root(), "call", "--source", ".", "--components-path", "src",
+				"--build-arg-file", ".env", "publish", "--registry", to, "--registry-service", "tcp://" + registry}, publishArgs...)...)
+		}},
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			to := registry + "/" + enginetest.Unique("repo")
+			code, out := r.run(to)
+			require.Equal(t, 0, code, out)
+			assert.Contains(t, out, "4/4 cells verified")
+			assert.NotContains(t, out, fixtureSecret)
+			for _, img := range []string{"fixture-repo-backend", "fixture-repo-frontend"} {
+				readBack(t, ctx, to+"/"+img+":v1", platforms, rev)
+			}
+		})
+	}
+}
+
+// readBack checks that ref is a complete index of platforms whose revision
+// annotation is rev, and that no image config holds the fixture's secret.
+func readBack(t *testing.T, ctx context.Context, ref string, platforms []string, rev string) {
+	t.Helper()
+	_, err := publish.ReadBack(ctx, enginetest.Ref(t, ref), platforms)
+	require.NoError(t, err, "%s holds every platform", ref)
+	idx, err := remote.Index(enginetest.Ref(t, ref), remote.WithContext(ctx))
+	require.NoError(t, err)
+	m, err := idx.IndexManifest()
+	require.NoError(t, err)
+	assert.Equal(t, rev, m.Annotations["org.opencontainers.image.revision"], "%s: the fixture's commit, not matrix's", ref)
+	for _, d := range m.Manifests {
+		img, err := idx.Image(d.Digest)
+		require.NoError(t, err)
+		cfg, err := img.RawConfigFile()
+		require.NoError(t, err)
+		assert.NotContains(t, string(cfg), fixtureSecret, "%s %s: no undeclared key in the image", ref, d.Platform)
+		assert.NotContains(t, string(cfg), "UNUSED_SETTING")
+	}
+}
+
+// TestModuleOwnTreeEngine: the module called by path from another
+// repository without --source says it plans its own components, not the
+// caller's tree (engine, dagger -m).
+func TestModuleOwnTreeEngine(t *testing.T) {
+	repo, _ := enginetest.Repo(t, nil)
+	code, out := enginetest.DaggerIn(t, enginetest.Context(t), repo, "-m", enginetest.Root(), "call", "plan", "--platforms", "linux/amd64")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "note: no --source or --components-dir: this is the matrix module's own components/, not your tree")
+	assert.Contains(t, out, "nightingale", "the module's own components")
+}
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	return string(out)
+}
