@@ -752,6 +752,7 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 		return nil, err
 	}
 	tree.FS = component.EngineFS(ctx, src)
+	o.UploadedWhole = m.Source != nil // the dagger CLI sent it all
 	r, err := core.New(o, tree)
 	if err != nil {
 		c.Close()

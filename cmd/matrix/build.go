@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
@@ -93,7 +94,7 @@ func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Eng
 		}
 		defer disconnect(dc, c.App.ErrWriter)
 		engines = append(engines, matrix.Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
-			Client: dc, Src: dc.Host().Directory(matrix.Path(t, r.Upload))})
+			Client: dc, Src: dc.Host().Directory(matrix.Path(t, r.Upload), dagger.HostDirectoryOpts{Exclude: r.Exclude})})
 	}
 	res, err := do(r, engines)
 	if res != nil {

@@ -215,3 +215,63 @@ func (s *Set) Check(c Spec, limit int64, args map[string]string) (*Context, erro
 	}
 	return ctx, nil
 }
+
+// Excluded lists, as exclude patterns, what of the upload no cell's build
+// context keeps: what every .dockerignore drops. The CLI leaves it out of
+// the upload (the history, the .env), and each cell still gets the context
+// its .dockerignore gives. The Dockerfiles and the .dockerignore files stay,
+// for Dagger reads them from the uploaded directory. cells are the planned
+// components; with each component's folder as its context, nothing is left
+// out.
+func (s *Set) Excluded(cells []Spec) ([]string, int64, error) {
+	files, err := s.listing()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !s.Shared() {
+		n, err := s.UploadBytes()
+		return nil, n, err
+	}
+	keep := map[string]bool{".dockerignore": true}
+	for _, c := range cells {
+		ctx, err := s.Context(c)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range ctx.kept {
+			keep[e.path] = true
+		}
+		keep[c.ContextDockerfile], keep[c.ContextDockerfile+".dockerignore"] = true, true
+	}
+	needed := map[string]bool{} // kept, or holds something kept
+	for p := range keep {
+		for ; p != "." && !needed[p]; p = path.Dir(p) {
+			needed[p] = true
+		}
+	}
+	var out []string
+	var n int64
+	gone := "" // the last directory left out: its whole tree goes with it
+	for _, e := range files {
+		switch {
+		case gone != "" && strings.HasPrefix(e.path, gone+"/"):
+		case needed[e.path]:
+			n += e.size
+		default:
+			out, gone = append(out, literal(e.path)), e.path
+		}
+	}
+	return out, n, nil
+}
+
+// literal is path p as an exclude pattern that matches p alone.
+func literal(p string) string {
+	var b strings.Builder
+	for i, r := range p {
+		if strings.ContainsRune(`\*?[`, r) || (i == 0 && r == '!') {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

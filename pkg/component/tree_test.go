@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/moby/patternmatcher"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -192,4 +193,32 @@ func TestNotComponents(t *testing.T) {
 	dir = repo(t, map[string]string{"src/kafka/component.yaml": "dockerfile: Dockerfile.kafka\n"})
 	_, err = loadRepo(t, dir)
 	assert.ErrorContains(t, err, filepath.Join(dir, "src/kafka/component.yaml")+": field dockerfile: Dockerfile.kafka")
+}
+
+// TestExcluded: what every cell's .dockerignore drops is left out of the
+// upload, as literal patterns, a directory as a whole; the Dockerfiles and
+// their .dockerignore files stay even when dropped, for Dagger reads them
+// from the uploaded directory.
+func TestExcluded(t *testing.T) {
+	dir := repo(t, map[string]string{
+		".git/HEAD": "ref: refs/heads/main\n", ".git/objects/ab/cd": "x", "[odd]*.tmp": "x",
+		".dockerignore":                        "**/Dockerfile*\n.git\n.env\n*.tmp\n",
+		"src/frontend/Dockerfile.dockerignore": "**/Dockerfile*\n.git\n.env\n*.tmp\nthird_party\n",
+	})
+	set, err := loadRepo(t, dir)
+	require.NoError(t, err)
+	excluded, n, err := set.Excluded(set.Specs)
+	require.NoError(t, err)
+	assert.Equal(t, []string{".env", ".git", `\[odd]\*.tmp`}, excluded)
+	pm, err := patternmatcher.New(excluded)
+	require.NoError(t, err)
+	for p, want := range map[string]bool{"[odd]*.tmp": true, "[odd]x.tmp": false, "o.tmp": false, ".git/objects/ab/cd": true, "src/frontend/Dockerfile": false} {
+		got, err := pm.MatchesOrParentMatches(p)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%s left out", p)
+	}
+	all, err := set.UploadBytes()
+	require.NoError(t, err)
+	assert.Less(t, n, all)
+	assert.Positive(t, n)
 }

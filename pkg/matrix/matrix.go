@@ -37,7 +37,10 @@ type Run struct {
 	ThirdParty *mirror.List // third-party.yaml beside the components; nil when there is none
 	// Upload is what each engine gets, inside the tree: the shared build
 	// context, or the components directory (see Engine.Src).
-	Upload   string
+	Upload string
+	// Exclude is what of Upload no cell's context keeps (every
+	// .dockerignore drops it): the CLI leaves it out of the upload.
+	Exclude  []string
 	findings []lint.Finding // at the run's severity or above, found once in New
 }
 
@@ -64,7 +67,11 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	if err := opts.inputs(set, p); err != nil {
 		return nil, &BadInput{err}
 	}
-	n, err := set.UploadBytes()
+	exclude, n, err := set.Excluded(p.Components)
+	if opts.UploadedWhole {
+		exclude = nil
+		n, err = set.UploadBytes()
+	}
 	if err != nil {
 		return nil, &BadInput{err}
 	}
@@ -75,7 +82,7 @@ func New(opts Options, t component.Tree) (*Run, error) {
 			opts.Notify("note: " + n)
 		}
 	}
-	r := &Run{Options: opts, Plan: p, Upload: set.Upload, findings: findings(p, opts.Severity)}
+	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, findings: findings(p, opts.Severity)}
 	comps, err := t.Sub(path.Clean("./" + t.Components))
 	if err != nil {
 		return nil, &BadInput{err}

@@ -66,6 +66,7 @@ type Options struct {
 	StageRegistry string            // --stage-registry; empty: DefaultStageRegistry
 	StageReadBack bool              // the stage check also reads back from this process (the host CLI)
 	MaxContext    int64             // --max-context, bytes; 0: component.DefaultMaxContext
+	UploadedWhole bool              // the tree reached the engine whole (the module's --source): nothing is left out of the upload
 	Lint          string            // --lint: warn (findings in the report), error (findings fail the run first), off
 	Severity      string            // --severity, the lowest that counts: note, warning (default), error
 	NoThirdParty  bool              // --no-third-party: export leaves out the third-party images
