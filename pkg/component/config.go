@@ -79,7 +79,7 @@ func (t Tree) context(rel string) (string, error) {
 	}
 	ctx := path.Join(t.components(), rel)
 	if ctx == ".." || strings.HasPrefix(ctx, "../") {
-		return "", fmt.Errorf("%q leaves %s, the tree given to matrix", rel, t.Where)
+		return "", fmt.Errorf("%q leaves the tree given to matrix", rel)
 	}
 	if ctx != "." && ctx != t.components() && !strings.HasPrefix(t.components(), ctx+"/") {
 		return "", fmt.Errorf("%q does not hold the components directory %s", rel, t.Name(t.components()))

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -181,7 +182,8 @@ func (s *Set) Check(c Spec, limit int64, args map[string]string) (*Context, erro
 		if ctx.Ignore != "" {
 			fix = "exclude large files in " + ctx.Ignore + " or raise --max-context"
 		}
-		return nil, &Error{File: c.Dir, Problem: fmt.Sprintf("build context %s is %.1f MB, over the %.1f MB limit", ctx.Dir, float64(ctx.Bytes)/1e6, float64(limit)/1e6), Fix: fix}
+		return nil, &Error{File: c.Dir, Problem: fmt.Sprintf("build context is %s, over the %s limit (the context: %s)",
+			units.HumanSize(float64(ctx.Bytes)), units.HumanSize(float64(limit)), ctx.Dir), Fix: fix}
 	}
 	file := path.Join(c.Dir, c.Dockerfile)
 	fsys, err := s.tree.Sub(path.Join(s.Upload, c.Context))

@@ -227,7 +227,7 @@ func TestCheckContextSize(t *testing.T) {
 	require.NoError(t, err)
 	_, err = set.Check(set.Specs[0], 1<<20, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "is 3.1 MB, over the 1.0 MB limit")
+	assert.Contains(t, err.Error(), "build context is 3.146MB, over the 1.049MB limit")
 	assert.Contains(t, err.Error(), ".dockerignore")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("*.bin\n"), 0o644))

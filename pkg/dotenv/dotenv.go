@@ -49,7 +49,7 @@ func Parse(data []byte) ([]Var, error) {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "export "))
 		key, raw, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, &Error{n, "no '=': write KEY=value"}
+			return nil, &Error{n, "no '='"}
 		}
 		key = strings.TrimSpace(key)
 		if !keyRE.MatchString(key) {
