@@ -126,6 +126,10 @@ func (s *Set) Context(c Spec) (*Context, error) {
 		}
 	}
 	out := &Context{Dir: s.tree.Name(path.Join(s.Upload, c.Context)), Ignore: ignore}
+	if path.Join(s.Upload, c.Context) == "." {
+		// The module and the CLI name the tree differently; its root alike.
+		out.Dir = "(the root of the tree given to matrix)"
+	}
 	prefix := ""
 	if c.Context != "." {
 		prefix = c.Context + "/"
