@@ -35,14 +35,23 @@ func Resolve(ctx context.Context, c *dagger.Client, engine string, s Source) (Ce
 	cell := Cell{Platform: s.Platform, Engine: engine, Dockerfile: file, Target: s.Target,
 		Args: slices.Clone(s.Args), Secrets: slices.Sorted(slices.Values(s.Secrets)), Deps: s.Deps}
 	ctxDir := s.Dir
-	if ignore, err := s.Dir.Glob(ctx, ".dockerignore"); err == nil && len(ignore) == 1 {
-		data, err := s.Dir.File(".dockerignore").Contents(ctx) // patterns to apply, not hashed
+	// As DockerBuild picks it: the Dockerfile's own .dockerignore, else the
+	// context root's (a shared context holds several Dockerfiles).
+	for _, f := range []string{file + ".dockerignore", ".dockerignore"} {
+		if found, err := s.Dir.Glob(ctx, f); err != nil || len(found) != 1 {
+			continue
+		}
+		data, err := s.Dir.File(f).Contents(ctx) // patterns to apply, not hashed
 		if err != nil {
-			return Cell{}, fmt.Errorf("reading .dockerignore: %w", err)
+			return Cell{}, fmt.Errorf("reading %s: %w", f, err)
+		}
+		if data == "" {
+			continue
 		}
 		if ex := component.IgnorePatterns([]byte(data)); len(ex) > 0 {
 			ctxDir = s.Dir.Filter(dagger.DirectoryFilterOpts{Exclude: ex})
 		}
+		break
 	}
 	var err error
 	if cell.Digests.Context, err = ctxDir.Digest(ctx); err != nil {

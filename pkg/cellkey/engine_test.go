@@ -33,7 +33,8 @@ func pushBase(t *testing.T, ref string) {
 
 // TestResolveEngineRegistry: the key of a cell resolved on the real engine
 // is the same for the same inputs, also when only a modification time or a
-// .dockerignored file changed, and changes with each input alone,
+// .dockerignored file changed (the Dockerfile's own .dockerignore first, !
+// exceptions kept, as DockerBuild reads them), and changes with each input alone,
 // including a base tag moved in the registry.
 func TestResolveEngineRegistry(t *testing.T) {
 	registry := enginetest.Registry(t)
@@ -73,6 +74,10 @@ func TestResolveEngineRegistry(t *testing.T) {
 			require.NoError(t, os.Chtimes(filepath.Join(app, "app.txt"), later, later))
 		}},
 		{name: "a .dockerignored file", change: write("notes.md", "changed\n")},
+		{name: "a ! exception", change: write(".dockerignore", "*.md\n!keep.md\n"), changed: true},
+		{name: "a file a ! exception keeps", change: write("keep.md", "kept\n"), changed: true},
+		{name: "the Dockerfile's own .dockerignore", change: write("Dockerfile.dockerignore", "*.md\n!keep.md\nlocal.txt\n"), changed: true},
+		{name: "a file only the Dockerfile's .dockerignore drops", change: write("local.txt", "dropped\n")},
 		{name: "a context file", change: write("app.txt", "two\n"), changed: true},
 		{name: "the Dockerfile", change: write("Dockerfile", "FROM "+baseRef+"\nCOPY app.txt /app/\n"), changed: true},
 		{name: "a build arg", source: func(s *cellkey.Source) { s.Args = append(s.Args, cellkey.Arg{Name: "APT_MIRROR", Value: "http://m"}) }, changed: true},
