@@ -39,7 +39,7 @@ func buildCommand(name, usage string) *cli.Command {
 	flags := runFlags()
 	if name == "build-all" {
 		flags = append(append(append(flags, pushFlags()...), attestFlags()...),
-			&cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest, moving no tag, and record the digests in --results: one leg of `matrix merge`"})
+			&cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest, moving no tag, and record the digests in --results: one leg of a matrix merge"})
 	}
 	return &cli.Command{
 		Name:  name,

@@ -1,3 +1,3 @@
-// Package spec reads components: a directory components/<name>/ with a
+// Package component reads components: a directory components/<name>/ with a
 // Dockerfile and an optional, strictly decoded component.yaml.
 package component
