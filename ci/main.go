@@ -23,6 +23,7 @@ import (
 
 	"dagger/matrix/internal/dagger"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
@@ -147,7 +148,7 @@ func (m *Matrix) Lint(
 	format string,
 ) (string, error) {
 	if format != "table" && format != "json" {
-		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json", format)})
+		return "", classify(class.BadInput.Errorf("--format %q: use table or json", format))
 	}
 	var findings []lint.Finding
 	var err error
@@ -166,7 +167,7 @@ func (m *Matrix) Lint(
 		defer s.client.Close()
 		findings, err = s.run.Lint()
 	}
-	if core.IsBadInput(err) {
+	if class.Of(err) == class.BadInput {
 		return "", classify(err)
 	}
 	var b strings.Builder
@@ -194,7 +195,7 @@ func (m *Matrix) Plan(
 	format string,
 ) (string, error) {
 	if format != "table" && format != "json" && format != "dot" {
-		return "", classify(&core.BadInput{Err: fmt.Errorf("--format %q: use table or json (plan also takes dot)", format)})
+		return "", classify(class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", format))
 	}
 	s, err := m.session(ctx, core.Options{Verb: core.VerbPlan, Platforms: core.Split(platforms), Components: core.Split(components)})
 	if err != nil {
@@ -407,7 +408,7 @@ func (m *Matrix) Report(
 		}
 		dir = dir.WithNewFile(f.Name, b.String())
 	}
-	return dir.WithNewFile("exit-code", fmt.Sprintf("%d\n", core.ExitCode(err))), nil
+	return dir.WithNewFile("exit-code", fmt.Sprintf("%d\n", class.Of(err))), nil
 }
 
 // Render draws the HTML page of an earlier JSON report (report.json, or a
@@ -423,13 +424,13 @@ func (m *Matrix) Render(
 ) (*dagger.File, error) {
 	data, err := report.Contents(ctx)
 	if err != nil {
-		return nil, classify(&core.BadInput{Err: fmt.Errorf("--report: %w", err)})
+		return nil, classify(class.BadInput.Errorf("--report: %w", err))
 	}
 	var prev []byte
 	if previous != nil {
 		p, err := previous.Contents(ctx)
 		if err != nil {
-			return nil, classify(&core.BadInput{Err: fmt.Errorf("--previous: %w", err)})
+			return nil, classify(class.BadInput.Errorf("--previous: %w", err))
 		}
 		prev = []byte(p)
 	}
@@ -605,7 +606,7 @@ func (m *Matrix) Merge(
 	defer done()
 	dir, err := exported(ctx, results, "matrix-results-")
 	if err != nil {
-		return "", classify(&core.BadInput{Err: fmt.Errorf("--results: %w", err)})
+		return "", classify(class.BadInput.Errorf("--results: %w", err))
 	}
 	defer os.RemoveAll(dir)
 	legs, err := core.ReadLegs(dir)
@@ -639,7 +640,7 @@ func (m *Matrix) tagging(ctx context.Context, o *core.Options, password *dagger.
 	o.NoAttest = noAttest
 	if signKey != nil {
 		if o.SignKey, err = signKey.Plaintext(ctx); err != nil {
-			return nil, classify(&core.BadInput{Err: fmt.Errorf("--sign-key: cannot be read: %w", err)})
+			return nil, classify(class.BadInput.Errorf("--sign-key: cannot be read: %w", err))
 		}
 	}
 	if o.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
@@ -777,15 +778,15 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 func (m *Matrix) tree() (*dagger.Directory, component.Tree, string, error) {
 	switch {
 	case m.Source != nil && m.ComponentsDir != nil:
-		return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-dir and --source exclude each other: name the components directory inside --source with --components-path")}
+		return nil, component.Tree{}, "", class.BadInput.Errorf("--components-dir and --source exclude each other: name the components directory inside --source with --components-path")
 	case m.Source != nil:
 		comps := cmp.Or(m.ComponentsPath, "components")
 		if !filepath.IsLocal(comps) {
-			return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-path %q: not a path inside --source; give it relative, such as src", comps)}
+			return nil, component.Tree{}, "", class.BadInput.Errorf("--components-path %q: not a path inside --source; give it relative, such as src", comps)
 		}
 		return m.Source, component.Tree{Where: ".", Components: comps}, "", nil
 	case m.ComponentsPath != "":
-		return nil, component.Tree{}, "", &core.BadInput{Err: fmt.Errorf("--components-path names a folder inside --source: give --source too, e.g. --source . --components-path %s", m.ComponentsPath)}
+		return nil, component.Tree{}, "", class.BadInput.Errorf("--components-path names a folder inside --source: give --source too, e.g. --source . --components-path %s", m.ComponentsPath)
 	case m.ComponentsDir != nil:
 		return m.ComponentsDir, component.Tree{Where: "components"}, "", nil
 	}
@@ -820,7 +821,7 @@ func argFiles(ctx context.Context, files []*dagger.File) ([]core.ArgFile, error)
 				continue
 			}
 		}
-		return nil, &core.BadInput{Err: fmt.Errorf("--build-arg-file: cannot be read: %w", err)}
+		return nil, class.BadInput.Errorf("--build-arg-file: cannot be read: %w", err)
 	}
 	return out, nil
 }
@@ -836,7 +837,7 @@ func buildOptions(platforms, components string, jobs int, version string, failFa
 func credentials(ctx context.Context, password *dagger.Secret, registryService *dagger.Service) (pw, via string, err error) {
 	if password != nil {
 		if pw, err = password.Plaintext(ctx); err != nil {
-			return "", "", classify(&core.BadInput{Err: fmt.Errorf("--password: cannot be read: %w", err)})
+			return "", "", classify(class.BadInput.Errorf("--password: cannot be read: %w", err))
 		}
 	}
 	via, err = endpoint(ctx, registryService, "--registry-service")
@@ -850,7 +851,7 @@ func endpoint(ctx context.Context, svc *dagger.Service, flag string) (string, er
 	}
 	started, err := svc.Start(ctx)
 	if err != nil {
-		return "", classify(&core.Unreachable{Err: fmt.Errorf("%s: starting it: %w", flag, err)})
+		return "", classify(class.Unreachable.Errorf("%s: starting it: %w", flag, err))
 	}
 	return started.Endpoint(ctx)
 }
@@ -903,7 +904,7 @@ func (m *Matrix) Mirror(
 		return "", classify(err)
 	}
 	if _, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Export(ctx, list); err != nil {
-		return "", classify(&core.BadInput{Err: fmt.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err)})
+		return "", classify(class.BadInput.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err))
 	}
 	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia)
 	if r == nil {
@@ -975,21 +976,9 @@ func rendered(table func(io.Writer) error, err error, tmp, as string) (string, e
 		}
 	}
 	if err != nil {
-		return "", classify(reworded(err, strings.ReplaceAll(b.String()+err.Error(), tmp, as)))
+		return "", classify(class.Of(err).Wrap(errors.New(strings.ReplaceAll(b.String()+err.Error(), tmp, as))))
 	}
 	return b.String(), nil
-}
-
-// reworded is err's class with another message.
-func reworded(err error, msg string) error {
-	e := errors.New(msg)
-	switch core.ExitCode(err) {
-	case report.ExitBadInput:
-		return &core.BadInput{Err: e}
-	case report.ExitEngine:
-		return &core.Unreachable{Err: e}
-	}
-	return &core.Failed{Err: e}
 }
 
 // connect joins the engine session with the core's own client and hands it
@@ -1009,14 +998,14 @@ func connect(ctx context.Context, dir *dagger.Directory) (*sdk.Client, *sdk.Dire
 // secrets pairs each --secret with its --secret-id.
 func (m *Matrix) secrets(ctx context.Context) (map[string]string, error) {
 	if len(m.Secret) != len(m.SecretID) {
-		return nil, &core.BadInput{Err: fmt.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
-			len(m.SecretID), len(m.Secret))}
+		return nil, class.BadInput.Wrap(fmt.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
+			len(m.SecretID), len(m.Secret)))
 	}
 	out := map[string]string{}
 	for i, s := range m.Secret {
 		v, err := s.Plaintext(ctx)
 		if err != nil {
-			return nil, &core.BadInput{Err: fmt.Errorf("--secret %s: cannot be read: %w", m.SecretID[i], err)}
+			return nil, class.BadInput.Errorf("--secret %s: cannot be read: %w", m.SecretID[i], err)
 		}
 		out[m.SecretID[i]] = v
 	}
@@ -1039,15 +1028,16 @@ func outcome(res *core.Result, err error) (string, error) {
 	return b.String(), nil
 }
 
-// classify carries the core's exit class out of `dagger call`: the CLI exits
-// with the code of an exec error, so the class travels as one (2 bad input,
-// 3 engine or registry unreachable). A failed cell exits 1.
+// classify carries the class out of `dagger call` as its exit code (2 bad
+// input, 3 engine or registry unreachable; a failed cell exits 1, as any
+// error does). In Dagger v0.21.8 the dagger CLI exits with another code than
+// 1 only for a *dagger.ExecError, which the SDK makes of a GraphQL error
+// whose extensions say _type EXEC_ERROR and exitCode; and the module's
+// generated main hands on the extensions of a *gqlerror.Error only. So the
+// class travels as those two extensions, on err itself.
 func classify(err error) error {
-	code := core.ExitCode(err)
-	if code == report.ExitOK || code == report.ExitFailed {
-		return err
+	if c := class.Of(err); c == class.BadInput || c == class.Unreachable {
+		return &gqlerror.Error{Err: err, Message: err.Error(), Extensions: map[string]any{"_type": "EXEC_ERROR", "exitCode": int(c)}}
 	}
-	return &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{
-		"_type": "EXEC_ERROR", "exitCode": code, "cmd": []string{"matrix"},
-	}}
+	return err
 }

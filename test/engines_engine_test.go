@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/provenance"
@@ -294,7 +295,7 @@ func TestFanOutEngineRegistry(t *testing.T) {
 		before := headOf(t, repo+"/fixture-base:latest")
 		code, out := merge(t, "v2", amd64)
 		t.Logf("matrix merge (one leg):\n%s", out)
-		assert.Equal(t, report.ExitFailed, code, out)
+		assert.Equal(t, int(class.Failed), code, out)
 		assert.Contains(t, out, "do not cover 2 planned cell(s): base linux/arm64 (in no results file), child linux/arm64 (in no results file)")
 		assert.Contains(t, out, "no tag moved")
 		assert.Empty(t, headOf(t, repo+"/fixture-base:v2"), "no v2 tag")
@@ -305,7 +306,7 @@ func TestFanOutEngineRegistry(t *testing.T) {
 	t.Run("a leg of another revision refuses", func(t *testing.T) {
 		code, out := merge(t, "v3", amd64, older)
 		t.Logf("matrix merge (two revisions):\n%s", out)
-		assert.Equal(t, report.ExitBadInput, code, out)
+		assert.Equal(t, int(class.BadInput), code, out)
 		assert.Contains(t, out, "the results are of 2 revisions")
 		assert.Contains(t, out, parent)
 		assert.Empty(t, headOf(t, repo+"/fixture-base:v3"))
@@ -383,7 +384,7 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 	before := headOf(t, repo+"/fixture-base:latest")
 	out, code = dagger(t, ctx, "call", "--components-dir", src, "merge", "--results", results, "--registry", repo, "--tags", "v2,latest",
 		"--registry-service", "tcp://"+registry)
-	assert.Equal(t, report.ExitFailed, code, out)
+	assert.Equal(t, int(class.Failed), code, out)
 	assert.Contains(t, out, "base linux/arm64 (in no results file)")
 	assert.Empty(t, headOf(t, repo+"/fixture-base:v2"))
 	assert.Equal(t, before, headOf(t, repo+"/fixture-base:latest"))
@@ -412,7 +413,7 @@ func TestFanOutBadInput(t *testing.T) {
 	} {
 		t.Run("matrix "+tc.name, func(t *testing.T) {
 			code, out := cli(t, bin, append(tc.args[:1:1], append([]string{"--components-dir", comps}, tc.args[1:]...)...)...)
-			assert.Equal(t, report.ExitBadInput, code, out)
+			assert.Equal(t, int(class.BadInput), code, out)
 			assert.Contains(t, out, tc.want)
 		})
 	}
@@ -427,7 +428,7 @@ func TestFanOutBadInput(t *testing.T) {
 	} {
 		t.Run("dagger call "+tc.name, func(t *testing.T) {
 			out, code := dagger(t, ctx, append([]string{"call", "--components-dir", comps}, tc.args...)...)
-			assert.Equal(t, report.ExitBadInput, code, out)
+			assert.Equal(t, int(class.BadInput), code, out)
 			assert.Contains(t, out, tc.want)
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
@@ -18,41 +19,24 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
-// exitError carries an exit code out of a command.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-
-func fail(code int, err error) error { return &exitError{code: code, err: err} }
-
-// run executes the CLI and returns the process exit code.
+// run executes the CLI and returns the process exit code: the class of
+// its error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
-	if err == nil {
-		return report.ExitOK
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintln(stderr, "matrix:", err)
 	}
-	fmt.Fprintln(stderr, "matrix:", err)
-	var ee *exitError
-	switch {
-	case errors.As(err, &ee):
-		return ee.code
-	case strings.Contains(err.Error(), "flag provided but not defined"), strings.Contains(err.Error(), "invalid value"):
-		return report.ExitBadInput
-	}
-	return matrix.ExitCode(err)
+	return int(class.Of(err))
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:           "matrix",
 		Usage:          "build every component for every platform, verify each cell, publish one index per component",
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {}, // run() decides the exit code
+		OnUsageError:   usageError,
 		Commands: []*cli.Command{
 			planCommand(), buildCommand("build", "build and verify some components (--components)"),
 			buildCommand("build-all", "build and verify every component for every platform"),
@@ -61,6 +45,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			renderCommand(),
 		},
 	}
+	for _, c := range app.Commands {
+		c.OnUsageError = usageError
+	}
+	return app
+}
+
+// usageError is a flag that cli cannot parse (unknown, or a bad value):
+// bad input, shown with the help as cli shows it.
+func usageError(c *cli.Context, err error, isCommand bool) error {
+	fmt.Fprintf(c.App.Writer, "Incorrect Usage: %s\n\n", err)
+	if isCommand {
+		_ = cli.ShowSubcommandHelp(c)
+	} else {
+		_ = cli.ShowAppHelp(c)
+	}
+	return class.BadInput.Wrap(err)
 }
 
 // runFlags are common to every command that plans; each binds one field of
@@ -130,10 +130,10 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 		},
 	}
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
-		return o, &matrix.BadInput{Err: fmt.Errorf("--keep-going and --fail-fast exclude each other")}
+		return o, class.BadInput.Errorf("--keep-going and --fail-fast exclude each other")
 	}
 	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && verb == matrix.VerbPlan) {
-		return o, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json (plan also takes dot)", f)}
+		return o, class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", f)
 	}
 	var err error
 	if o.Engines, err = engines(c.StringSlice("engine")); err != nil {
@@ -156,7 +156,7 @@ func argFiles(paths []string) ([]matrix.ArgFile, error) {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--build-arg-file %s: %v; give a .env file of KEY=value lines", p, errors.Unwrap(err))}
+			return nil, class.BadInput.Errorf("--build-arg-file %s: %v; give a .env file of KEY=value lines", p, errors.Unwrap(err))
 		}
 		out = append(out, matrix.ArgFile{Name: p, Data: b})
 	}
@@ -186,10 +186,10 @@ func engines(specs []string) (map[string]string, error) {
 	for _, s := range specs {
 		pl, host, ok := strings.Cut(s, "=")
 		if !ok || pl == "" || host == "" {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--engine %q: use platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234", s)}
+			return nil, class.BadInput.Errorf("--engine %q: use platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234", s)
 		}
 		if _, dup := out[pl]; dup {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--engine: %s is given twice; give each platform one engine", pl)}
+			return nil, class.BadInput.Errorf("--engine: %s is given twice; give each platform one engine", pl)
 		}
 		out[pl] = host
 	}

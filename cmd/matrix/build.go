@@ -10,6 +10,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -47,7 +48,7 @@ func buildCommand(name, usage string) *cli.Command {
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if name == "build" && c.String("components") == "" {
-				return &matrix.BadInput{Err: fmt.Errorf("build needs --components (or use build-all)")}
+				return class.BadInput.Errorf("build needs --components (or use build-all)")
 			}
 			var more []func(*matrix.Options)
 			if name == "build-all" {
@@ -112,23 +113,23 @@ func secretValues(specs []string) (map[string]string, error) {
 		id, src, ok := strings.Cut(s, "=")
 		kind, ref, ok2 := strings.Cut(src, ":")
 		if !ok || !ok2 || id == "" || ref == "" {
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--secret %q: use id=env:VAR or id=file:PATH", redact(s))}
+			return nil, class.BadInput.Errorf("--secret %q: use id=env:VAR or id=file:PATH", redact(s))
 		}
 		switch kind {
 		case "env":
 			v, set := os.LookupEnv(ref)
 			if !set {
-				return nil, &matrix.BadInput{Err: fmt.Errorf("--secret %s: environment variable %s is not set", id, ref)}
+				return nil, class.BadInput.Errorf("--secret %s: environment variable %s is not set", id, ref)
 			}
 			out[id] = v
 		case "file":
 			b, err := os.ReadFile(ref)
 			if err != nil {
-				return nil, &matrix.BadInput{Err: fmt.Errorf("--secret %s: %v", id, err)}
+				return nil, class.BadInput.Errorf("--secret %s: %v", id, err)
 			}
 			out[id] = strings.TrimRight(string(b), "\n")
 		default:
-			return nil, &matrix.BadInput{Err: fmt.Errorf("--secret %s: source %q is not env or file", id, kind)}
+			return nil, class.BadInput.Errorf("--secret %s: source %q is not env or file", id, kind)
 		}
 	}
 	return out, nil
@@ -211,11 +212,11 @@ func previous(c *cli.Context) (*report.Report, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &matrix.BadInput{Err: fmt.Errorf("--previous %s: %v; give a report written with --report", path, err)}
+		return nil, class.BadInput.Errorf("--previous %s: %v; give a report written with --report", path, err)
 	}
 	prev, err := report.ReadReport(b, "--previous "+path)
 	if err != nil {
-		return nil, &matrix.BadInput{Err: err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	return prev, nil
 }
@@ -224,7 +225,7 @@ func previous(c *cli.Context) (*report.Report, error) {
 func progress(c *cli.Context, r *matrix.Run, prev *report.Report) (*report.Progress, error) {
 	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Jobs, prev)
 	if err != nil {
-		return nil, &matrix.BadInput{Err: err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	return p, nil
 }

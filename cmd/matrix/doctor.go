@@ -10,9 +10,9 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // minFreeBytes is the free disk below which builds of all 24 cells may fail.
@@ -41,14 +41,14 @@ func doctorCommand() *cli.Command {
 			}
 			platforms, err := component.ParsePlatforms(c.String("platforms"))
 			if err != nil {
-				return fail(report.ExitBadInput, fmt.Errorf("--platforms: %w", err))
+				return class.BadInput.Errorf("--platforms: %w", err)
 			}
 			check("disk space on "+c.String("disk"), freeSpace(c.String("disk")), "free space or point the engine state elsewhere (MATRIX_STATE)")
 			check("registry "+c.String("registry"), registryUp(c.String("registry")), "start it with `task setup` or pass --registry")
 			dc, err := connect(c)
 			if err != nil {
 				check("engine", err, engineFix)
-				return fail(report.ExitEngine, fmt.Errorf("%d checks failed", failed))
+				return class.Unreachable.Errorf("%d checks failed", failed)
 			}
 			defer dc.Close()
 			ctx, cancel := withTimeout(c.Context)
@@ -62,7 +62,7 @@ func doctorCommand() *cli.Command {
 				check("emulation "+p, emulation(c, dc, p), "install qemu-user-static and enable binfmt_misc (task setup does both)")
 			}
 			if failed > 0 {
-				return fail(report.ExitEngine, fmt.Errorf("%d checks failed", failed))
+				return class.Unreachable.Errorf("%d checks failed", failed)
 			}
 			return nil
 		},

@@ -12,8 +12,8 @@ import (
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // engineTimeout bounds the engine check: a client pointed at a socket with
@@ -46,7 +46,7 @@ func connect(c *cli.Context) (*dagger.Client, error) { return connectTo(c, "") }
 // default) and checks its version.
 func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 	if err := checkEngine(host); err != nil {
-		return nil, fail(report.ExitEngine, err)
+		return nil, class.Unreachable.Wrap(err)
 	}
 	var logw io.Writer = io.Discard
 	if c.Bool("verbose") {
@@ -70,7 +70,7 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine%s: %v; %s", at(host), r.err, engineFix))
+			return nil, class.Unreachable.Errorf("connecting to the engine%s: %v; %s", at(host), r.err, engineFix)
 		}
 		ctx, cancel := withTimeout(c.Context)
 		defer cancel()
@@ -83,11 +83,11 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 			if host != "" {
 				err = fmt.Errorf("engine at %s: %w", host, err)
 			}
-			return nil, fail(report.ExitEngine, err)
+			return nil, class.Unreachable.Wrap(err)
 		}
 		return r.client, nil
 	case <-time.After(2 * time.Minute):
-		return nil, fail(report.ExitEngine, fmt.Errorf("connecting to the engine%s: no answer in 2m; %s", at(host), engineFix))
+		return nil, class.Unreachable.Errorf("connecting to the engine%s: no answer in 2m; %s", at(host), engineFix)
 	case <-c.Context.Done():
 		return nil, c.Context.Err()
 	}

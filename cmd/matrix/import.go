@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
@@ -41,11 +41,11 @@ func importCommand() *cli.Command {
 func bundleDir(c *cli.Context) (string, error) {
 	args := c.Args().Slice()
 	if len(args) == 0 {
-		return "", &matrix.BadInput{Err: fmt.Errorf("import needs the bundle directory: matrix import DIR --registry host[:port][/project]")}
+		return "", class.BadInput.Errorf("import needs the bundle directory: matrix import DIR --registry host[:port][/project]")
 	}
 	for i := 1; i < len(args); i++ {
 		if !strings.HasPrefix(args[i], "-") {
-			return "", &matrix.BadInput{Err: fmt.Errorf("import takes one directory, not also %q", args[i])}
+			return "", class.BadInput.Errorf("import takes one directory, not also %q", args[i])
 		}
 		name, value, ok := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
 		if !ok && i+1 < len(args) {
@@ -53,10 +53,10 @@ func bundleDir(c *cli.Context) (string, error) {
 			value, ok = args[i], true
 		}
 		if !ok {
-			return "", &matrix.BadInput{Err: fmt.Errorf("flag needs an argument: -%s", name)}
+			return "", class.BadInput.Errorf("flag needs an argument: -%s", name)
 		}
 		if err := c.Set(name, value); err != nil {
-			return "", &matrix.BadInput{Err: fmt.Errorf("flag provided but not defined: -%s", name)}
+			return "", class.BadInput.Errorf("flag provided but not defined: -%s", name)
 		}
 	}
 	return args[0], nil

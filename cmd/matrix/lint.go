@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
@@ -26,7 +27,7 @@ func lintCommand() *cli.Command {
 				}
 				findings, err = r.Lint()
 			}
-			if matrix.IsBadInput(err) {
+			if class.Of(err) == class.BadInput {
 				return err
 			}
 			if werr := lint.Write(c.App.Writer, findings, c.String("format")); werr != nil {

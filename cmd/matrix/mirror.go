@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -28,10 +28,10 @@ func target(c *cli.Context) (publish.Target, error) {
 		return publish.Target{}, err
 	}
 	if f := c.String("format"); f != "table" && f != "json" {
-		return publish.Target{}, &matrix.BadInput{Err: fmt.Errorf("--format %q: use table or json", f)}
+		return publish.Target{}, class.BadInput.Errorf("--format %q: use table or json", f)
 	}
 	if c.Int("jobs") < 1 {
-		return publish.Target{}, &matrix.BadInput{Err: fmt.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))}
+		return publish.Target{}, class.BadInput.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))
 	}
 	return publish.Target{
 		Registry: strings.TrimSuffix(c.String("registry"), "/"), Tags: c.StringSlice("tags"), Jobs: c.Int("jobs"),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/sbom"
@@ -85,7 +86,7 @@ func signKey(c *cli.Context) (string, error) {
 	if name, ok := strings.CutPrefix(v, "env:"); ok {
 		k, set := os.LookupEnv(name)
 		if !set || k == "" {
-			return "", &matrix.BadInput{Err: fmt.Errorf("--sign-key env:%s: %s is not set; export the PEM private key in it, or give a file", name, name)}
+			return "", class.BadInput.Errorf("--sign-key env:%s: %s is not set; export the PEM private key in it, or give a file", name, name)
 		}
 		return k, nil
 	}
@@ -94,7 +95,7 @@ func signKey(c *cli.Context) (string, error) {
 	}
 	b, err := os.ReadFile(v)
 	if err != nil {
-		return "", &matrix.BadInput{Err: fmt.Errorf("--sign-key: %v; give the path of a PEM private key, or env:VAR", err)}
+		return "", class.BadInput.Errorf("--sign-key: %v; give the path of a PEM private key, or env:VAR", err)
 	}
 	return string(b), nil
 }
@@ -108,17 +109,17 @@ func tagOptions(c *cli.Context) func(*matrix.Options) {
 func password(c *cli.Context) (string, error) {
 	switch {
 	case c.String("password-env") != "" && c.String("password-file") != "":
-		return "", &matrix.BadInput{Err: fmt.Errorf("--password-env and --password-file exclude each other")}
+		return "", class.BadInput.Errorf("--password-env and --password-file exclude each other")
 	case c.String("password-env") != "":
 		v, ok := os.LookupEnv(c.String("password-env"))
 		if !ok {
-			return "", &matrix.BadInput{Err: fmt.Errorf("--password-env: %s is not set", c.String("password-env"))}
+			return "", class.BadInput.Errorf("--password-env: %s is not set", c.String("password-env"))
 		}
 		return v, nil
 	case c.String("password-file") != "":
 		b, err := os.ReadFile(c.String("password-file"))
 		if err != nil {
-			return "", &matrix.BadInput{Err: fmt.Errorf("--password-file: %v", err)}
+			return "", class.BadInput.Errorf("--password-file: %v", err)
 		}
 		return strings.TrimRight(string(b), "\n"), nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
@@ -22,16 +23,16 @@ func renderCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			out := c.String("html")
 			if c.NArg() != 1 || out == "" {
-				return &matrix.BadInput{Err: fmt.Errorf("render needs --html FILE and one report: matrix render --html report.html reports/build-all.json")}
+				return class.BadInput.Errorf("render needs --html FILE and one report: matrix render --html report.html reports/build-all.json")
 			}
 			data, err := os.ReadFile(c.Args().First())
 			if err != nil {
-				return &matrix.BadInput{Err: fmt.Errorf("reading the report: %w; give the JSON a run wrote with --report", err)}
+				return class.BadInput.Errorf("reading the report: %w; give the JSON a run wrote with --report", err)
 			}
 			var prev []byte
 			if path := c.String("previous"); path != "" {
 				if prev, err = os.ReadFile(path); err != nil {
-					return &matrix.BadInput{Err: fmt.Errorf("--previous: %w; give the JSON an earlier run wrote with --report", err)}
+					return class.BadInput.Errorf("--previous: %w; give the JSON an earlier run wrote with --report", err)
 				}
 			}
 			// Drawn in memory first: input that is not a report leaves --html as it was.

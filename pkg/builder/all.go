@@ -278,13 +278,8 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	}
 	step(report.StepBuild)
 	if err != nil {
-		ce := NewCellError(c.Name, pl, err)
-		cell.Status, cell.Step, cell.Command, cell.Output = report.Failed, "build", ce.Step, ce.Output
-		cell.Error = ce.Error()
-		if ce.Step != "" { // the command and its output have fields of their own
-			cell.Error = fmt.Sprintf("%s %s: exit code %d", c.Name, pl, ce.ExitCode)
-		}
-		if ctx.Err() != nil && ce.Step == "" {
+		buildFailed(&cell, c.Name, pl, err)
+		if ctx.Err() != nil && cell.Command == "" {
 			cell.Status, cell.Step, cell.Error = report.Skipped, "", fmt.Sprintf("%s %s: not finished: %v", c.Name, pl, context.Cause(ctx))
 		}
 		return Variant{}, cell
@@ -340,6 +335,28 @@ func timer(cell *report.Cell) func(name string) {
 		last = now
 	}
 }
+
+// buildFailed records a failed build of the cell, with the failing step's
+// command, exit code and output when the engine tells them: the message of
+// a *dagger.ExecError alone names neither.
+func buildFailed(cell *report.Cell, name string, pl dagger.Platform, err error) {
+	cell.Status, cell.Step, cell.Error = report.Failed, "build", fmt.Sprintf("%s %s: %v", name, pl, err)
+	var ee *dagger.ExecError
+	if !errors.As(err, &ee) {
+		return
+	}
+	out := ee.Stderr
+	if strings.TrimSpace(out) == "" {
+		out = ee.Stdout
+	}
+	cell.Command, cell.Output = strings.Join(ee.Cmd, " "), report.Tail(out, tailLines)
+	if cell.Command != "" { // the command and its output have fields of their own
+		cell.Error = fmt.Sprintf("%s %s: exit code %d", name, pl, ee.ExitCode)
+	}
+}
+
+// tailLines is how much of a failed step's output a cell keeps.
+const tailLines = 20
 
 // failed records a verification failure of the cell: its step, command and
 // output when err is a *verify.Failure.

@@ -2,9 +2,10 @@ package builder
 
 import (
 	"context"
-	"fmt"
 
 	"dagger.io/dagger"
+
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 )
 
 // Request is one component to build for a list of platforms.
@@ -36,7 +37,7 @@ type Builder struct {
 func New(ctx context.Context, c *dagger.Client, jobs int) (*Builder, error) {
 	native, err := c.DefaultPlatform(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("asking the engine for its platform: %w", err)
+		return nil, class.Unreachable.Errorf("asking the engine for its platform: %w", err)
 	}
 	if jobs < 1 {
 		jobs = 1

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
@@ -70,6 +71,9 @@ func (c Spec) Supports(p string) bool {
 type Error struct {
 	File, Entry, Field, Problem, Fix string
 }
+
+// Class is bad input.
+func (*Error) Class() class.Class { return class.BadInput }
 
 func (e *Error) Error() string {
 	s := e.File

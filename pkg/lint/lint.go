@@ -19,6 +19,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 )
 
 // Severity orders findings: a run chooses the lowest that counts.
@@ -57,7 +59,7 @@ func ParseSeverity(s string) (Severity, error) {
 			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("%q is not a severity: use note, warning or error", s)
+	return 0, class.BadInput.Errorf("%q is not a severity: use note, warning or error", s)
 }
 
 // Rule is one check, with why it matters and how to fix it.
@@ -444,10 +446,10 @@ func Dir(fsys fs.FS, where string) ([]Finding, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("linting %s: %w", where, err)
+		return nil, class.BadInput.Errorf("linting %s: %w", where, err)
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("%s: no Dockerfile found (looked for Dockerfile, *.Dockerfile, Dockerfile.*)", where)
+		return nil, class.BadInput.Errorf("%s: no Dockerfile found (looked for Dockerfile, *.Dockerfile, Dockerfile.*)", where)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/dotenv"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
@@ -33,7 +34,7 @@ func (o *Options) parseArgFiles() error {
 	for _, f := range o.BuildArgFiles {
 		vars, err := dotenv.Parse(f.Data)
 		if err != nil {
-			return &BadInput{fmt.Errorf("--build-arg-file %s: %w (write KEY=value lines; # starts a comment; quote a value with ' or \")", f.Name, err)}
+			return class.BadInput.Errorf("--build-arg-file %s: %w (write KEY=value lines; # starts a comment; quote a value with ' or \")", f.Name, err)
 		}
 		for _, v := range vars {
 			o.fileArgs[v.Key] = fileArg{value: v.Value, file: f.Name, line: v.Line}

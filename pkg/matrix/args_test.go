@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
@@ -80,7 +81,7 @@ func TestBuildArgFileRejects(t *testing.T) {
 			}
 			_, err := New(Options{Verb: VerbPlan, BuildArgFiles: []ArgFile{f}}, tree)
 			require.Error(t, err)
-			assert.True(t, IsBadInput(err), "%v", err)
+			assert.Equal(t, class.BadInput, class.Of(err), "%v", err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -113,7 +114,7 @@ func TestLocalTree(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := LocalTree(tc.source, tc.dir, tc.path)
 			if tc.errMsg != "" {
-				assert.True(t, IsBadInput(err))
+				assert.Equal(t, class.BadInput, class.Of(err))
 				assert.ErrorContains(t, err, tc.errMsg)
 				return
 			}

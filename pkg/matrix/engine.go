@@ -118,10 +118,7 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 	if r.Options.Lint != "off" {
 		res.Report.Lint = r.findings
 	}
-	if !res.Report.OK() {
-		return res, &Failed{fmt.Errorf("%s", res.Report.Summary())}
-	}
-	return res, nil
+	return res, res.Report.Err()
 }
 
 // legs splits the plan's platforms over the engines, probing each for its
@@ -141,7 +138,7 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 		}
 		b, err := builder.New(ctx, e.Client, r.Options.Jobs)
 		if err != nil {
-			return nil, &Unreachable{fmt.Errorf("engine %s: %w", e.Name(), err)}
+			return nil, fmt.Errorf("engine %s: %w", e.Name(), err)
 		}
 		if len(engines) > 1 {
 			for _, pl := range platforms {
@@ -152,7 +149,7 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 		}
 		p, err := plan.New(r.Plan.Components, platforms, nil)
 		if err != nil {
-			return nil, &BadInput{err}
+			return nil, err
 		}
 		out = append(out, &leg{engine: e, builder: b, plan: p})
 	}
@@ -178,8 +175,8 @@ func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 	// its dependency built, minutes in.
 	if deps := dependents(l.plan); len(deps) > 0 {
 		if err := s.Check(ctx); err != nil {
-			return nil, &Unreachable{fmt.Errorf("engine %s: %s build FROM this run's variants through the stage registry: %w; %s",
-				l.engine.Name(), strings.Join(deps, ", "), err, StageFix)}
+			return nil, fmt.Errorf("engine %s: %s build FROM this run's variants through the stage registry: %w; %s",
+				l.engine.Name(), strings.Join(deps, ", "), err, StageFix)
 		}
 	}
 	bo.Stager, bo.Reuser = s, r.reuser(ctx, c)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
@@ -55,17 +56,17 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	}
 	set, err := component.Load(t)
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, err
 	}
 	p, err := plan.New(set.Specs, opts.Platforms, opts.Components)
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, err
 	}
 	if err := opts.checkRebuild(p); err != nil {
 		return nil, err
 	}
 	if err := opts.inputs(set, p); err != nil {
-		return nil, &BadInput{err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	exclude, n, err := set.Excluded(p.Components)
 	if opts.UploadedWhole {
@@ -73,7 +74,7 @@ func New(opts Options, t component.Tree) (*Run, error) {
 		n, err = set.UploadBytes()
 	}
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	p.Upload = &plan.Upload{Dir: t.Name(set.Upload), Shared: set.Shared(), Bytes: n}
 	p.Notes = set.Notes
@@ -85,16 +86,16 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, findings: findings(p, opts.Severity)}
 	comps, err := t.Sub(path.Clean("./" + t.Components))
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	if r.ThirdParty, err = thirdParty(comps, t.Name(path.Clean("./"+t.Components))); err != nil {
-		return nil, &BadInput{err}
+		return nil, err
 	}
 	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
 		var b strings.Builder
 		lint.Write(&b, fs, "table")
-		return nil, &Failed{fmt.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
-			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity)}
+		return nil, class.Failed.Wrap(fmt.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
+			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity))
 	}
 	return r, nil
 }
@@ -110,8 +111,8 @@ type Result struct {
 }
 
 // BuildAll builds and verifies every cell of the plan from src, the
-// components directory in the engine. A failed cell makes the error a
-// *Failed; the result is there either way.
+// components directory in the engine. A failed cell fails it (class.Failed);
+// the result is there either way.
 func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Directory) (*Result, error) {
 	return r.BuildOn(ctx, []Engine{{Client: c, Src: src}})
 }
@@ -123,7 +124,7 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	t := r.Options.target()
 	if r.Options.PushByDigest {
 		if err := t.Ping(ctx); err != nil {
-			return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+			return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
 		}
 	}
 	res, err := r.Build(ctx, engines)
@@ -132,7 +133,7 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	}
 	defer phase(res.Report, "push")()
 	if err := r.pushLegs(ctx, t, res); err != nil {
-		return res, &Failed{fmt.Errorf("pushing by digest: %w", err)}
+		return res, class.Failed.Errorf("pushing by digest: %w", err)
 	}
 	r.record(ctx, res.Report)
 	return res, nil
@@ -163,7 +164,7 @@ func (r *Run) Publish(ctx context.Context, c *dagger.Client, src *dagger.Directo
 func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) {
 	t := r.Options.target()
 	if err := t.Ping(ctx); err != nil {
-		return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+		return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
 	}
 	res, err := r.Build(ctx, engines)
 	if err != nil {
@@ -174,10 +175,10 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 	defer reused(res.Report)
 	if len(res.legs) > 1 {
 		if err := r.pushLegs(ctx, t, res); err != nil {
-			return res, &Failed{fmt.Errorf("no final tag was changed: %w", err)}
+			return res, class.Failed.Errorf("no final tag was changed: %w", err)
 		}
 		if err := publish.Merge(ctx, t, r.Plan, digests(res.Report), res.Report); err != nil {
-			return res, &Failed{err}
+			return res, class.Failed.Wrap(err)
 		}
 		return res, nil
 	}
@@ -185,7 +186,7 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 		t.Auth.Password = engines[0].Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
 	}
 	if err := publish.Run(ctx, engines[0].Client, t, r.Plan, res.Variants, res.Report); err != nil {
-		return res, &Failed{err}
+		return res, class.Failed.Wrap(err)
 	}
 	return res, nil
 }
@@ -198,7 +199,7 @@ func (r *Run) Export(ctx context.Context, c *dagger.Client, src *dagger.Director
 		return res, withCause(err, "nothing exported")
 	}
 	if res.Archives, err = export.Write(ctx, c, r.Plan, res.Variants, r.Options.Version, dir); err != nil {
-		return res, &Failed{err}
+		return res, class.Failed.Wrap(err)
 	}
 	if r.ThirdParty == nil || r.Options.NoThirdParty {
 		return res, nil
@@ -206,14 +207,14 @@ func (r *Run) Export(ctx context.Context, c *dagger.Client, src *dagger.Director
 	// The upstream indexes, unchanged, beside the components' archives.
 	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Platforms, dir,
 		mirror.Upstreams(ctx, r.Options.Retry, r.Options.UpstreamVia)...); err != nil {
-		return res, &Failed{fmt.Errorf("third-party images (%s): %w; --no-third-party leaves them out", r.ThirdParty.File, err)}
+		return res, class.Failed.Errorf("third-party images (%s): %w; --no-third-party leaves them out", r.ThirdParty.File, err)
 	}
 	entries := make([]bundle.Entry, 0, len(res.Archives)+len(res.ThirdParty))
 	for _, a := range res.Archives {
 		entries = append(entries, a.Entry)
 	}
 	if err := bundle.Write(dir, append(entries, res.ThirdParty...)); err != nil {
-		return res, &Failed{err}
+		return res, class.Failed.Wrap(err)
 	}
 	return res, nil
 }
@@ -227,7 +228,7 @@ func thirdParty(fsys fs.FS, where string) (*mirror.List, error) {
 	}
 	file := path.Join(where, mirror.ListName)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, class.BadInput.Errorf("%s: %w", file, err)
 	}
 	return mirror.Parse(file, data)
 }
@@ -255,8 +256,8 @@ func reused(rep *report.Report) {
 
 // withCause says what a failed build prevented, keeping the error's class.
 func withCause(err error, what string) error {
-	if f, ok := err.(*Failed); ok {
-		return &Failed{fmt.Errorf("%w; %s", f.Err, what)}
+	if class.Of(err) == class.Failed {
+		return class.Failed.Errorf("%w; %s", err, what)
 	}
 	return err
 }
@@ -277,25 +278,25 @@ func findings(p *plan.Plan, severity string) []lint.Finding {
 // LintDir lints every Dockerfile of fsys (Dockerfile, *.Dockerfile,
 // Dockerfile.*), components or not; where names fsys in findings. A
 // Dockerfile that cannot be read or parsed is bad input; findings at
-// severity or above make a *Failed.
+// severity or above fail it.
 func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
 	if severity == "" {
 		severity = lint.DefaultSeverity.String()
 	}
 	min, err := lint.ParseSeverity(severity)
 	if err != nil {
-		return nil, &BadInput{fmt.Errorf("--severity: %w", err)}
+		return nil, fmt.Errorf("--severity: %w", err)
 	}
 	found, err := lint.Dir(fsys, where)
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, err
 	}
 	out := lint.AtLeast(found, min)
 	return out, lintFailed(out, severity)
 }
 
 // Lint is the lint verb over the planned components: their findings at the
-// run's severity or above, and a *Failed when there are any.
+// run's severity or above, and a failed run when there are any.
 func (r *Run) Lint() ([]lint.Finding, error) {
 	fs := r.Findings()
 	return fs, lintFailed(fs, r.Options.Severity)
@@ -305,7 +306,7 @@ func lintFailed(findings []lint.Finding, severity string) error {
 	if len(findings) == 0 {
 		return nil
 	}
-	return &Failed{fmt.Errorf("lint: %d finding(s) at %s or above", len(findings), severity)}
+	return class.Failed.Errorf("lint: %d finding(s) at %s or above", len(findings), severity)
 }
 
 // Requested counts the cells of the plan that will be built.

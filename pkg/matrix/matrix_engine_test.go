@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
@@ -53,7 +54,7 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 	dir := enginetest.Fixtures(t, true)
 	res, err := enginetest.Local(t, options(registry), dir).BuildAll(ctx, c, c.Host().Directory(dir))
 	require.Error(t, err, "a cell failed")
-	assert.Equal(t, report.ExitFailed, matrix.ExitCode(err))
+	assert.Equal(t, class.Failed, class.Of(err))
 	r := res.Report
 	cell := func(comp, pl string) report.Cell {
 		got, ok := r.Get(comp, pl)
@@ -73,7 +74,7 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 		assert.Equal(t, report.Verified, cell("child", pl).Status)
 	}
 	assert.Equal(t, []report.Cell{cell("armfails", "linux/arm64")}, r.Failed(), "exactly that cell failed")
-	assert.Equal(t, report.ExitFailed, r.ExitCode())
+	assert.Equal(t, class.Failed, class.Of(r.Err()))
 
 	// The child was built FROM this run's base variant of the same platform.
 	for _, v := range res.Variants["child"] {
@@ -87,7 +88,7 @@ func TestBuildAllFixturesEngine(t *testing.T) {
 	repo := registry + "/matrix-test-" + enginetest.Unique("tx")
 	rep, err := publishRun(t, c, dir, options(registry, publishTo(repo, false, "v1")))
 	assert.ErrorContains(t, err, "nothing published")
-	assert.Equal(t, report.ExitFailed, matrix.ExitCode(err))
+	assert.Equal(t, class.Failed, class.Of(err))
 	assert.False(t, rep.OK())
 	_, err = remote.Head(enginetest.Ref(t, repo+"/fixture-base:v1"))
 	assert.Error(t, err, "no final tag was written")

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -20,7 +21,7 @@ import (
 // is missing; publish.Merge then checks every digest in the registry.
 func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Result, error) {
 	if len(legs) == 0 {
-		return nil, &BadInput{fmt.Errorf("merge: no results files; give the results.json of each build-all --push-by-digest")}
+		return nil, class.BadInput.Errorf("merge: no results files; give the results.json of each build-all --push-by-digest")
 	}
 	files := make([]string, 0, len(legs))
 	for f := range legs {
@@ -54,14 +55,14 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 	}
 	res := &Result{Report: rep}
 	if len(missing) > 0 {
-		return res, &Failed{fmt.Errorf("merge: the results do not cover %d planned cell(s): %s; no index was written and no tag moved",
-			len(missing), strings.Join(missing, ", "))}
+		return res, class.Failed.Wrap(fmt.Errorf("merge: the results do not cover %d planned cell(s): %s; no index was written and no tag moved",
+			len(missing), strings.Join(missing, ", ")))
 	}
 	if err := t.Ping(ctx); err != nil {
-		return res, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+		return res, class.Unreachable.Errorf("%w; start it, or check --registry", err)
 	}
 	if err := publish.Merge(ctx, t, r.Plan, digests(rep), rep); err != nil {
-		return res, &Failed{err}
+		return res, class.Failed.Wrap(err)
 	}
 	return res, nil
 }
@@ -72,7 +73,7 @@ func (r *Run) legRevision(files []string, legs map[string]report.Results) (rev, 
 	byRev := map[string][]string{}
 	for _, f := range files {
 		if legs[f].Revision == "" {
-			return "", "", &BadInput{fmt.Errorf("merge: %s has no revision; it is not the results of a build-all --push-by-digest", f)}
+			return "", "", class.BadInput.Errorf("merge: %s has no revision; it is not the results of a build-all --push-by-digest", f)
 		}
 		byRev[legs[f].Revision] = append(byRev[legs[f].Revision], f)
 	}
@@ -82,16 +83,16 @@ func (r *Run) legRevision(files []string, legs map[string]report.Results) (rev, 
 			parts = append(parts, rv+" in "+strings.Join(fs, ", "))
 		}
 		sort.Strings(parts)
-		return "", "", &BadInput{fmt.Errorf("merge: the results are of %d revisions (%s); merge the legs of one commit", len(byRev), strings.Join(parts, "; "))}
+		return "", "", class.BadInput.Errorf("merge: the results are of %d revisions (%s); merge the legs of one commit", len(byRev), strings.Join(parts, "; "))
 	}
 	rev = legs[files[0]].Revision
 	if want := r.Options.Revision; want != "" && want != rev {
-		return "", "", &BadInput{fmt.Errorf("merge: --revision %s, but the results are of %s", want, rev)}
+		return "", "", class.BadInput.Errorf("merge: --revision %s, but the results are of %s", want, rev)
 	}
 	version = legs[files[0]].Version
 	for _, f := range files[1:] {
 		if v := legs[f].Version; v != version {
-			return "", "", &BadInput{fmt.Errorf("merge: %s is version %q and %s version %q; merge the legs of one run", files[0], version, f, v)}
+			return "", "", class.BadInput.Errorf("merge: %s is version %q and %s version %q; merge the legs of one run", files[0], version, f, v)
 		}
 	}
 	return rev, version, nil
@@ -118,10 +119,10 @@ func (r *Run) legCell(t publish.Target, files []string, legs map[string]report.R
 					continue
 				}
 				if want := t.Repo(spec.Image); cr.Ref != want {
-					return found, "", &BadInput{fmt.Errorf("merge: %s pushed %s %s to %s, not %s; merge into the registry the legs pushed to", f, component, platform, cr.Ref, want)}
+					return found, "", class.BadInput.Errorf("merge: %s pushed %s %s to %s, not %s; merge into the registry the legs pushed to", f, component, platform, cr.Ref, want)
 				}
 				if from != "" && found.Digest != pr.Digest {
-					return found, "", &BadInput{fmt.Errorf("merge: %s %s is %s in %s and %s in %s; give each cell's leg once", component, platform, found.Digest, from, pr.Digest, f)}
+					return found, "", class.BadInput.Errorf("merge: %s %s is %s in %s and %s in %s; give each cell's leg once", component, platform, found.Digest, from, pr.Digest, f)
 				}
 				from = f
 				found = report.Cell{Component: component, Platform: platform, Status: report.Verified, Ref: cr.Ref, Digest: pr.Digest,
@@ -142,13 +143,13 @@ func (r *Run) legCell(t publish.Target, files []string, legs map[string]report.R
 // named, keyed by path.
 func ReadLegs(args ...string) (map[string]report.Results, error) {
 	if len(args) == 0 {
-		return nil, &BadInput{fmt.Errorf("merge: give the results files of the legs, e.g. matrix merge results/*.json --registry ... --tags ...")}
+		return nil, class.BadInput.Errorf("merge: give the results files of the legs, e.g. matrix merge results/*.json --registry ... --tags ...")
 	}
 	var paths []string
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, &BadInput{fmt.Errorf("merge: %v", err)}
+			return nil, class.BadInput.Errorf("merge: %v", err)
 		}
 		if !st.IsDir() {
 			paths = append(paths, a)
@@ -156,7 +157,7 @@ func ReadLegs(args ...string) (map[string]report.Results, error) {
 		}
 		found, _ := filepath.Glob(filepath.Join(a, "*.json"))
 		if len(found) == 0 {
-			return nil, &BadInput{fmt.Errorf("merge: %s holds no *.json results file", a)}
+			return nil, class.BadInput.Errorf("merge: %s holds no *.json results file", a)
 		}
 		paths = append(paths, found...)
 	}
@@ -165,7 +166,7 @@ func ReadLegs(args ...string) (map[string]report.Results, error) {
 	for _, p := range paths {
 		res, err := report.ReadResults(p)
 		if err != nil {
-			return nil, &BadInput{fmt.Errorf("merge: %w", err)}
+			return nil, fmt.Errorf("merge: %w", err)
 		}
 		out[p] = res
 	}

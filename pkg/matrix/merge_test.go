@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
@@ -34,34 +35,34 @@ func TestMergeRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		legs map[string]report.Results
-		code int
+		code class.Class
 		want string
 	}{
-		{"no legs", map[string]report.Results{}, report.ExitBadInput, "no results files"},
-		{"one leg missing", map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg)}, report.ExitFailed,
+		{"no legs", map[string]report.Results{}, class.BadInput, "no results files"},
+		{"one leg missing", map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg)}, class.Failed,
 			"do not cover 2 planned cell(s): base linux/arm64 (in no results file), child linux/arm64 (in no results file)"},
-		{"two revisions", map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg), "arm64.json": legOf(b, "linux/arm64", reg)}, report.ExitBadInput,
+		{"two revisions", map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg), "arm64.json": legOf(b, "linux/arm64", reg)}, class.BadInput,
 			"the results are of 2 revisions (" + a + " in amd64.json; " + b + " in arm64.json)"},
-		{"not of a push by digest", map[string]report.Results{"x.json": {Version: "v1"}}, report.ExitBadInput, "x.json has no revision"},
+		{"not of a push by digest", map[string]report.Results{"x.json": {Version: "v1"}}, class.BadInput, "x.json has no revision"},
 		{"another registry", map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", "other:5000"), "arm64.json": legOf(a, "linux/arm64", reg)},
-			report.ExitBadInput, "amd64.json pushed base linux/amd64 to other:5000/ai-infra-base, not 127.0.0.1:9/ai-infra/ai-infra-base"},
+			class.BadInput, "amd64.json pushed base linux/amd64 to other:5000/ai-infra-base, not 127.0.0.1:9/ai-infra/ai-infra-base"},
 		{"a failed cell", func() map[string]report.Results {
 			arm := legOf(a, "linux/arm64", reg)
 			arm.Components[1].Platforms[0] = report.PlatformResult{Platform: "linux/arm64", Status: report.Failed}
 			return map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg), "arm64.json": arm}
-		}(), report.ExitFailed, "child linux/arm64 (failed in arm64.json)"},
+		}(), class.Failed, "child linux/arm64 (failed in arm64.json)"},
 		{"two digests for one cell", func() map[string]report.Results {
 			again := legOf(a, "linux/amd64", reg)
 			again.Components[0].Platforms[0].Digest = "sha256:" + strings.Repeat("f", 64)
 			return map[string]report.Results{"amd64.json": legOf(a, "linux/amd64", reg), "again.json": again, "arm64.json": legOf(a, "linux/arm64", reg)}
-		}(), report.ExitBadInput, "give each cell's leg once"},
+		}(), class.BadInput, "give each cell's leg once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := New(Options{Verb: VerbMerge, Registry: reg, Tags: []string{"v1"}}, component.Tree{FS: fsys, Where: "components"})
 			require.NoError(t, err)
 			_, err = r.Merge(context.Background(), tc.legs)
 			require.Error(t, err)
-			assert.Equal(t, tc.code, ExitCode(err), "%v", err)
+			assert.Equal(t, tc.code, class.Of(err), "%v", err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}

@@ -3,7 +3,6 @@ package matrix
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ai-infra-matrix/matrix/pkg/attest"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -118,7 +118,7 @@ func Split(list string) []string {
 // Validate applies the defaults, once, and checks every option; the error
 // is a *BadInput naming the flag and the fix. It needs no engine.
 func (o *Options) Validate() error {
-	bad := func(format string, args ...any) error { return &BadInput{fmt.Errorf(format, args...)} }
+	bad := func(format string, args ...any) error { return class.BadInput.Errorf(format, args...) }
 	if o.Verb == "" {
 		o.Verb = VerbBuild
 	}
@@ -242,12 +242,12 @@ func (o *Options) Validate() error {
 	}
 	if o.PushByDigest { // a leg moves no tag
 		if err := o.target().ValidateRegistry(); err != nil {
-			return &BadInput{err}
+			return class.BadInput.Wrap(err)
 		}
 		return nil
 	}
 	if err := o.target().Validate(); err != nil {
-		return &BadInput{err}
+		return class.BadInput.Wrap(err)
 	}
 	return nil
 }
@@ -285,15 +285,15 @@ func (o *Options) descends() func(ctx context.Context, prev, next string) (bool,
 func (o *Options) validateEngines() error {
 	for pl, host := range o.Engines {
 		if !slices.Contains(o.Platforms, pl) {
-			return &BadInput{fmt.Errorf("--engine %s=%s: %s is not in --platforms %s; name a planned platform", pl, host, pl, strings.Join(o.Platforms, ","))}
+			return class.BadInput.Errorf("--engine %s=%s: %s is not in --platforms %s; name a planned platform", pl, host, pl, strings.Join(o.Platforms, ","))
 		}
 		scheme, rest, ok := strings.Cut(host, "://")
 		if !ok || rest == "" || !slices.Contains(EngineSchemes, scheme) {
-			return &BadInput{fmt.Errorf("--engine %s=%s: not a runner host; use %s://...", pl, host, strings.Join(EngineSchemes, "://, "))}
+			return class.BadInput.Errorf("--engine %s=%s: not a runner host; use %s://...", pl, host, strings.Join(EngineSchemes, "://, "))
 		}
 	}
 	if len(o.Engines) > 0 && o.Verb == VerbExport {
-		return &BadInput{fmt.Errorf("--engine: export writes its archives from one engine; leave --engine out")}
+		return class.BadInput.Errorf("--engine: export writes its archives from one engine; leave --engine out")
 	}
 	return nil
 }

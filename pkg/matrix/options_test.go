@@ -3,8 +3,6 @@ package matrix
 import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 )
 
 func TestValidateDefaults(t *testing.T) {
@@ -59,7 +59,7 @@ func TestValidateRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.o.Validate()
 			require.Error(t, err)
-			assert.True(t, IsBadInput(err), "%v is bad input", err)
+			assert.Equal(t, class.BadInput, class.Of(err), "%v is bad input", err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
@@ -86,25 +86,8 @@ func TestNewReadsLocalSpecs(t *testing.T) {
 	assert.Equal(t, filepath.Join(dir, "web"), r.Plan.Components[0].Dir, "errors name the user's path")
 
 	_, err = New(Options{Components: []string{"ghost"}}, local(dir))
-	assert.True(t, IsBadInput(err))
+	assert.Equal(t, class.BadInput, class.Of(err))
 	assert.ErrorContains(t, err, `unknown component "ghost"`)
-}
-
-func TestExitCode(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		code int
-	}{
-		{nil, 0},
-		{&BadInput{errors.New("x")}, 2},
-		{fmt.Errorf("wrapped: %w", &BadInput{errors.New("x")}), 2},
-		{&Unreachable{errors.New("x")}, 3},
-		{fmt.Errorf("table\n%w", &Unreachable{errors.New("x")}), 3},
-		{&Failed{errors.New("x")}, 1},
-		{errors.New("anything else"), 1},
-	} {
-		assert.Equal(t, tc.code, ExitCode(tc.err), "%v", tc.err)
-	}
 }
 
 func TestLintOptions(t *testing.T) {
@@ -119,7 +102,7 @@ func TestLintOptions(t *testing.T) {
 		{Options{Severity: "fatal"}, "--severity: \"fatal\" is not a severity"},
 	} {
 		_, err := New(tc.o, local(dir))
-		assert.True(t, IsBadInput(err), "%v", err)
+		assert.Equal(t, class.BadInput, class.Of(err), "%v", err)
 		assert.ErrorContains(t, err, tc.want)
 	}
 
@@ -136,7 +119,7 @@ func TestLintOptions(t *testing.T) {
 
 	_, err = New(Options{Lint: "error"}, local(dir))
 	require.Error(t, err)
-	assert.Equal(t, 1, ExitCode(err), "lint findings fail the run, before any build")
+	assert.Equal(t, class.Failed, class.Of(err), "lint findings fail the run, before any build")
 	assert.ErrorContains(t, err, "web/Dockerfile:2: error [undeclared-platform-arg]")
 	assert.ErrorContains(t, err, "nothing built")
 
@@ -144,7 +127,7 @@ func TestLintOptions(t *testing.T) {
 	require.NoError(t, err, "the lint verb reports its findings itself")
 	fs, err := r.Lint()
 	assert.Len(t, fs, 2)
-	assert.Equal(t, 1, ExitCode(err))
+	assert.Equal(t, class.Failed, class.Of(err))
 }
 
 // local is the components directory dir as a tree of its own.

@@ -3,6 +3,7 @@ package matrix
 import (
 	"io"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -12,12 +13,12 @@ import (
 func Render(w io.Writer, data []byte, name string, previous []byte, previousName string) error {
 	r, err := report.ReadReport(data, name)
 	if err != nil {
-		return &BadInput{err}
+		return class.BadInput.Wrap(err)
 	}
 	var prev *report.Report
 	if previous != nil {
 		if prev, err = report.ReadReport(previous, previousName); err != nil {
-			return &BadInput{err}
+			return class.BadInput.Wrap(err)
 		}
 	}
 	return r.HTML(w, prev)

@@ -9,6 +9,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -23,14 +24,14 @@ const CacheRepoFix = "give a repository such as localhost:5000/ai-infra/matrix-c
 func (o *Options) validateCacheRepo() error {
 	for _, c := range o.Rebuild {
 		if c != "all" && !component.NameRE.MatchString(c) {
-			return &BadInput{fmt.Errorf("--rebuild: %q is not a component name; give all, or folder names under the components directory, comma-separated", c)}
+			return class.BadInput.Errorf("--rebuild: %q is not a component name; give all, or folder names under the components directory, comma-separated", c)
 		}
 	}
 	if o.CacheRepo == "" {
 		return nil
 	}
 	if _, err := name.NewRepository(o.CacheRepo, name.StrictValidation); err != nil || strings.Contains(o.CacheRepo, "://") {
-		return &BadInput{fmt.Errorf("--cache-repo %q: not a repository; %s", o.CacheRepo, CacheRepoFix)}
+		return class.BadInput.Errorf("--cache-repo %q: not a repository; %s", o.CacheRepo, CacheRepoFix)
 	}
 	return nil
 }
@@ -39,7 +40,7 @@ func (o *Options) validateCacheRepo() error {
 func (o *Options) checkRebuild(p *plan.Plan) error {
 	for _, name := range o.Rebuild {
 		if name != "all" && !slices.ContainsFunc(p.Components, func(c component.Spec) bool { return c.Name == name }) {
-			return &BadInput{fmt.Errorf("--rebuild: %q is not a planned component; give all, or names from --components", name)}
+			return class.BadInput.Errorf("--rebuild: %q is not a planned component; give all, or names from --components", name)
 		}
 	}
 	return nil

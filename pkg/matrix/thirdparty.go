@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -26,31 +27,31 @@ func Mirror(ctx context.Context, file string, platforms []string, t publish.Targ
 	}
 	for _, p := range platforms {
 		if err := component.CheckPlatform(p); err != nil {
-			return nil, &BadInput{fmt.Errorf("--platforms: %w; use os/arch such as linux/amd64,linux/arm64", err)}
+			return nil, class.BadInput.Errorf("--platforms: %w; use os/arch such as linux/amd64,linux/arm64", err)
 		}
 	}
 	l, err := mirror.Load(file)
 	if err != nil {
-		return nil, &BadInput{err}
+		return nil, class.BadInput.Wrap(err)
 	}
 	if err := checkTarget(t); err != nil {
 		return nil, err
 	}
 	for _, img := range l.Images {
 		if len(mirror.Tags(img, t.Tags)) == 0 {
-			return nil, &BadInput{fmt.Errorf("%s: entry %s: source %s is pinned by digest only, so it has no tag to publish: "+
-				"write it as name:tag@sha256:..., or pass --tags", file, img.Name, img.Source)}
+			return nil, class.BadInput.Wrap(fmt.Errorf("%s: entry %s: source %s is pinned by digest only, so it has no tag to publish: "+
+				"write it as name:tag@sha256:..., or pass --tags", file, img.Name, img.Source))
 		}
 	}
 	if err := t.Ping(ctx); err != nil {
-		return nil, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+		return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
 	}
 	start := time.Now()
 	r := &report.Report{Platforms: platforms}
 	err = mirror.Run(ctx, l, platforms, t, upstreamVia, r)
 	r.Seconds = time.Since(start).Seconds()
 	if err != nil {
-		return r, &Failed{err}
+		return r, class.Failed.Wrap(err)
 	}
 	return r, nil
 }
@@ -68,11 +69,11 @@ func Import(ctx context.Context, dir string, t publish.Target) (*bundle.Result, 
 	case err == nil:
 		return res, nil
 	case errors.Is(err, bundle.ErrBadBundle):
-		return res, &BadInput{err}
+		return res, class.BadInput.Wrap(err)
 	case errors.Is(err, bundle.ErrUnreachable):
-		return res, &Unreachable{fmt.Errorf("%w; start it, or check --registry", err)}
+		return res, class.Unreachable.Errorf("%w; start it, or check --registry", err)
 	}
-	return res, &Failed{err}
+	return res, class.Failed.Wrap(err)
 }
 
 // checkTarget checks the registry and the extra tags (which may be none:
@@ -82,7 +83,7 @@ func checkTarget(t publish.Target) error {
 		t.Tags = []string{"latest"} // stands in for "no extra tags" in Validate
 	}
 	if err := t.Validate(); err != nil {
-		return &BadInput{err}
+		return class.BadInput.Wrap(err)
 	}
 	return nil
 }

@@ -2,10 +2,10 @@ package matrix
 
 import (
 	"cmp"
-	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
@@ -17,7 +17,7 @@ import (
 func LocalTree(source, componentsDir, componentsPath string) (component.Tree, error) {
 	root := cmp.Or(source, ".")
 	bad := func(format string, args ...any) (component.Tree, error) {
-		return component.Tree{}, &BadInput{fmt.Errorf(format, args...)}
+		return component.Tree{}, class.BadInput.Errorf(format, args...)
 	}
 	if info, err := os.Stat(root); err != nil || !info.IsDir() {
 		return bad("--source %s: not a directory; give the repository to build (default: the working directory)", root)

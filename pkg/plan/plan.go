@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/go-units"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
@@ -50,10 +51,10 @@ type Upload struct {
 }
 
 // New plans the selected components (all when selected is empty, plus their
-// dependencies) for platforms. Unknown names and cycles are errors.
+// dependencies) for platforms. Unknown names and cycles are bad input.
 func New(all []component.Spec, platforms []string, selected []string) (*Plan, error) {
 	if len(platforms) == 0 {
-		return nil, fmt.Errorf("no platforms requested")
+		return nil, class.BadInput.Errorf("no platforms requested")
 	}
 	byName := map[string]component.Spec{}
 	for _, c := range all {
@@ -83,7 +84,7 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 	}
 	for _, n := range selected {
 		if _, ok := byName[n]; !ok {
-			return nil, fmt.Errorf("unknown component %q (known: %s)", n, strings.Join(names(all), ", "))
+			return nil, class.BadInput.Errorf("unknown component %q (known: %s)", n, strings.Join(names(all), ", "))
 		}
 		add(n)
 	}
@@ -105,7 +106,7 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 		for _, d := range c.DependsOn {
 			for _, pl := range platforms {
 				if c.Supports(pl) && !byName[d].Supports(pl) {
-					return nil, fmt.Errorf("%s %s builds FROM %s, whose spec does not support %s", n, pl, d, pl)
+					return nil, class.BadInput.Errorf("%s %s builds FROM %s, whose spec does not support %s", n, pl, d, pl)
 				}
 			}
 		}
@@ -130,7 +131,7 @@ func topo(byName map[string]component.Spec, want map[string]bool) ([]string, err
 			return nil
 		case active:
 			i := slices.Index(path, n)
-			return fmt.Errorf("dependency cycle: %s", strings.Join(append(slices.Clone(path[i:]), n), " -> "))
+			return class.BadInput.Errorf("dependency cycle: %s", strings.Join(append(slices.Clone(path[i:]), n), " -> "))
 		}
 		state[n] = active
 		path = append(path, n)

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"dagger.io/dagger"
-	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
-	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
 // StageTag names a staged dependency in the stage registry; dependents
@@ -136,7 +138,8 @@ var StageCheckTimeout = 8 * time.Second
 
 // Check proves, before any build, that the stage registry answers where the
 // engine pushes and pulls (a tiny probe image published, then read back by
-// the engine) and, with ReadBack, from this process too.
+// the engine) and, with ReadBack, from this process too. Its errors are
+// class.Unreachable.
 func (s Stager) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, StageCheckTimeout)
 	defer cancel()
@@ -147,21 +150,21 @@ func (s Stager) Check(ctx context.Context) error {
 	}
 	pinned, err := probe.Publish(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("the engine cannot push to stage registry %s: %w", s.Registry, cause(ctx, err))
+		return class.Unreachable.Errorf("the engine cannot push to stage registry %s: %w", s.Registry, cause(ctx, err))
 	}
 	if _, err := s.Client.Container().From(pinned).File("/matrix-probe").Contents(ctx); err != nil {
-		return fmt.Errorf("the engine cannot pull %s back from stage registry %s: %w", pinned, s.Registry, cause(ctx, err))
+		return class.Unreachable.Errorf("the engine cannot pull %s back from stage registry %s: %w", pinned, s.Registry, cause(ctx, err))
 	}
 	if !s.ReadBack {
 		return nil
 	}
 	d, err := name.NewDigest(pinned, name.Insecure)
 	if err != nil {
-		return fmt.Errorf("stage registry %s: engine returned %q: %w", s.Registry, pinned, err)
+		return class.Unreachable.Errorf("stage registry %s: engine returned %q: %w", s.Registry, pinned, err)
 	}
 	t := Target{Registry: s.Registry, Auth: s.Auth, Retry: Retry{Attempts: 1}}
 	if _, err := remote.Head(d, t.remote(ctx)...); err != nil {
-		return fmt.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back from here: %w", s.Registry, cause(ctx, err))
+		return class.Unreachable.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back from here: %w", s.Registry, cause(ctx, err))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 )
 
 // The report where CI systems show results: JUnit for GitLab's test
@@ -248,13 +250,13 @@ func ReadResults(path string) (Results, error) {
 	var out Results
 	f, err := os.Open(path)
 	if err != nil {
-		return out, err
+		return out, class.BadInput.Wrap(err)
 	}
 	defer f.Close()
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return out, fmt.Errorf("%s: not a results file (%v); give the results.json of a build-all --push-by-digest", path, err)
+		return out, class.BadInput.Errorf("%s: not a results file (%v); give the results.json of a build-all --push-by-digest", path, err)
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
@@ -20,14 +21,6 @@ const (
 	Failed       = "failed"
 	Skipped      = "skipped" // not attempted: a dependency failed or --fail-fast stopped the run
 	NotRequested = "not requested by spec"
-)
-
-// Exit codes of matrix commands.
-const (
-	ExitOK       = 0
-	ExitFailed   = 1 // a cell failed to build, verify or publish
-	ExitBadInput = 2 // bad spec, flags or references: nothing was started
-	ExitEngine   = 3 // the engine or registry could not be reached
 )
 
 // Cell is the outcome of one component on one platform.
@@ -242,12 +235,12 @@ func (r *Report) OK() bool {
 	return v == n && n > 0
 }
 
-// ExitCode is ExitOK only when OK.
-func (r *Report) ExitCode() int {
+// Err is nil when OK, else the summary as a failed run.
+func (r *Report) Err() error {
 	if r.OK() {
-		return ExitOK
+		return nil
 	}
-	return ExitFailed
+	return class.Failed.Errorf("%s", r.Summary())
 }
 
 // Summary is the one-line outcome, e.g. "24/24 cells verified".

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 )
 
@@ -27,27 +28,27 @@ func TestCountsAndExit(t *testing.T) {
 		r        *Report
 		verified int
 		total    int
-		code     int
+		class    class.Class
 	}{
-		{"one failed", sample(), 2, 3, ExitFailed},
-		{"empty run is not success", &Report{}, 0, 0, ExitFailed},
+		{"one failed", sample(), 2, 3, class.Failed},
+		{"empty run is not success", &Report{}, 0, 0, class.Failed},
 		{"all verified", func() *Report {
 			r := &Report{}
 			r.Set(Cell{Component: "a", Platform: "linux/amd64", Status: Verified})
 			r.Set(Cell{Component: "a", Platform: "linux/arm64", Status: NotRequested})
 			return r
-		}(), 1, 1, ExitOK},
+		}(), 1, 1, class.None},
 		{"skipped counts as not verified", func() *Report {
 			r := &Report{}
 			r.Set(Cell{Component: "a", Platform: "linux/amd64", Status: Skipped})
 			return r
-		}(), 0, 1, ExitFailed},
+		}(), 0, 1, class.Failed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, n := tc.r.Counts()
 			assert.Equal(t, tc.verified, v)
 			assert.Equal(t, tc.total, n)
-			assert.Equal(t, tc.code, tc.r.ExitCode())
+			assert.Equal(t, tc.class, class.Of(tc.r.Err()))
 		})
 	}
 }

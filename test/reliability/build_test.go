@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -40,7 +41,7 @@ func TestFaultBuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := enginetest.Local(t, matrix.Options{Jobs: 4, StageRegistry: registry}, tc.dir).BuildAll(ctx, c, c.Host().Directory(tc.dir))
 			require.Error(t, err)
-			assert.Equal(t, report.ExitFailed, matrix.ExitCode(err), "a failed cell exits 1")
+			assert.Equal(t, class.Failed, class.Of(err), "a failed cell exits 1")
 			failed := res.Report.Failed()
 			assert.Len(t, failed, tc.failed)
 			got, ok := res.Report.Get(tc.comp, tc.platform)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -177,7 +178,7 @@ func TestFaultRegistry(t *testing.T) {
 			case "fail":
 				require.Error(t, err, "a registry that stopped cannot take a publish")
 				assert.Contains(t, err.Error(), "no final tag was changed")
-				assert.Equal(t, report.ExitFailed, matrix.ExitCode(err), "a publish that failed midway is a failed step")
+				assert.Equal(t, class.Failed, class.Of(err), "a publish that failed midway is a failed step")
 			}
 			if !firstOK {
 				assert.Equal(t, before, after, "a failed run moved no final tag")
