@@ -29,7 +29,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
@@ -958,11 +958,11 @@ func (m *Matrix) Import(
 
 // target binds the registry arguments of mirror and import, as the CLI's
 // registry flags do.
-func target(ctx context.Context, registry string, tags []string, username string, password *dagger.Secret,
-	registryService *dagger.Service) (publish.Target, error) {
+func target(ctx context.Context, reg string, tags []string, username string, password *dagger.Secret,
+	registryService *dagger.Service) (registry.Client, error) {
 	pw, via, err := credentials(ctx, password, registryService)
-	return publish.Target{Registry: strings.TrimSuffix(registry, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
-		Auth: publish.Auth{Username: username, Plaintext: pw}}, err
+	return registry.Client{Registry: strings.TrimSuffix(reg, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
+		Auth: registry.Auth{Username: username, Password: pw}}, err
 }
 
 // rendered is the table and error of a host-side verb run on this

@@ -8,7 +8,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 )
 
 // registryFlags are the target flags of the host-side commands (mirror,
@@ -22,20 +22,20 @@ func registryFlags() []cli.Flag {
 }
 
 // target binds the registry flags.
-func target(c *cli.Context) (publish.Target, error) {
+func target(c *cli.Context) (registry.Client, error) {
 	pw, err := password(c)
 	if err != nil {
-		return publish.Target{}, err
+		return registry.Client{}, err
 	}
 	if f := c.String("format"); f != "table" && f != "json" {
-		return publish.Target{}, class.BadInput.Errorf("--format %q: use table or json", f)
+		return registry.Client{}, class.BadInput.Errorf("--format %q: use table or json", f)
 	}
 	if c.Int("jobs") < 1 {
-		return publish.Target{}, class.BadInput.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))
+		return registry.Client{}, class.BadInput.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))
 	}
-	return publish.Target{
+	return registry.Client{
 		Registry: strings.TrimSuffix(c.String("registry"), "/"), Tags: c.StringSlice("tags"), Jobs: c.Int("jobs"),
-		Auth:   publish.Auth{Username: c.String("username"), Plaintext: pw},
+		Auth:   registry.Auth{Username: c.String("username"), Password: pw},
 		Notify: notify(c),
 	}, nil
 }

@@ -3,7 +3,6 @@ package bundle_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,16 +17,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 )
 
 var both = []string{"linux/amd64", "linux/arm64"}
 
-func target(reg *mirrortest.Registry, tags ...string) publish.Target {
-	return publish.Target{Registry: reg.Host + "/ai-infra", Tags: tags, Retry: publish.Retry{Attempts: 1}}
+func target(reg *mirrortest.Registry, tags ...string) registry.Client {
+	return registry.Client{Registry: reg.Host + "/ai-infra", Tags: tags, Retry: registry.Retry{Attempts: 1}}
 }
 
 // source is an upstream registry with three third-party images and their list.
@@ -184,7 +184,7 @@ func TestBundleImportRefuses(t *testing.T) {
 			dst := mirrortest.New(t)
 			_, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, bundle.ErrBadBundle), "%v is a bad bundle", err)
+			assert.Equal(t, class.BadInput, class.Of(err), "%v is a bad bundle", err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -199,11 +199,10 @@ func TestBundleImportUnreachable(t *testing.T) {
 	dst := mirrortest.New(t)
 	dst.Close()
 	tgt := target(dst)
-	tgt.Auth = publish.Auth{Username: "u", Plaintext: "hunter2"}
+	tgt.Auth = registry.Auth{Username: "u", Password: "hunter2"}
 	_, err := bundle.Import(context.Background(), dir, tgt)
 	require.Error(t, err)
-	assert.True(t, errors.Is(err, bundle.ErrUnreachable), err)
-	assert.False(t, errors.Is(err, bundle.ErrBadBundle))
+	assert.Equal(t, class.Unreachable, class.Of(err), "%v", err)
 	assert.NotContains(t, err.Error(), "hunter2")
 }
 
@@ -225,7 +224,7 @@ func TestBundleImportPushFails(t *testing.T) {
 	dst.Refuse("ai-infra/redis")
 	_, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
 	require.Error(t, err)
-	assert.False(t, errors.Is(err, bundle.ErrBadBundle) || errors.Is(err, bundle.ErrUnreachable), "a failed push: %v", err)
+	assert.Equal(t, class.Failed, class.Of(err), "a failed push: %v", err)
 	assert.Contains(t, err.Error(), "no final tag was changed")
 	for _, e := range entries {
 		for _, tag := range append(e.Tags, "v1") {

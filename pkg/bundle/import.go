@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,29 +21,13 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// The kinds of Import's errors, for errors.Is: a bundle that does not check
-// out (nothing was pushed), and a registry that does not answer.
-var (
-	ErrBadBundle   = errors.New("bad bundle")
-	ErrUnreachable = errors.New("registry unreachable")
-)
-
-// kind gives err a kind for errors.Is, its message unchanged.
-type kind struct {
-	error
-	kind error
-}
-
-func (k kind) Is(target error) bool { return target == k.kind }
-func (k kind) Unwrap() error        { return k.error }
-
-// badBundle is an ErrBadBundle naming the file (a *component.Error).
+// badBundle is bad input naming the file (a *component.Error).
 func badBundle(dir, file, problem, fix string) error {
-	return kind{&component.Error{File: filepath.Join(dir, file), Problem: problem, Fix: fix}, ErrBadBundle}
+	return &component.Error{File: filepath.Join(dir, file), Problem: problem, Fix: fix}
 }
 
 const fixRewrite = "write the bundle again with matrix export, or copy it again"
@@ -52,8 +35,8 @@ const fixRewrite = "write the bundle again with matrix export, or copy it again"
 // Verify checks the bundle in dir before anything is pushed: SHA256SUMS and
 // bundle.json list the same archives, every listed file is there with its
 // sum, no other file is, and each archive holds the index, platforms and
-// blobs bundle.json says. Every error is an ErrBadBundle, and a
-// *component.Error naming the file.
+// blobs bundle.json says. Every error is a *component.Error (bad input)
+// naming the file.
 func Verify(dir string) (*Manifest, error) {
 	bad := func(file, problem, fix string) error { return badBundle(dir, file, problem, fix) }
 	data, err := os.ReadFile(filepath.Join(dir, SumsFile))
@@ -179,7 +162,7 @@ func checkEntry(e Entry) error {
 		}
 	}
 	for _, tag := range e.Tags {
-		if _, err := name.NewTag("registry.invalid/x:"+tag, name.StrictValidation); err != nil || tag == publish.PendingTag {
+		if _, err := name.NewTag("registry.invalid/x:"+tag, name.StrictValidation); err != nil || tag == registry.PendingTag {
 			return fmt.Errorf("tag %q is not valid", tag)
 		}
 	}
@@ -236,18 +219,19 @@ func (r *Result) Table(w io.Writer) error {
 
 // Import checks the bundle in dir (Verify: nothing is pushed from a bundle
 // that does not check out), then pushes every archive into t's registry
-// with all its platforms, under publish.PendingTag, reads each back (its
+// with all its platforms, under registry.PendingTag, reads each back (its
 // digest must be the one bundle.json gives), and only then moves the final
 // tags of all of them: each entry's tags and t.Tags. What the registry
 // already holds by digest or tag is not written again, so a second import
-// of the same bundle writes nothing.
-func Import(ctx context.Context, dir string, t publish.Target) (*Result, error) {
+// of the same bundle writes nothing. A bundle that does not check out is
+// bad input, a registry that does not answer unreachable (see class).
+func Import(ctx context.Context, dir string, t registry.Client) (*Result, error) {
 	m, err := Verify(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.Ping(ctx); err != nil {
-		return nil, kind{err, ErrUnreachable}
+		return nil, err
 	}
 	opts := t.Remote(ctx)
 	res := &Result{}
@@ -277,7 +261,7 @@ func Import(ctx context.Context, dir string, t publish.Target) (*Result, error) 
 			res.Present = append(res.Present, ref)
 		}
 	}
-	unlock, err := publish.LockTags(ctx, t.Registry, t.Notify)
+	unlock, err := registry.LockTags(ctx, t.Registry, t.Notify)
 	if err != nil {
 		return res, err
 	}
@@ -285,7 +269,7 @@ func Import(ctx context.Context, dir string, t publish.Target) (*Result, error) 
 	for _, p := range all {
 		digest, _ := v1.NewHash(p.e.Digest) // checked by Verify
 		tags := mirror.AddTags(slices.Clone(p.e.Tags), t.Tags)
-		moved, present, err := mirror.MoveTags(p.repo, p.root, digest, tags, opts)
+		moved, present, err := registry.MoveTags(p.repo, p.root, digest, tags, opts)
 		res.Written, res.Present = append(res.Written, moved...), append(res.Present, present...)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", p.e.File, err)
@@ -307,7 +291,7 @@ type pushed struct {
 	wrote bool
 }
 
-func (p *pushed) push(dir string, t publish.Target, opts []remote.Option) error {
+func (p *pushed) push(dir string, t registry.Client, opts []remote.Option) error {
 	var err error
 	if p.a, err = Open(filepath.Join(dir, p.e.File)); err != nil {
 		return err
@@ -318,7 +302,7 @@ func (p *pushed) push(dir string, t publish.Target, opts []remote.Option) error 
 	if p.repo, err = name.NewRepository(t.Repo(p.e.Repository)); err != nil {
 		return fmt.Errorf("%s: repository %q: %w", p.e.File, t.Repo(p.e.Repository), err)
 	}
-	if p.wrote, err = mirror.Pending(p.repo, p.root, opts); err == nil {
+	if p.wrote, err = registry.Pending(p.repo, p.root, opts); err == nil {
 		err = mirror.ReadBack(p.repo, p.root, p.e.Platforms, opts)
 	}
 	if err != nil {

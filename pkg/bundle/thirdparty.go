@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -24,7 +24,7 @@ import (
 // removed.
 func WriteThirdParty(ctx context.Context, l *mirror.List, platforms []string, dir string, opts ...remote.Option) ([]Entry, error) {
 	if len(opts) == 0 {
-		opts = mirror.Upstreams(ctx, publish.Retry{}, "")
+		opts = mirror.Upstreams(ctx, registry.Retry{}, "")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func digests(root remote.Taggable, platforms []string) (string, []report.Platfor
 	if err != nil {
 		return "", nil, err
 	}
-	d, err := mirror.DigestOf(root)
+	d, err := registry.DigestOf(root)
 	if err != nil {
 		return "", nil, err
 	}

@@ -189,13 +189,7 @@ func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
 func (r *Run) pushLegs(ctx context.Context, t publish.Target, res *Result) error {
 	wg := pool.New().WithErrors()
 	for _, l := range res.legs {
-		wg.Go(func() error {
-			lt := t
-			if t.Auth.Plaintext != "" {
-				lt.Auth.Password = l.engine.Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
-			}
-			return publish.ByDigest(ctx, l.engine.Client, lt, l.plan, l.variants, res.Report)
-		})
+		wg.Go(func() error { return publish.ByDigest(ctx, l.engine.Client, t, l.plan, l.variants, res.Report) })
 	}
 	return wg.Wait()
 }

@@ -124,7 +124,7 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	t := r.Options.target()
 	if r.Options.PushByDigest {
 		if err := t.Ping(ctx); err != nil {
-			return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
+			return nil, err
 		}
 	}
 	res, err := r.Build(ctx, engines)
@@ -164,7 +164,7 @@ func (r *Run) Publish(ctx context.Context, c *dagger.Client, src *dagger.Directo
 func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) {
 	t := r.Options.target()
 	if err := t.Ping(ctx); err != nil {
-		return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
+		return nil, err
 	}
 	res, err := r.Build(ctx, engines)
 	if err != nil {
@@ -181,9 +181,6 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 			return res, class.Failed.Wrap(err)
 		}
 		return res, nil
-	}
-	if t.Auth.Plaintext != "" {
-		t.Auth.Password = engines[0].Client.SetSecret("matrix-registry-password", t.Auth.Plaintext)
 	}
 	if err := publish.Run(ctx, engines[0].Client, t, r.Plan, res.Variants, res.Report); err != nil {
 		return res, class.Failed.Wrap(err)

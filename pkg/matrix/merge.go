@@ -59,7 +59,7 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 			len(missing), strings.Join(missing, ", ")))
 	}
 	if err := t.Ping(ctx); err != nil {
-		return res, class.Unreachable.Errorf("%w; start it, or check --registry", err)
+		return res, err
 	}
 	if err := publish.Merge(ctx, t, r.Plan, digests(rep), rep); err != nil {
 		return res, class.Failed.Wrap(err)

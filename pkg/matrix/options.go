@@ -14,6 +14,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 	"github.com/ai-infra-matrix/matrix/pkg/signature"
@@ -101,7 +102,7 @@ type Options struct {
 	UpstreamVia string
 	Notify      func(string)       // hears what a publish waits for
 	Events      func(report.Event) // hears each cell as it starts, builds and ends (progress)
-	Retry       publish.Retry      // registry retries; zero: publish.DefaultRetry
+	Retry       registry.Retry     // registry retries; zero: registry.DefaultRetry
 }
 
 // Split turns a comma-separated flag value into its trimmed, non-empty items.
@@ -116,7 +117,7 @@ func Split(list string) []string {
 }
 
 // Validate applies the defaults, once, and checks every option; the error
-// is a *BadInput naming the flag and the fix. It needs no engine.
+// is bad input naming the flag and the fix. It needs no engine.
 func (o *Options) Validate() error {
 	bad := func(format string, args ...any) error { return class.BadInput.Errorf(format, args...) }
 	if o.Verb == "" {
@@ -241,15 +242,9 @@ func (o *Options) Validate() error {
 		o.Floating = slices.Clone(publish.DefaultFloating)
 	}
 	if o.PushByDigest { // a leg moves no tag
-		if err := o.target().ValidateRegistry(); err != nil {
-			return class.BadInput.Wrap(err)
-		}
-		return nil
+		return o.target().ValidateRegistry()
 	}
-	if err := o.target().Validate(); err != nil {
-		return class.BadInput.Wrap(err)
-	}
-	return nil
+	return o.target().Validate()
 }
 
 // flagOf is the flag of a mirror build arg: APT_MIRROR is --apt-mirror.
@@ -264,10 +259,9 @@ func (o *Options) target() publish.Target {
 		a = attest.Attester{Key: o.signKey, Syft: o.SyftImage, GoProxy: o.Mirrors["GO_PROXY"], Engine: EngineVersion}
 	}
 	return publish.Target{
-		Attest:   a,
-		Registry: o.Registry, Tags: o.Tags, ArchTags: o.ArchTags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
-		Auth:     publish.Auth{Username: o.Username, Plaintext: o.Password},
-		Revision: o.Revision, Created: o.Created, Floating: o.Floating, Descends: o.descends(),
+		Client: registry.Client{Registry: o.Registry, Tags: o.Tags, Jobs: o.Jobs, Notify: o.Notify, Via: o.RegistryVia, Retry: o.Retry,
+			Auth: registry.Auth{Username: o.Username, Password: o.Password}},
+		Attest: a, ArchTags: o.ArchTags, Revision: o.Revision, Created: o.Created, Floating: o.Floating, Descends: o.descends(),
 		Annotations: map[string]string{publish.AnnotationVersion: o.Version},
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/reuse"
 )
@@ -51,7 +51,7 @@ func (o *Options) cache(ctx context.Context) *reuse.Cache {
 	if o.CacheRepo == "" {
 		return nil
 	}
-	t := publish.Target{Registry: o.CacheRepo, Via: o.RegistryVia, Retry: o.Retry, Auth: publish.Auth{Username: o.Username, Plaintext: o.Password}}
+	t := registry.Client{Registry: o.CacheRepo, Via: o.RegistryVia, Retry: o.Retry, Auth: registry.Auth{Username: o.Username, Password: o.Password}}
 	c, _ := reuse.NewCache(o.CacheRepo, t.Remote(ctx)...) // checked by Validate
 	return c
 }

@@ -2,8 +2,6 @@ package matrix
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -11,17 +9,17 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // Mirror copies the third-party images listed in file into t's registry
 // (see mirror.Run); it needs no engine. Bad input (the list, the platforms,
-// the target) is a *BadInput before any registry is asked, a registry that
-// does not answer an *Unreachable, a failed cell or push a *Failed. The
+// the target) is found before any registry is asked; then a registry that
+// does not answer is unreachable, a failed cell or push a failed run. The
 // report is there whenever the mirror started. upstreamVia is dialled for
 // an upstream on loopback (see mirror.Upstreams); empty for the host CLI.
-func Mirror(ctx context.Context, file string, platforms []string, t publish.Target, upstreamVia string) (*report.Report, error) {
+func Mirror(ctx context.Context, file string, platforms []string, t registry.Client, upstreamVia string) (*report.Report, error) {
 	if len(platforms) == 0 {
 		platforms = slices.Clone(DefaultPlatforms)
 	}
@@ -32,19 +30,19 @@ func Mirror(ctx context.Context, file string, platforms []string, t publish.Targ
 	}
 	l, err := mirror.Load(file)
 	if err != nil {
-		return nil, class.BadInput.Wrap(err)
+		return nil, err
 	}
 	if err := checkTarget(t); err != nil {
 		return nil, err
 	}
 	for _, img := range l.Images {
 		if len(mirror.Tags(img, t.Tags)) == 0 {
-			return nil, class.BadInput.Wrap(fmt.Errorf("%s: entry %s: source %s is pinned by digest only, so it has no tag to publish: "+
-				"write it as name:tag@sha256:..., or pass --tags", file, img.Name, img.Source))
+			return nil, class.BadInput.Errorf("%s: entry %s: source %s is pinned by digest only, so it has no tag to publish: "+
+				"write it as name:tag@sha256:..., or pass --tags", file, img.Name, img.Source)
 		}
 	}
 	if err := t.Ping(ctx); err != nil {
-		return nil, class.Unreachable.Errorf("%w; start it, or check --registry", err)
+		return nil, err
 	}
 	start := time.Now()
 	r := &report.Report{Platforms: platforms}
@@ -57,33 +55,20 @@ func Mirror(ctx context.Context, file string, platforms []string, t publish.Targ
 }
 
 // Import pushes the offline bundle in dir into t's registry (see
-// bundle.Import); it needs no engine. A bundle that does not check out is a
-// *BadInput and nothing is pushed; a registry that does not answer is an
-// *Unreachable; a failed push a *Failed, with no final tag moved.
-func Import(ctx context.Context, dir string, t publish.Target) (*bundle.Result, error) {
+// bundle.Import); it needs no engine. A bundle that does not check out is
+// bad input and nothing is pushed; a failed push moves no final tag.
+func Import(ctx context.Context, dir string, t registry.Client) (*bundle.Result, error) {
 	if err := checkTarget(t); err != nil {
 		return nil, err
 	}
-	res, err := bundle.Import(ctx, dir, t)
-	switch {
-	case err == nil:
-		return res, nil
-	case errors.Is(err, bundle.ErrBadBundle):
-		return res, class.BadInput.Wrap(err)
-	case errors.Is(err, bundle.ErrUnreachable):
-		return res, class.Unreachable.Errorf("%w; start it, or check --registry", err)
-	}
-	return res, class.Failed.Wrap(err)
+	return bundle.Import(ctx, dir, t)
 }
 
 // checkTarget checks the registry and the extra tags (which may be none:
 // the list or the bundle gives each image its own).
-func checkTarget(t publish.Target) error {
+func checkTarget(t registry.Client) error {
 	if len(t.Tags) == 0 {
 		t.Tags = []string{"latest"} // stands in for "no extra tags" in Validate
 	}
-	if err := t.Validate(); err != nil {
-		return class.BadInput.Wrap(err)
-	}
-	return nil
+	return t.Validate()
 }

@@ -6,21 +6,20 @@ import (
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sourcegraph/conc/pool"
 
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // Run copies every image of l into t's registry as its upstream index,
 // unchanged (same digests), after checking each platform of the run the
 // image is mirrored for. Like publish.Run it is all or nothing: every index
-// goes under publish.PendingTag and is read back before any final tag moves,
+// goes under registry.PendingTag and is read back before any final tag moves,
 // and a failed cell (a platform missing upstream, say) moves none. The final
 // tags of an image are its upstream tag, if the source names one, and t.Tags.
-func Run(ctx context.Context, l *List, platforms []string, t publish.Target, upstreamVia string, r *report.Report) error {
+func Run(ctx context.Context, l *List, platforms []string, t registry.Client, upstreamVia string, r *report.Report) error {
 	up := make([]*Upstream, len(l.Images))
 	from := Upstreams(ctx, t.Retry, upstreamVia) // one transport for every image
 	each(t.Jobs, len(l.Images), func(i int) {
@@ -47,7 +46,7 @@ func Run(ctx context.Context, l *List, platforms []string, t publish.Target, ups
 		repo, err := name.NewRepository(t.Repo(u.Image.Target))
 		if err == nil {
 			repos[i] = repo
-			_, err = Pending(repo, u.Index, opts)
+			_, err = registry.Pending(repo, u.Index, opts)
 		}
 		if err == nil {
 			step, err = StepReadBack, ReadBack(repo, u.Index, u.Want, opts)
@@ -62,7 +61,7 @@ func Run(ctx context.Context, l *List, platforms []string, t publish.Target, ups
 	if !r.OK() {
 		return fmt.Errorf("no final tag was changed: %s", r.Summary())
 	}
-	unlock, err := publish.LockTags(ctx, t.Registry, t.Notify)
+	unlock, err := registry.LockTags(ctx, t.Registry, t.Notify)
 	if err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func Run(ctx context.Context, l *List, platforms []string, t publish.Target, ups
 			return err
 		}
 		tags := Tags(u.Image, t.Tags)
-		if _, _, err := MoveTags(repos[i], u.Index, digest, tags, opts); err != nil {
+		if _, _, err := registry.MoveTags(repos[i], u.Index, digest, tags, opts); err != nil {
 			return fmt.Errorf("%s: %w", u.Image.Name, err)
 		}
 		r.AddIndex(report.Index{Component: u.Image.Name, Ref: repos[i].String(), Digest: digest.String(), Tags: tags,
@@ -110,43 +109,10 @@ func AddTags(tags, extra []string) []string {
 	return tags
 }
 
-// Pending writes what (an index, or a single image) under repo's pending
-// tag unless repo holds its digest already; wrote says whether it did.
-func Pending(repo name.Repository, what remote.Taggable, opts []remote.Option) (wrote bool, err error) {
-	digest, err := DigestOf(what)
-	if err != nil {
-		return false, err
-	}
-	if _, err := remote.Head(repo.Digest(digest.String()), opts...); err == nil {
-		return false, nil
-	}
-	pending := repo.Tag(publish.PendingTag)
-	switch w := what.(type) {
-	case v1.ImageIndex:
-		err = remote.WriteIndex(pending, w, opts...)
-	case v1.Image:
-		err = remote.Write(pending, w, opts...)
-	default:
-		err = fmt.Errorf("%T is neither an index nor an image", what)
-	}
-	if err != nil {
-		return false, fmt.Errorf("writing %s: %w", pending, err)
-	}
-	return true, nil
-}
-
-// DigestOf is the digest of an index or image.
-func DigestOf(what remote.Taggable) (v1.Hash, error) {
-	if d, ok := what.(interface{ Digest() (v1.Hash, error) }); ok {
-		return d.Digest()
-	}
-	return v1.Hash{}, fmt.Errorf("%T has no digest", what)
-}
-
 // ReadBack reads repo@digest of what back: it must be there, by that
 // digest, and hold platforms with configs that agree (see Check).
 func ReadBack(repo name.Repository, what remote.Taggable, platforms []string, opts []remote.Option) error {
-	digest, err := DigestOf(what)
+	digest, err := registry.DigestOf(what)
 	if err != nil {
 		return err
 	}
@@ -168,21 +134,4 @@ func ReadBack(repo name.Repository, what remote.Taggable, platforms []string, op
 		return fmt.Errorf("reading back %s: %w", ref, err)
 	}
 	return nil
-}
-
-// MoveTags points every tag of repo at what (whose digest is digest),
-// leaving alone the ones that already name it: moved and present list them.
-func MoveTags(repo name.Repository, what remote.Taggable, digest v1.Hash, tags []string, opts []remote.Option) (moved, present []string, err error) {
-	for _, tag := range tags {
-		wrote, err := publish.MoveTag(repo.Tag(tag), what, digest, opts)
-		if err != nil {
-			return moved, present, err
-		}
-		if wrote {
-			moved = append(moved, repo.Tag(tag).String())
-		} else {
-			present = append(present, repo.Tag(tag).String())
-		}
-	}
-	return moved, present, nil
 }

@@ -11,15 +11,15 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/world"
 )
 
 var both = []string{"linux/amd64", "linux/arm64"}
 
-func target(reg *mirrortest.Registry, tags ...string) publish.Target {
-	return publish.Target{Registry: reg.Host + "/proj", Tags: tags, Jobs: 2, Retry: publish.Retry{Attempts: 1}}
+func target(reg *mirrortest.Registry, tags ...string) registry.Client {
+	return registry.Client{Registry: reg.Host + "/proj", Tags: tags, Jobs: 2, Retry: registry.Retry{Attempts: 1}}
 }
 
 func TestMirrorRun(t *testing.T) {
@@ -134,7 +134,7 @@ func TestMirrorPushFails(t *testing.T) {
 		_, err := dst.Digest(t, "proj/postgres:"+tag)
 		assert.Error(t, err, "postgres:%s: no final tag moves when another image fails", tag)
 	}
-	_, err = dst.Digest(t, "proj/postgres:"+publish.PendingTag)
+	_, err = dst.Digest(t, "proj/postgres:"+registry.PendingTag)
 	assert.NoError(t, err, "postgres waits under the pending tag")
 }
 

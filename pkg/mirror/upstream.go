@@ -14,7 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -208,16 +208,12 @@ func Resolve(ctx context.Context, img Image, want []string, opts ...remote.Optio
 // when set, is the host:port dialled instead of an upstream on loopback
 // (localhost, 127.0.0.1, ::1): from inside the module, a tunnel to the
 // caller's loopback registry, which the module's container cannot reach.
-func Upstreams(ctx context.Context, retry publish.Retry, via string) []remote.Option {
-	if retry.Attempts == 0 {
-		retry = publish.DefaultRetry
-	}
+func Upstreams(ctx context.Context, retry registry.Retry, via string) []remote.Option {
 	var tr http.RoundTripper = http.DefaultTransport
 	if via != "" {
-		tr = publish.Redirect{Match: func(u *url.URL) bool { return IsLoopback(u.Hostname()) }, To: via, Next: tr}
+		tr = registry.Redirect{Match: func(u *url.URL) bool { return IsLoopback(u.Hostname()) }, To: via, Next: tr}
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(retry.Transport(tr)),
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1}), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	return append(retry.Options(ctx, tr), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 }
 
 // IsLoopback reports whether host (no port) names this machine.

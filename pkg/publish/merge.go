@@ -35,9 +35,8 @@ func LegTag(platform, revision string) string {
 }
 
 // ByDigest pushes every verified variant of the plan as its own image
-// manifest, from the engine that built it (c; t.Auth.Password is a secret
-// of that client), with its annotations and no final tag, and records in each cell of r
-// its repository and digest: one leg of a fan-out, which Merge assembles.
+// manifest, from the engine that built it (c), with its annotations and no
+// final tag, and records in each cell of r its repository and digest: one leg of a fan-out, which Merge assembles.
 func ByDigest(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants map[string][]builder.Variant, r *report.Report) error {
 	if !r.OK() {
 		return fmt.Errorf("not pushing: %s", r.Summary())
@@ -61,9 +60,9 @@ func (t Target) leg(ctx context.Context, c *dagger.Client, comp component.Spec, 
 	ref := repo.Tag(LegTag(pl, t.Revision)).String()
 	v = t.annotate(ctx, c, comp, []builder.Variant{v})[0]
 	var digest string
-	err = t.retry().Do(ctx, func() error {
+	err = t.Retry.Do(ctx, func() error {
 		var err error
-		digest, err = push(ctx, v.Container, ref, dagger.ContainerPublishOpts{}, t.Auth) // one image manifest
+		digest, err = push(ctx, c, v.Container, ref, dagger.ContainerPublishOpts{}, t.Auth) // one image manifest
 		return err
 	})
 	if err != nil {
@@ -95,7 +94,7 @@ func (t Target) variant(ctx context.Context, repo name.Repository, digest, platf
 	if err != nil {
 		return nil, fmt.Errorf("digest %q: %w", digest, err)
 	}
-	desc, err := remote.Get(ref, t.remote(ctx)...)
+	desc, err := remote.Get(ref, t.Remote(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not in the registry: %w", ref, err)
 	}

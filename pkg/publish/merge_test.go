@@ -12,6 +12,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -26,7 +27,7 @@ func legs(t *testing.T, tgt Target, images []string, platforms ...string) map[st
 		for _, pl := range platforms {
 			img := mirrortest.Image(t, pl)
 			repo := testRepo(t, tgt, image)
-			require.NoError(t, remote.Write(repo.Tag(LegTag(pl, tgt.Revision)), img, tgt.remote(ctx)...))
+			require.NoError(t, remote.Write(repo.Tag(LegTag(pl, tgt.Revision)), img, tgt.Remote(ctx)...))
 			out[image][pl] = digestOf(t, img).String()
 		}
 	}
@@ -59,7 +60,7 @@ func TestMerge(t *testing.T) {
 	require.Len(t, r.Indexes, 2)
 	for _, ix := range r.Indexes {
 		assert.Equal(t, []string{"v1.0.0", "latest"}, ix.Tags)
-		idx, err := remote.Index(testRepo(t, tgt, ix.Component).Tag("latest"), tgt.remote(ctx)...)
+		idx, err := remote.Index(testRepo(t, tgt, ix.Component).Tag("latest"), tgt.Remote(ctx)...)
 		require.NoError(t, err)
 		m, err := idx.IndexManifest()
 		require.NoError(t, err)
@@ -102,7 +103,7 @@ func TestMergeRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.wantErr)
 			assert.Contains(t, err.Error(), "no final tag was changed")
 			for _, put := range reg.manifestPuts() {
-				assert.Contains(t, put, ":"+PendingTag, "only pending indexes are written: %s", put)
+				assert.Contains(t, put, ":"+registry.PendingTag, "only pending indexes are written: %s", put)
 			}
 		})
 	}
@@ -126,7 +127,7 @@ func TestFloating(t *testing.T) {
 	}
 	latest := func() string {
 		tgt := reg.target()
-		idx, err := remote.Index(testRepo(t, tgt, "apphub").Tag("latest"), tgt.remote(ctx)...)
+		idx, err := remote.Index(testRepo(t, tgt, "apphub").Tag("latest"), tgt.Remote(ctx)...)
 		require.NoError(t, err)
 		m, err := idx.IndexManifest()
 		require.NoError(t, err)
@@ -134,7 +135,7 @@ func TestFloating(t *testing.T) {
 	}
 	version := func(tag string) string {
 		tgt := reg.target()
-		_, err := remote.Head(testRepo(t, tgt, "apphub").Tag(tag), tgt.remote(ctx)...)
+		_, err := remote.Head(testRepo(t, tgt, "apphub").Tag(tag), tgt.Remote(ctx)...)
 		if err != nil {
 			return "missing"
 		}

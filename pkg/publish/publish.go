@@ -8,20 +8,13 @@ import (
 	"dagger.io/dagger"
 
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 )
-
-// Auth is a registry credential. The password stays a Dagger secret in the
-// engine; Plaintext is only given to the host-side registry client.
-type Auth struct {
-	Username  string
-	Password  *dagger.Secret
-	Plaintext string
-}
 
 // Index publishes variants under ref with one Publish call and returns the
 // index digest. Variants are published in the order given: callers keep a
 // fixed platform order so unchanged inputs give an unchanged digest.
-func Index(ctx context.Context, c *dagger.Client, ref string, variants []builder.Variant, auth ...Auth) (string, error) {
+func Index(ctx context.Context, c *dagger.Client, ref string, variants []builder.Variant, auth ...registry.Auth) (string, error) {
 	if len(variants) == 0 {
 		return "", fmt.Errorf("publishing %s: no variants", ref)
 	}
@@ -29,16 +22,17 @@ func Index(ctx context.Context, c *dagger.Client, ref string, variants []builder
 	for i, v := range variants {
 		ctrs[i] = v.Container
 	}
-	return push(ctx, c.Container(), ref, dagger.ContainerPublishOpts{PlatformVariants: ctrs}, auth...)
+	return push(ctx, c, c.Container(), ref, dagger.ContainerPublishOpts{PlatformVariants: ctrs}, auth...)
 }
 
-// push publishes ctr (with opts) under ref, with the credentials given, and
-// returns the digest the engine pushed.
-func push(ctx context.Context, ctr *dagger.Container, ref string, opts dagger.ContainerPublishOpts, auth ...Auth) (string, error) {
+// push publishes ctr (with opts) under ref from c's engine, with the
+// credentials given (the password as a secret of c), and returns the digest
+// the engine pushed.
+func push(ctx context.Context, c *dagger.Client, ctr *dagger.Container, ref string, opts dagger.ContainerPublishOpts, auth ...registry.Auth) (string, error) {
 	for _, a := range auth {
-		if a.Password != nil {
+		if a.Password != "" {
 			host, _, _ := strings.Cut(ref, "/")
-			ctr = ctr.WithRegistryAuth(host, a.Username, a.Password)
+			ctr = ctr.WithRegistryAuth(host, a.Username, c.SetSecret("matrix-registry-password", a.Password))
 		}
 	}
 	out, err := ctr.Publish(ctx, ref, opts)

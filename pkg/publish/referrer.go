@@ -75,7 +75,7 @@ func (t Target) Refer(ctx context.Context, repo name.Repository, subject v1.Desc
 	mu, _ := subjects.LoadOrStore(repo.String()+"@"+subject.Digest.String(), &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	opts := t.remote(ctx)
+	opts := t.Remote(ctx)
 	at := repo.Digest(subject.Digest.String())
 	listed := func() (map[v1.Hash]bool, error) {
 		idx, err := remote.Referrers(at, opts...)
@@ -126,7 +126,7 @@ func (t Target) Refer(ctx context.Context, repo name.Repository, subject v1.Desc
 			return nil, fmt.Errorf("reading back the referrers of %s: the %s referrer %s is not listed", at, refs[i].ArtifactType, digests[i])
 		}
 		for _, i := range missing {
-			err := t.retry().Do(ctx, func() error {
+			err := t.Retry.Do(ctx, func() error {
 				if err := remote.WriteLayer(repo, static.NewLayer(emptyConfig, emptyMediaType), opts...); err != nil {
 					return err
 				}

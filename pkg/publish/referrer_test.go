@@ -31,7 +31,7 @@ func TestRefer(t *testing.T) {
 	require.Len(t, first, 2)
 	assert.Len(t, reg.manifestPuts(), 4, "two referrers, each with its fallback tag update")
 
-	idx, err := remote.Referrers(repo.Digest(desc.Digest.String()), tgt.remote(ctx)...)
+	idx, err := remote.Referrers(repo.Digest(desc.Digest.String()), tgt.Remote(ctx)...)
 	require.NoError(t, err)
 	m, err := idx.IndexManifest()
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func TestRefer(t *testing.T) {
 	}
 	assert.Equal(t, map[string]v1.Hash{"application/spdx+json": first[0], "application/vnd.in-toto+json": first[1]}, types)
 
-	got, err := remote.Image(repo.Digest(first[0].String()), tgt.remote(ctx)...)
+	got, err := remote.Image(repo.Digest(first[0].String()), tgt.Remote(ctx)...)
 	require.NoError(t, err)
 	mf, err := got.Manifest()
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestReferConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	idx, err := remote.Referrers(repo.Digest(desc.Digest.String()), tgt.remote(ctx)...)
+	idx, err := remote.Referrers(repo.Digest(desc.Digest.String()), tgt.Remote(ctx)...)
 	require.NoError(t, err)
 	m, err := idx.IndexManifest()
 	require.NoError(t, err)
@@ -88,8 +88,8 @@ func subject(t *testing.T) (*testRegistry, Target, name.Repository, *v1.Descript
 	repo := testRepo(t, tgt, "app")
 	img, err := random.Image(64, 1)
 	require.NoError(t, err)
-	require.NoError(t, remote.Write(repo.Tag("x"), img, tgt.remote(ctx)...))
-	desc, err := remote.Head(repo.Tag("x"), tgt.remote(ctx)...)
+	require.NoError(t, remote.Write(repo.Tag("x"), img, tgt.Remote(ctx)...))
+	desc, err := remote.Head(repo.Tag("x"), tgt.Remote(ctx)...)
 	require.NoError(t, err)
 	return reg, tgt, repo, desc
 }

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
 	"dagger.io/dagger"
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -23,27 +21,15 @@ import (
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// PendingTag holds an index between its push and the final tags: it is never
-// a tag users pull. ("Stage" is another idea: a dependency made available to
-// the components built FROM it, see Stager.)
-const PendingTag = "matrix-pending"
-
-// Target is where a run publishes.
+// Target is where a run publishes: the registry, and what each index
+// carries. Auth.Password reaches the engine that pushes as a secret.
 type Target struct {
-	Registry string   // host[:port][/project], e.g. harbor.example.com/ai-infra
-	Tags     []string // final tags, e.g. v1.2.3 and latest
-	ArchTags bool     // also <tag>-<arch> per variant, the old build.sh names
-	Auth     Auth
-	Jobs     int
-	Retry    Retry
-	// Notify hears what the run waits for (another run's tag phase).
-	Notify func(string)
-	// Via is the host:port this process dials instead of the registry's host,
-	// e.g. a tunnel to the host's localhost:5000 from inside a module.
-	Via string
+	registry.Client
+	ArchTags bool // also <tag>-<arch> per variant, the old build.sh names
 	// Revision is the source revision published, recorded on every index
 	// as AnnotationRevision; Annotations are the index's other annotations.
 	Revision    string
@@ -72,75 +58,6 @@ const (
 
 // DefaultFloating are the tags that move forward only unless --floating says otherwise.
 var DefaultFloating = []string{"latest"}
-
-// Validate checks the registry and tags before anything is pushed.
-func (t Target) Validate() error {
-	if err := t.ValidateRegistry(); err != nil {
-		return err
-	}
-	if len(t.Tags) == 0 {
-		return fmt.Errorf("no tags: pass --tags (e.g. --tags v1.2.3,latest)")
-	}
-	for _, tag := range t.Tags {
-		if _, err := name.NewTag(t.Registry+"/x:"+tag, name.StrictValidation); err != nil || tag == PendingTag {
-			return fmt.Errorf("tag %q is not valid: use letters, digits, '_', '.', '-' (at most 128, not %s)", tag, PendingTag)
-		}
-	}
-	return nil
-}
-
-// ValidateRegistry checks the registry alone, for a run that moves no tag.
-func (t Target) ValidateRegistry() error {
-	if t.Registry == "" {
-		return fmt.Errorf("registry is empty: pass --registry host[:port][/project]")
-	}
-	if strings.Contains(t.Registry, "://") {
-		return fmt.Errorf("registry %q is not host[:port][/project]: drop the scheme", t.Registry)
-	}
-	if _, err := name.NewRepository(t.Registry+"/x", name.StrictValidation); err != nil {
-		return fmt.Errorf("registry %q is not host[:port][/project]: %v", t.Registry, err)
-	}
-	return nil
-}
-
-// Repo is the repository of image under the target.
-func (t Target) Repo(image string) string { return t.Registry + "/" + image }
-
-// Remote is the options of a registry client for t: its transport with
-// retries (and Via), and its credential.
-func (t Target) Remote(ctx context.Context) []remote.Option { return t.remote(ctx) }
-
-func (t Target) remote(ctx context.Context) []remote.Option {
-	r := t.retry()
-	var tr http.RoundTripper = http.DefaultTransport
-	if t.Via != "" {
-		host, _, _ := strings.Cut(t.Registry, "/")
-		tr = Redirect{Match: func(u *url.URL) bool { return u.Host == host }, To: t.Via, Next: tr}
-	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(tr)),
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1})} // our transport retries; don't multiply
-	if t.Auth.Username != "" || t.Auth.Plaintext != "" {
-		opts = append(opts, remote.WithAuth(&authn.Basic{Username: t.Auth.Username, Password: t.Auth.Plaintext}))
-	}
-	return opts
-}
-
-// Redirect sends the requests whose URL Match accepts to the host:port To
-// instead: a tunnel from inside the module to a registry on the caller's
-// loopback (the target here, an upstream in package mirror).
-type Redirect struct {
-	Match func(*url.URL) bool
-	To    string
-	Next  http.RoundTripper
-}
-
-func (r Redirect) RoundTrip(req *http.Request) (*http.Response, error) {
-	if r.Match(req.URL) {
-		req = req.Clone(req.Context())
-		req.URL.Host = r.To
-	}
-	return r.Next.RoundTrip(req)
-}
 
 // pending is one component's index, pushed and read back, before its final tags.
 type pending struct {
@@ -175,7 +92,7 @@ func Run(ctx context.Context, c *dagger.Client, t Target, p *plan.Plan, variants
 // release moves the final tags of every pending index, once all of them are
 // in the registry and complete: all of this run's tags together.
 func (t Target) release(ctx context.Context, out []*pending, r *report.Report) error {
-	unlock, err := LockTags(ctx, t.Registry, t.Notify)
+	unlock, err := registry.LockTags(ctx, t.Registry, t.Notify)
 	if err != nil {
 		return err
 	}
@@ -208,9 +125,9 @@ func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec,
 		return nil, fmt.Errorf("%s: repository %q: %w", comp.Name, t.Repo(comp.Image), err)
 	}
 	var digest string
-	err = t.retry().Do(ctx, func() error {
+	err = t.Retry.Do(ctx, func() error {
 		var err error
-		digest, err = Index(ctx, c, repo.Tag(PendingTag).String(), t.annotate(ctx, c, comp, vs), t.Auth)
+		digest, err = Index(ctx, c, repo.Tag(registry.PendingTag).String(), t.annotate(ctx, c, comp, vs), t.Auth)
 		return err
 	})
 	if err != nil {
@@ -219,7 +136,7 @@ func (t Target) push(ctx context.Context, c *dagger.Client, comp component.Spec,
 	if digest, err = t.asIndex(ctx, repo, digest, platforms); err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
-	idx, err := remote.Index(repo.Digest(digest), t.remote(ctx)...)
+	idx, err := remote.Index(repo.Digest(digest), t.Remote(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading back %s@%s: %w", comp.Name, repo, digest, err)
 	}
@@ -238,15 +155,15 @@ func (t Target) pend(ctx context.Context, comp component.Spec, repo name.Reposit
 		idx, written = mutate.Annotations(idx, ann).(v1.ImageIndex), false
 	}
 	if !written {
-		if err := t.retry().Do(ctx, func() error { return remote.WriteIndex(repo.Tag(PendingTag), idx, t.remote(ctx)...) }); err != nil {
-			return nil, fmt.Errorf("%s: writing index %s: %w", comp.Name, repo.Tag(PendingTag), err)
+		if err := t.Retry.Do(ctx, func() error { return remote.WriteIndex(repo.Tag(registry.PendingTag), idx, t.Remote(ctx)...) }); err != nil {
+			return nil, fmt.Errorf("%s: writing index %s: %w", comp.Name, repo.Tag(registry.PendingTag), err)
 		}
 	}
 	digest, err := idx.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
-	back, err := ReadBack(ctx, repo.Digest(digest.String()), platforms, t.remote(ctx)...)
+	back, err := ReadBack(ctx, repo.Digest(digest.String()), platforms, t.Remote(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", comp.Name, err)
 	}
@@ -270,7 +187,7 @@ func (t Target) annotations() map[string]string {
 // asIndex makes sure digest names an index: the engine publishes a single
 // variant as a plain image manifest, and every component gets an index.
 func (t Target) asIndex(ctx context.Context, repo name.Repository, digest string, platforms []string) (string, error) {
-	desc, err := remote.Get(repo.Digest(digest), t.remote(ctx)...)
+	desc, err := remote.Get(repo.Digest(digest), t.Remote(ctx)...)
 	if err != nil {
 		return "", fmt.Errorf("reading back %s@%s: %w", repo, digest, err)
 	}
@@ -290,18 +207,11 @@ func (t Target) asIndex(ctx context.Context, repo name.Repository, digest string
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
 		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
-	if err := remote.WriteIndex(repo.Tag(PendingTag), idx, t.remote(ctx)...); err != nil {
-		return "", fmt.Errorf("writing index %s: %w", repo.Tag(PendingTag), err)
+	if err := remote.WriteIndex(repo.Tag(registry.PendingTag), idx, t.Remote(ctx)...); err != nil {
+		return "", fmt.Errorf("writing index %s: %w", repo.Tag(registry.PendingTag), err)
 	}
 	d, err := idx.Digest()
 	return d.String(), err
-}
-
-func (t Target) retry() Retry {
-	if t.Retry.Attempts == 0 {
-		return DefaultRetry
-	}
-	return t.Retry
 }
 
 // ReadBack fetches the index at ref and checks it holds exactly platforms, in
@@ -344,7 +254,7 @@ func ReadBack(ctx context.Context, ref name.Reference, platforms []string, opts 
 // tag writes the final tags of one pending index; a tag that already names
 // the same manifest is left alone, so a no-op publish moves no tag.
 func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
-	opts := t.remote(ctx)
+	opts := t.Remote(ctx)
 	digest, err := s.index.Digest()
 	if err != nil {
 		return err
@@ -361,7 +271,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 				continue
 			}
 		}
-		moved, err := MoveTag(s.repo.Tag(tag), s.index, digest, opts)
+		moved, err := registry.MoveTag(s.repo.Tag(tag), s.index, digest, opts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.c.Name, err)
 		}
@@ -384,7 +294,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 			}
 			for _, tag := range t.Tags {
 				at := tag + "-" + d.Platform.Architecture + d.Platform.Variant // v0.3.8-amd64, v0.3.8-armv7
-				if _, err := MoveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
+				if _, err := registry.MoveTag(s.repo.Tag(at), img, d.Digest, opts); err != nil {
 					return fmt.Errorf("%s: %w", s.c.Name, err)
 				}
 				tags = append(tags, at)
@@ -400,7 +310,7 @@ func (t Target) tag(ctx context.Context, s *pending, r *report.Report) error {
 // may move: it names nothing yet, carries no revision, or carries one that
 // this run's revision descends from.
 func (t Target) floating(ctx context.Context, tag name.Tag) (string, error) {
-	idx, err := remote.Index(tag, t.remote(ctx)...)
+	idx, err := remote.Index(tag, t.Remote(ctx)...)
 	var te *transport.Error
 	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 		return "", nil
@@ -429,16 +339,4 @@ func (t Target) floating(ctx context.Context, tag name.Tag) (string, error) {
 		return fmt.Sprintf("revision %s does not descend from %s, which it carries (an older or parallel pipeline)", t.Revision, prev), nil
 	}
 	return "", nil
-}
-
-// MoveTag points tag at what, whose digest is digest, unless it already
-// does; moved says whether it wrote the tag.
-func MoveTag(tag name.Tag, what remote.Taggable, digest v1.Hash, opts []remote.Option) (moved bool, err error) {
-	if d, err := remote.Head(tag, opts...); err == nil && d.Digest == digest {
-		return false, nil
-	}
-	if err := remote.Tag(tag, what, opts...); err != nil {
-		return false, fmt.Errorf("tagging %s: %w", tag, err)
-	}
-	return true, nil
 }

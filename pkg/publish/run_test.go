@@ -10,10 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
+	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -37,7 +37,7 @@ type testRegistry struct {
 func newTestRegistry(t *testing.T) *testRegistry {
 	t.Helper()
 	reg := &testRegistry{}
-	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	h := ggcr.New(ggcr.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut {
 			if repo, ref, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/manifests/"); ok {
@@ -66,7 +66,7 @@ func (r *testRegistry) manifestPuts() []string {
 }
 
 func (r *testRegistry) target(tags ...string) Target {
-	return Target{Registry: r.host + "/proj", Tags: tags, Retry: Retry{Attempts: 1}}
+	return Target{Client: registry.Client{Registry: r.host + "/proj", Tags: tags, Retry: registry.Retry{Attempts: 1}}}
 }
 
 func testRepo(t *testing.T, tgt Target, image string) name.Repository {
@@ -103,14 +103,14 @@ func TestReadBack(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			repo := testRepo(t, tgt, "readback"+string(rune('a'+i)))
-			ref := repo.Tag(PendingTag)
+			ref := repo.Tag(registry.PendingTag)
 			var want v1.Hash
 			if tc.entries != nil {
 				idx := mirrortest.Index(t, tc.entries)
-				require.NoError(t, remote.WriteIndex(ref, idx, tgt.remote(ctx)...))
+				require.NoError(t, remote.WriteIndex(ref, idx, tgt.Remote(ctx)...))
 				want = digestOf(t, idx)
 			}
-			got, err := ReadBack(ctx, ref, tc.platforms, tgt.remote(ctx)...)
+			got, err := ReadBack(ctx, ref, tc.platforms, tgt.Remote(ctx)...)
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Nil(t, got)
@@ -137,34 +137,34 @@ func TestAsIndex(t *testing.T) {
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
 				idx, err := random.Index(64, 1, 2)
 				require.NoError(t, err)
-				require.NoError(t, remote.WriteIndex(ref, idx, tgt.remote(ctx)...))
+				require.NoError(t, remote.WriteIndex(ref, idx, tgt.Remote(ctx)...))
 				return digestOf(t, idx)
 			},
 			platforms: []string{"linux/amd64", "linux/arm64"},
 			check: func(t *testing.T, repo name.Repository, tgt Target, pushed v1.Hash, got string, err error) {
 				require.NoError(t, err)
 				assert.Equal(t, pushed.String(), got)
-				_, err = remote.Head(repo.Tag(PendingTag), tgt.remote(ctx)...)
-				assert.Error(t, err, "nothing is written under %s for an index", PendingTag)
+				_, err = remote.Head(repo.Tag(registry.PendingTag), tgt.Remote(ctx)...)
+				assert.Error(t, err, "nothing is written under %s for an index", registry.PendingTag)
 			},
 		},
 		{
 			name: "a single image with one platform is wrapped",
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
 				img := mirrortest.Image(t, "linux/arm64")
-				require.NoError(t, remote.Write(ref, img, tgt.remote(ctx)...))
+				require.NoError(t, remote.Write(ref, img, tgt.Remote(ctx)...))
 				return digestOf(t, img)
 			},
 			platforms: []string{"linux/arm64"},
 			check: func(t *testing.T, repo name.Repository, tgt Target, pushed v1.Hash, got string, err error) {
 				require.NoError(t, err)
 				assert.NotEqual(t, pushed.String(), got)
-				head, err := remote.Head(repo.Tag(PendingTag), tgt.remote(ctx)...)
+				head, err := remote.Head(repo.Tag(registry.PendingTag), tgt.Remote(ctx)...)
 				require.NoError(t, err)
-				assert.Equal(t, got, head.Digest.String(), "%s names the new index", PendingTag)
+				assert.Equal(t, got, head.Digest.String(), "%s names the new index", registry.PendingTag)
 				assert.Equal(t, types.OCIImageIndex, head.MediaType)
 
-				idx, err := remote.Index(repo.Digest(got), tgt.remote(ctx)...)
+				idx, err := remote.Index(repo.Digest(got), tgt.Remote(ctx)...)
 				require.NoError(t, err)
 				m, err := idx.IndexManifest()
 				require.NoError(t, err)
@@ -173,7 +173,7 @@ func TestAsIndex(t *testing.T) {
 				require.NotNil(t, m.Manifests[0].Platform)
 				assert.Equal(t, "linux", m.Manifests[0].Platform.OS)
 				assert.Equal(t, "arm64", m.Manifests[0].Platform.Architecture)
-				_, err = ReadBack(ctx, repo.Digest(got), []string{"linux/arm64"}, tgt.remote(ctx)...)
+				_, err = ReadBack(ctx, repo.Digest(got), []string{"linux/arm64"}, tgt.Remote(ctx)...)
 				assert.NoError(t, err, "the wrapped index reads back complete")
 			},
 		},
@@ -181,7 +181,7 @@ func TestAsIndex(t *testing.T) {
 			name: "a single image with two platforms is an error",
 			push: func(t *testing.T, ref name.Tag, tgt Target) v1.Hash {
 				img := mirrortest.Image(t, "linux/amd64")
-				require.NoError(t, remote.Write(ref, img, tgt.remote(ctx)...))
+				require.NoError(t, remote.Write(ref, img, tgt.Remote(ctx)...))
 				return digestOf(t, img)
 			},
 			platforms: []string{"linux/amd64", "linux/arm64"},
@@ -190,8 +190,8 @@ func TestAsIndex(t *testing.T) {
 				assert.Empty(t, got)
 				assert.Contains(t, err.Error(), "is a single image, want an index of linux/amd64,linux/arm64")
 				assert.Contains(t, err.Error(), repo.String()+"@"+pushed.String())
-				_, err = remote.Head(repo.Tag(PendingTag), tgt.remote(ctx)...)
-				assert.Error(t, err, "nothing is written under %s", PendingTag)
+				_, err = remote.Head(repo.Tag(registry.PendingTag), tgt.Remote(ctx)...)
+				assert.Error(t, err, "nothing is written under %s", registry.PendingTag)
 			},
 		},
 		{
@@ -263,18 +263,18 @@ func TestTargetTag(t *testing.T) {
 			tgt := reg.target(tc.tags...)
 			tgt.ArchTags = tc.archTags
 			repo := testRepo(t, tgt, "comp")
-			pendingRef := repo.Tag(PendingTag)
-			require.NoError(t, remote.WriteIndex(pendingRef, mirrortest.Index(t, mirrortest.Same(platforms...)), tgt.remote(ctx)...))
-			idx, err := ReadBack(ctx, pendingRef, platforms, tgt.remote(ctx)...)
+			pendingRef := repo.Tag(registry.PendingTag)
+			require.NoError(t, remote.WriteIndex(pendingRef, mirrortest.Index(t, mirrortest.Same(platforms...)), tgt.Remote(ctx)...))
+			idx, err := ReadBack(ctx, pendingRef, platforms, tgt.Remote(ctx)...)
 			require.NoError(t, err)
 			digest := digestOf(t, idx)
 
 			other := mirrortest.Index(t, mirrortest.Same("linux/amd64"))
 			for tag, what := range tc.before {
 				if what == "self" {
-					require.NoError(t, remote.Tag(repo.Tag(tag), idx, tgt.remote(ctx)...))
+					require.NoError(t, remote.Tag(repo.Tag(tag), idx, tgt.Remote(ctx)...))
 				} else {
-					require.NoError(t, remote.WriteIndex(repo.Tag(tag), other, tgt.remote(ctx)...))
+					require.NoError(t, remote.WriteIndex(repo.Tag(tag), other, tgt.Remote(ctx)...))
 				}
 			}
 
@@ -303,7 +303,7 @@ func TestTargetTag(t *testing.T) {
 				Reused: len(tc.wantPuts) == 0}, r.Indexes[0], "the report names the index, its tags and each platform's digest, and whether no tag moved")
 
 			for _, tag := range tc.tags {
-				head, err := remote.Head(repo.Tag(tag), tgt.remote(ctx)...)
+				head, err := remote.Head(repo.Tag(tag), tgt.Remote(ctx)...)
 				require.NoError(t, err, tag)
 				assert.Equal(t, digest, head.Digest, "%s names the index", tag)
 			}
@@ -312,7 +312,7 @@ func TestTargetTag(t *testing.T) {
 			for _, d := range m.Manifests {
 				for _, tag := range tc.tags {
 					at := tag + "-" + d.Platform.Architecture + d.Platform.Variant
-					head, err := remote.Head(repo.Tag(at), tgt.remote(ctx)...)
+					head, err := remote.Head(repo.Tag(at), tgt.Remote(ctx)...)
 					if !tc.archTags {
 						assert.Error(t, err, "no arch tag %s without ArchTags", at)
 						continue
@@ -321,108 +321,6 @@ func TestTargetTag(t *testing.T) {
 					assert.Equal(t, d.Digest, head.Digest, "%s names the %s child", at, d.Platform)
 					assert.False(t, head.MediaType.IsIndex(), "%s is an image manifest", at)
 				}
-			}
-		})
-	}
-}
-
-func TestLockTags(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir()) // lock files of this test only
-	const registry = "127.0.0.1:5000/lock-test"
-	const wait = 700 * time.Millisecond // several of LockTags' 200 ms polls
-
-	cases := []struct {
-		name    string
-		second  string // registry of the second holder
-		ctx     func() (context.Context, context.CancelFunc)
-		release bool  // the first holder unlocks after wait
-		wantErr error // of the second holder
-		waits   bool  // the second holder waits (and is told so)
-	}{
-		{"same registry serializes", registry, func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, true, nil, true},
-		{"another registry does not wait", "127.0.0.1:5001/lock-test", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, false, nil, false},
-		{"cancelled context", registry, func() (context.Context, context.CancelFunc) {
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(wait, cancel)
-			return ctx, cancel
-		}, false, context.Canceled, true},
-		{"deadline", registry, func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), wait)
-		}, false, context.DeadlineExceeded, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			unlock1, err := LockTags(context.Background(), registry, nil)
-			require.NoError(t, err)
-			released := false
-			defer func() {
-				if !released {
-					unlock1()
-				}
-			}()
-
-			var mu sync.Mutex
-			var told []string
-			notify := func(s string) { mu.Lock(); told = append(told, s); mu.Unlock() }
-			type result struct {
-				unlock func()
-				err    error
-				at     time.Time
-			}
-			done := make(chan result, 1)
-			ctx, cancel := tc.ctx()
-			defer cancel()
-			start := time.Now()
-			go func() {
-				u, err := LockTags(ctx, tc.second, notify)
-				done <- result{u, err, time.Now()}
-			}()
-
-			var res result
-			if tc.release {
-				select {
-				case res = <-done:
-					t.Fatalf("second holder got the lock after %s while the first held it", res.at.Sub(start))
-				case <-time.After(wait):
-				}
-				releasedAt := time.Now()
-				unlock1()
-				released = true
-				select {
-				case res = <-done:
-				case <-time.After(5 * time.Second):
-					t.Fatal("second holder did not get the lock after the first unlocked")
-				}
-				assert.False(t, res.at.Before(releasedAt), "second holder got the lock before the first unlocked")
-			} else {
-				select {
-				case res = <-done:
-				case <-time.After(5 * time.Second):
-					t.Fatal("LockTags did not return")
-				}
-			}
-
-			if tc.wantErr != nil {
-				require.ErrorIs(t, res.err, tc.wantErr)
-				assert.Nil(t, res.unlock)
-				assert.GreaterOrEqual(t, res.at.Sub(start), wait-50*time.Millisecond, "returned before the context ended")
-			} else {
-				require.NoError(t, res.err)
-				require.NotNil(t, res.unlock)
-				res.unlock()
-			}
-			if !tc.waits {
-				assert.Less(t, res.at.Sub(start), 150*time.Millisecond, "a lock on another registry is free")
-			}
-
-			mu.Lock()
-			defer mu.Unlock()
-			if tc.waits {
-				require.Len(t, told, 1, "notify is called once however long the wait")
-				assert.Contains(t, told[0], tc.second)
-				assert.Contains(t, told[0], "waiting for another matrix run")
-			} else {
-				assert.Empty(t, told)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 )
 
 // StageTag names a staged dependency in the stage registry; dependents
@@ -29,7 +29,7 @@ type Stager struct {
 	Client   *dagger.Client
 	Registry string // e.g. localhost:5000
 	Tag      string // the stage tag; empty: StageTag (engines of one run stage under tags of their own)
-	Auth     Auth
+	Auth     registry.Auth
 	// ReadBack: Check also reads the probe back from this process. Off
 	// inside the module, whose localhost is not the engine's.
 	ReadBack bool
@@ -46,15 +46,15 @@ type Stager struct {
 // dependents' FROM, and their cache, stay put.
 func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Variant) (string, error) {
 	repo := s.Registry + "/matrix-stage/" + c.Image
-	t := Target{Registry: s.Registry, Auth: s.Auth}
+	t := registry.Client{Registry: s.Registry, Auth: s.Auth}
 	stageTag := cmp.Or(s.Tag, StageTag)
 	var prev *remote.Descriptor
 	tag, terr := name.NewTag(repo+":"+stageTag, name.Insecure)
 	if s.ReadBack && terr == nil {
-		prev, _ = remote.Get(tag, t.remote(ctx)...) // none yet, or unreadable: stage as usual
+		prev, _ = remote.Get(tag, t.Remote(ctx)...) // none yet, or unreadable: stage as usual
 	}
 	var digest string
-	err := DefaultRetry.Do(ctx, func() error {
+	err := t.Retry.Do(ctx, func() error {
 		var err error
 		digest, err = Index(ctx, s.Client, repo+":"+stageTag, vs, s.Auth)
 		return err
@@ -63,7 +63,7 @@ func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Varian
 		return "", fmt.Errorf("staging %s: %w", c.Name, err)
 	}
 	if prev != nil && prev.Digest.String() != digest {
-		if kept, err := t.keepEqual(ctx, tag, prev, digest); err == nil && kept {
+		if kept, err := keepEqual(ctx, t, tag, prev, digest); err == nil && kept {
 			digest = prev.Digest.String()
 		}
 	}
@@ -73,12 +73,12 @@ func (s Stager) Stage(ctx context.Context, c component.Spec, vs []builder.Varian
 // keepEqual moves the stage tag (tag) back to prev when the index just pushed as
 // digest holds the same platforms, layers and config as prev, but for
 // created and history, and reports whether it did.
-func (t Target) keepEqual(ctx context.Context, tag name.Tag, prev *remote.Descriptor, digest string) (bool, error) {
+func keepEqual(ctx context.Context, t registry.Client, tag name.Tag, prev *remote.Descriptor, digest string) (bool, error) {
 	ref, err := name.NewDigest(tag.Repository.String()+"@"+digest, name.Insecure)
 	if err != nil {
 		return false, err
 	}
-	opts := t.remote(ctx)
+	opts := t.Remote(ctx)
 	now, err := remote.Index(ref, opts...)
 	if err != nil {
 		return false, err
@@ -145,8 +145,8 @@ func (s Stager) Check(ctx context.Context) error {
 	defer cancel()
 	ref := s.Registry + "/matrix-stage/probe:" + StageTag
 	probe := s.Client.Container().WithNewFile("/matrix-probe", "stage registry probe\n")
-	if s.Auth.Password != nil {
-		probe = probe.WithRegistryAuth(s.Registry, s.Auth.Username, s.Auth.Password)
+	if s.Auth.Password != "" {
+		probe = probe.WithRegistryAuth(s.Registry, s.Auth.Username, s.Client.SetSecret("matrix-registry-password", s.Auth.Password))
 	}
 	pinned, err := probe.Publish(ctx, ref)
 	if err != nil {
@@ -162,8 +162,8 @@ func (s Stager) Check(ctx context.Context) error {
 	if err != nil {
 		return class.Unreachable.Errorf("stage registry %s: engine returned %q: %w", s.Registry, pinned, err)
 	}
-	t := Target{Registry: s.Registry, Auth: s.Auth, Retry: Retry{Attempts: 1}}
-	if _, err := remote.Head(d, t.remote(ctx)...); err != nil {
+	t := registry.Client{Registry: s.Registry, Auth: s.Auth, Retry: registry.Retry{Attempts: 1}}
+	if _, err := remote.Head(d, t.Remote(ctx)...); err != nil {
 		return class.Unreachable.Errorf("the engine pushed to stage registry %s, but matrix cannot read it back from here: %w", s.Registry, cause(ctx, err))
 	}
 	return nil
@@ -175,46 +175,4 @@ func cause(ctx context.Context, err error) error {
 		return fmt.Errorf("no answer within %s (%v)", StageCheckTimeout, err)
 	}
 	return err
-}
-
-// Ping checks that the target registry answers at all (any HTTP status,
-// 401 included) from this process, before anything is built: a registry
-// that cannot be reached is exit 3, not a failed cell after the builds.
-func (t Target) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, StageCheckTimeout)
-	defer cancel()
-	repo, err := name.NewRepository(t.Registry+"/x", name.StrictValidation)
-	if err != nil {
-		return fmt.Errorf("registry %q: %w", t.Registry, err)
-	}
-	reg := repo.Registry
-	host := reg.RegistryStr()
-	if t.Via != "" {
-		host = t.Via
-	}
-	schemes := []string{reg.Scheme()}
-	if schemes[0] == "https" {
-		schemes = append(schemes, "http") // an insecure registry answers on http only
-	}
-	var last error
-	for _, scheme := range schemes {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+host+"/v2/", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if wrongProtocol(err) {
-			return nil // something answers; the push reports what is wrong with it
-		}
-		last = err
-	}
-	where := t.Registry
-	if t.Via != "" {
-		where += " (through " + t.Via + ")"
-	}
-	return fmt.Errorf("registry %s does not answer: %w", where, cause(ctx, last))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
+	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -45,7 +46,7 @@ func testCtx(t *testing.T) context.Context {
 func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, dir, repo, version string) (*report.Report, error) {
 	t.Helper()
 	opts := matrix.Options{Verb: matrix.VerbPublish, Jobs: 4, Version: version, Registry: faultAddr + "/" + repo, Tags: tags,
-		Retry: publish.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}
+		Retry: registry.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}
 	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 	require.NotNil(t, res, "the run got past its checks: %v", err)
 	return res.Report, err
@@ -201,7 +202,7 @@ func TestFaultRetryAfterHonoured(t *testing.T) {
 	px.add(&fault{match: manifestGet, status: 429, retryAfter: "2", left: 1})
 	ref, err := name.ParseReference(faultAddr + "/library/debian:bookworm-slim")
 	require.NoError(t, err)
-	r := publish.Retry{Attempts: 3, Base: 10 * time.Millisecond, Max: 5 * time.Second}
+	r := registry.Retry{Attempts: 3, Base: 10 * time.Millisecond, Max: 5 * time.Second}
 	_, err = remote.Head(ref, remote.WithTransport(r.Transport(http.DefaultTransport)))
 	require.NoError(t, err)
 	hits := px.log()

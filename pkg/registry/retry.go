@@ -1,4 +1,4 @@
-package publish
+package registry
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Retry bounds for transient registry errors.
+// Retry bounds for transient registry errors; the zero Retry is DefaultRetry.
 type Retry struct {
 	Attempts int           // total tries, at least 1
 	Base     time.Duration // first back-off, doubled each try
@@ -20,6 +22,19 @@ type Retry struct {
 
 // DefaultRetry tries 5 times over about half a minute at most.
 var DefaultRetry = Retry{Attempts: 5, Base: 500 * time.Millisecond, Max: 10 * time.Second}
+
+func (r Retry) orDefault() Retry {
+	if r.Attempts == 0 {
+		return DefaultRetry
+	}
+	return r
+}
+
+// Options are the options of a go-containerregistry client over tr, with
+// r's retries; go-containerregistry's own are off, so tries do not multiply.
+func (r Retry) Options(ctx context.Context, tr http.RoundTripper) []remote.Option {
+	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(r.Transport(tr)), remote.WithRetryBackoff(remote.Backoff{Steps: 1})}
+}
 
 // transient reports whether a registry status is worth another try.
 func transient(code int) bool {
@@ -41,7 +56,7 @@ func (r Retry) wait(n int, resp *http.Response) time.Duration {
 // Transport wraps next so transient statuses and dropped connections are
 // retried with back-off, bounded by r.
 func (r Retry) Transport(next http.RoundTripper) http.RoundTripper {
-	return &retryTransport{next: next, r: r}
+	return &retryTransport{next: next, r: r.orDefault()}
 }
 
 type retryTransport struct {
@@ -108,6 +123,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Do runs f until it succeeds, fails for good, or r's tries are used up.
 // Errors from the engine carry no status code, so transient ones are told by text.
 func (r Retry) Do(ctx context.Context, f func() error) error {
+	r = r.orDefault()
 	var err error
 	for n := 0; n < r.Attempts; n++ {
 		if err = f(); err == nil || !transientText(err.Error()) {

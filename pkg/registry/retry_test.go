@@ -1,4 +1,4 @@
-package publish
+package registry
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,29 +84,6 @@ func TestRetryDo(t *testing.T) {
 	err = r.Do(context.Background(), func() error { n++; return errors.New("denied: requested access to the resource is denied") })
 	assert.Error(t, err)
 	assert.Equal(t, 1, n, "permanent errors are not retried")
-}
-
-func TestTargetValidate(t *testing.T) {
-	for _, tc := range []struct {
-		t   Target
-		err string
-	}{
-		{Target{Registry: "localhost:5000", Tags: []string{"v1.2.3", "latest"}}, ""},
-		{Target{Registry: "harbor.example.com/ai-infra", Tags: []string{"v1"}}, ""},
-		{Target{Registry: "", Tags: []string{"v1"}}, "registry is empty"},
-		{Target{Registry: "Harbor Example", Tags: []string{"v1"}}, "not host[:port][/project]"},
-		{Target{Registry: "localhost:5000", Tags: nil}, "no tags"},
-		{Target{Registry: "localhost:5000", Tags: []string{"v1 2"}}, `tag "v1 2" is not valid`},
-		{Target{Registry: "localhost:5000", Tags: []string{strings.Repeat("a", 129)}}, "is not valid"},
-		{Target{Registry: "localhost:5000", Tags: []string{PendingTag}}, "is not valid"},
-	} {
-		err := tc.t.Validate()
-		if tc.err == "" {
-			assert.NoError(t, err, tc.t.Registry)
-			continue
-		}
-		assert.ErrorContains(t, err, tc.err)
-	}
 }
 
 // TestRetryWrongProtocol: https to a plain-http registry fails at once.
