@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
@@ -92,7 +93,7 @@ func TestBundleThirdPartyImport(t *testing.T) {
 	// The same reader takes a layout ggcr writes.
 	p, err := layout.Write(t.TempDir(), empty.Index)
 	require.NoError(t, err)
-	a, err := bundle.Open(filepath.Join(dir, entries[0].File))
+	a, err := archive.Open(filepath.Join(dir, entries[0].File))
 	require.NoError(t, err)
 	defer a.Close()
 	root, err := a.Root()
@@ -231,5 +232,33 @@ func TestBundleImportPushFails(t *testing.T) {
 			_, err := dst.Digest(t, "ai-infra/"+e.Repository+":"+tag)
 			assert.Error(t, err, "%s:%s did not move", e.Repository, tag)
 		}
+	}
+}
+
+// TestBundleWrittenBefore: a bundle as matrix wrote it before archives were
+// written with go-containerregistry's layout (testdata/v1, its hand-written
+// tar) still checks out and imports.
+func TestBundleWrittenBefore(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata/v1")))
+	m, err := bundle.Verify(dir)
+	require.NoError(t, err)
+	require.Len(t, m.Archives, 1)
+	e := m.Archives[0]
+	_, err = export.Check(filepath.Join(dir, e.File), both)
+	require.NoError(t, err, "the one reader takes it")
+
+	dst := mirrortest.New(t)
+	res, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
+	require.NoError(t, err)
+	require.Len(t, res.Indexes, 1)
+	for _, tag := range []string{"15-alpine", "v1"} {
+		got, err := dst.Digest(t, "ai-infra/postgres:"+tag)
+		require.NoError(t, err)
+		assert.Equal(t, e.Digest, got.String(), "postgres:%s is the index the bundle holds", tag)
+	}
+	for _, pd := range e.PlatformDigests {
+		_, err := dst.Digest(t, "ai-infra/postgres@"+pd.Digest)
+		assert.NoError(t, err, "%s is there", pd.Platform)
 	}
 }

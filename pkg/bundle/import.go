@@ -3,8 +3,6 @@ package bundle
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/registry"
@@ -69,7 +68,7 @@ func Verify(dir string) (*Manifest, error) {
 		case !regular:
 			return nil, bad(file, "is not a regular file", "copy the whole bundle")
 		}
-		got, err := fileSum(filepath.Join(dir, file))
+		got, err := archive.Sum(filepath.Join(dir, file))
 		if err != nil {
 			return nil, bad(file, "cannot be read: "+component.Problem(err), "")
 		}
@@ -103,19 +102,6 @@ func Verify(dir string) (*Manifest, error) {
 		}
 	}
 	return m, nil
-}
-
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readManifest decodes bundle.json strictly.
@@ -171,7 +157,7 @@ func checkEntry(e Entry) error {
 
 // checkArchive checks that the archive holds what e says, completely.
 func checkArchive(dir string, e Entry) error {
-	a, err := Open(filepath.Join(dir, e.File))
+	a, err := archive.Open(filepath.Join(dir, e.File))
 	if err != nil {
 		return err
 	}
@@ -190,7 +176,7 @@ func checkArchive(dir string, e Entry) error {
 	if !slices.Equal(pds, e.PlatformDigests) {
 		return fmt.Errorf("holds platforms %v, %s says %v", pds, ManifestFile, e.PlatformDigests)
 	}
-	return a.complete(root)
+	return a.Complete(root)
 }
 
 // Result is what an import did: each archive's index where it now is, and
@@ -285,7 +271,7 @@ func Import(ctx context.Context, dir string, t registry.Client) (*Result, error)
 // (or already there by digest) and read back.
 type pushed struct {
 	e     Entry
-	a     *Archive
+	a     *archive.Archive
 	root  remote.Taggable
 	repo  name.Repository
 	wrote bool
@@ -293,7 +279,7 @@ type pushed struct {
 
 func (p *pushed) push(dir string, t registry.Client, opts []remote.Option) error {
 	var err error
-	if p.a, err = Open(filepath.Join(dir, p.e.File)); err != nil {
+	if p.a, err = archive.Open(filepath.Join(dir, p.e.File)); err != nil {
 		return err
 	}
 	if p.root, err = p.a.Root(); err != nil {

@@ -6,12 +6,15 @@ package bundle
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -59,7 +62,8 @@ func Files(entries []Entry) (manifest, sums []byte) {
 	for _, e := range entries {
 		fmt.Fprintf(&b, "%s  %s\n", e.SHA256, e.File)
 	}
-	fmt.Fprintf(&b, "%s  %s\n", sha(manifest).Hex, ManifestFile)
+	sum := sha256.Sum256(manifest)
+	fmt.Fprintf(&b, "%s  %s\n", hex.EncodeToString(sum[:]), ManifestFile)
 	return manifest, b.Bytes()
 }
 
@@ -83,7 +87,7 @@ func Write(dir string, entries []Entry) error {
 // Describe fills in e's digests from the archive dir/e.File (its root and
 // each of e.Platforms), checking every platform is there.
 func Describe(dir string, e Entry) (Entry, error) {
-	a, err := Open(filepath.Join(dir, e.File))
+	a, err := archive.Open(filepath.Join(dir, e.File))
 	if err != nil {
 		return e, err
 	}

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -69,7 +70,7 @@ func writeOne(dir string, u *mirror.Upstream) (Entry, error) {
 	e := Entry{File: archiveName(u.Image, digest), Kind: KindThirdParty, Name: u.Image.Name, Repository: u.Image.Target,
 		Source: u.Pinned.String(), Platforms: u.Want, Digest: digest.String(), PlatformDigests: mirror.Digests(u.Found),
 		Tags: mirror.Tags(u.Image, nil)}
-	if e.SHA256, err = WriteArchive(filepath.Join(dir, e.File), u.Index); err != nil {
+	if e.SHA256, err = archive.Write(filepath.Join(dir, e.File), u.Index); err != nil {
 		return Entry{}, err
 	}
 	return e, nil

@@ -1,20 +1,16 @@
 package export
 
 import (
-	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"dagger.io/dagger"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	builder "github.com/ai-infra-matrix/matrix/pkg/builder"
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
@@ -95,94 +91,25 @@ func Directory(c *dagger.Client, archives []Archive, thirdParty []bundle.Entry, 
 	return d.WithNewFile(bundle.ManifestFile, string(manifest)).WithNewFile(SumsFile, string(sums))
 }
 
-// Check returns the archive's sha256 after checking that its index.json
-// lists exactly platforms (an index nested one level, as the engine writes it,
-// counts).
+// Check returns the archive's sha256 after checking that it holds exactly
+// platforms, in that order (see archive.Platforms: an index nested one
+// level, as the engine writes it, counts, and so does a single image).
 func Check(path string, platforms []string) (string, error) {
-	f, err := os.Open(path)
+	a, err := archive.Open(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	tr := tar.NewReader(io.TeeReader(f, h))
-	blobs := map[string][]byte{}
-	var index []byte
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", path, err)
-		}
-		name := strings.TrimPrefix(hdr.Name, "./")
-		if name == "index.json" || strings.HasPrefix(name, "blobs/sha256/") && hdr.Size < 1<<20 {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				return "", err
-			}
-			if name == "index.json" {
-				index = data
-			} else {
-				blobs["sha256:"+strings.TrimPrefix(name, "blobs/sha256/")] = data
-			}
-		}
-	}
-	if _, err := io.Copy(h, f); err != nil {
+	defer a.Close()
+	root, err := a.Root()
+	if err != nil {
 		return "", err
 	}
-	if index == nil {
-		return "", fmt.Errorf("%s has no index.json: not an OCI archive", path)
-	}
-	got, err := archivePlatforms(index, blobs)
+	got, err := archive.Platforms(root)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	if strings.Join(got, ",") != strings.Join(platforms, ",") {
+	if !slices.Equal(got, platforms) {
 		return "", fmt.Errorf("%s holds platforms %v, want %v", path, got, platforms)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func archivePlatforms(index []byte, blobs map[string][]byte) ([]string, error) {
-	var m v1.IndexManifest
-	if err := json.Unmarshal(index, &m); err != nil {
-		return nil, fmt.Errorf("index.json: %w", err)
-	}
-	// The engine may wrap the multi-platform index in a one-entry index.
-	if len(m.Manifests) == 1 && m.Manifests[0].Platform == nil && m.Manifests[0].MediaType.IsIndex() {
-		inner, ok := blobs[m.Manifests[0].Digest.String()]
-		if !ok {
-			return nil, fmt.Errorf("nested index %s missing", m.Manifests[0].Digest)
-		}
-		return archivePlatforms(inner, blobs)
-	}
-	var out []string
-	for _, d := range m.Manifests {
-		p := d.Platform
-		if p == nil {
-			// The engine writes a single variant as a plain image entry:
-			// its platform is the one in its image config.
-			var err error
-			if p, err = configPlatform(d, blobs); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, p.OS+"/"+p.Architecture)
-	}
-	return out, nil
-}
-
-// configPlatform reads the platform of image entry d from its config blob.
-func configPlatform(d v1.Descriptor, blobs map[string][]byte) (*v1.Platform, error) {
-	var m v1.Manifest
-	if err := json.Unmarshal(blobs[d.Digest.String()], &m); err != nil || m.Config.Digest.String() == "" {
-		return nil, fmt.Errorf("entry %s has no platform and no readable image manifest", d.Digest)
-	}
-	var cf v1.ConfigFile
-	if err := json.Unmarshal(blobs[m.Config.Digest.String()], &cf); err != nil || cf.OS == "" {
-		return nil, fmt.Errorf("entry %s has no platform and no readable image config", d.Digest)
-	}
-	return &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}, nil
+	return archive.Sum(path)
 }

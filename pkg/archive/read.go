@@ -1,17 +1,15 @@
-package bundle
+package archive
 
 import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -19,180 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// An archive is a tar of an OCI image layout whose index.json names one
-// root: a multi-platform index (or, from the engine, a single image). It is
-// the format pkg/export writes for components, so one reader serves both.
-
-// WriteArchive writes idx, unchanged, as an archive at path: index.json
-// names idx as the root, and every manifest, config and layer it reaches is
-// a blob. The file appears only complete; it returns its sha256.
-func WriteArchive(path string, idx v1.ImageIndex) (string, error) {
-	tmp := path + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp)
-	h := sha256.New()
-	w := &layoutWriter{tw: tar.NewWriter(io.MultiWriter(f, h)), seen: map[v1.Hash]bool{}}
-	err = w.archive(idx)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("writing %s: %w", filepath.Base(path), err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), os.Rename(tmp, path)
-}
-
-type layoutWriter struct {
-	tw   *tar.Writer
-	seen map[v1.Hash]bool
-}
-
-var epoch = time.Unix(0, 0)
-
-func (w *layoutWriter) archive(idx v1.ImageIndex) error {
-	raw, err := idx.RawManifest()
-	if err != nil {
-		return err
-	}
-	mt, err := idx.MediaType()
-	if err != nil {
-		return err
-	}
-	root, err := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{
-		{MediaType: mt, Size: int64(len(raw)), Digest: sha(raw)},
-	}})
-	if err != nil {
-		return err
-	}
-	for _, e := range []struct {
-		name string
-		data []byte
-	}{{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)}, {"index.json", root}} {
-		if err := w.file(e.name, int64(len(e.data)), bytes.NewReader(e.data)); err != nil {
-			return err
-		}
-	}
-	for _, d := range []string{"blobs/", "blobs/sha256/"} {
-		if err := w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: epoch}); err != nil {
-			return err
-		}
-	}
-	if err := w.index(idx, raw); err != nil {
-		return err
-	}
-	return w.tw.Close()
-}
-
-// index writes idx's manifest (raw) and everything its entries reach.
-func (w *layoutWriter) index(idx v1.ImageIndex, raw []byte) error {
-	if err := w.blobBytes(raw); err != nil {
-		return err
-	}
-	m, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	for _, d := range m.Manifests {
-		switch {
-		case d.MediaType.IsIndex():
-			child, err := idx.ImageIndex(d.Digest)
-			if err != nil {
-				return err
-			}
-			craw, err := child.RawManifest()
-			if err != nil {
-				return err
-			}
-			if err := w.index(child, craw); err != nil {
-				return err
-			}
-		case d.MediaType.IsImage():
-			img, err := idx.Image(d.Digest)
-			if err != nil {
-				return err
-			}
-			if err := w.image(img); err != nil {
-				return fmt.Errorf("%s: %w", d.Digest, err)
-			}
-		default:
-			return fmt.Errorf("entry %s has media type %q, neither an image nor an index", d.Digest, d.MediaType)
-		}
-	}
-	return nil
-}
-
-func (w *layoutWriter) image(img v1.Image) error {
-	raw, err := img.RawManifest()
-	if err != nil {
-		return err
-	}
-	cfg, err := img.RawConfigFile()
-	if err != nil {
-		return err
-	}
-	if err := w.blobBytes(raw); err != nil {
-		return err
-	}
-	if err := w.blobBytes(cfg); err != nil {
-		return err
-	}
-	m, err := img.Manifest()
-	if err != nil {
-		return err
-	}
-	for _, l := range m.Layers {
-		if w.seen[l.Digest] {
-			continue
-		}
-		layer, err := img.LayerByDigest(l.Digest)
-		if err != nil {
-			return err
-		}
-		rc, err := layer.Compressed()
-		if err != nil {
-			return err
-		}
-		err = w.blob(l.Digest, l.Size, rc) // the registry's reader checks the digest at EOF
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", l.Digest, err)
-		}
-	}
-	return nil
-}
-
-func (w *layoutWriter) blobBytes(data []byte) error {
-	return w.blob(sha(data), int64(len(data)), bytes.NewReader(data))
-}
-
-func (w *layoutWriter) blob(h v1.Hash, size int64, r io.Reader) error {
-	if w.seen[h] {
-		return nil
-	}
-	w.seen[h] = true
-	return w.file("blobs/"+h.Algorithm+"/"+h.Hex, size, r)
-}
-
-func (w *layoutWriter) file(name string, size int64, r io.Reader) error {
-	if err := w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: epoch}); err != nil {
-		return err
-	}
-	n, err := io.Copy(w.tw, r)
-	if err == nil && n != size {
-		err = fmt.Errorf("%s: %d bytes, want %d", name, n, size)
-	}
-	return err
-}
-
-func sha(data []byte) v1.Hash {
-	s := sha256.Sum256(data)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
-}
-
-// Archive is an archive opened for reading: its members are read in place.
+// Archive is an archive opened for reading: its members are read in place,
+// not extracted, since a bundle's archives may be gigabytes.
 type Archive struct {
 	Path  string
 	f     *os.File
@@ -253,6 +79,11 @@ func (a *Archive) read(name string) ([]byte, error) {
 }
 
 func blobName(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+
+func sha(data []byte) v1.Hash {
+	s := sha256.Sum256(data)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+}
 
 // blob reads a small blob (a manifest or config) and checks its digest.
 func (a *Archive) blob(h v1.Hash) ([]byte, error) {
@@ -378,9 +209,9 @@ func (l *tarLayer) Compressed() (io.ReadCloser, error) {
 	return io.NopCloser(r), nil
 }
 
-// complete checks that every blob root reaches is in the archive with the
+// Complete checks that every blob root reaches is in the archive with the
 // size its descriptor gives, so a push cannot stop half-way for a missing one.
-func (a *Archive) complete(root remote.Taggable) error {
+func (a *Archive) Complete(root remote.Taggable) error {
 	switch r := root.(type) {
 	case v1.ImageIndex:
 		m, err := r.IndexManifest()
@@ -395,7 +226,7 @@ func (a *Archive) complete(root remote.Taggable) error {
 				child, err = r.Image(d.Digest)
 			}
 			if err == nil {
-				err = a.complete(child)
+				err = a.Complete(child)
 			}
 			if err != nil {
 				return err
@@ -419,4 +250,53 @@ func (a *Archive) complete(root remote.Taggable) error {
 		return nil
 	}
 	return fmt.Errorf("%T is neither an index nor an image", root)
+}
+
+// Platforms are the os/arch of each of root's entries, in order: the
+// descriptor's platform, or for an entry without one (the engine writes a
+// single variant so) and for a single image, its image config's.
+func Platforms(root remote.Taggable) ([]string, error) {
+	if img, ok := root.(v1.Image); ok {
+		p, err := configPlatform(img)
+		if err != nil {
+			return nil, err
+		}
+		return []string{p}, nil
+	}
+	idx, ok := root.(v1.ImageIndex)
+	if !ok {
+		return nil, fmt.Errorf("%T is neither an index nor an image", root)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range m.Manifests {
+		if d.Platform != nil {
+			out = append(out, d.Platform.OS+"/"+d.Platform.Architecture)
+			continue
+		}
+		img, err := idx.Image(d.Digest)
+		var p string
+		if err == nil {
+			p, err = configPlatform(img)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("entry %s has no platform and no readable image config: %w", d.Digest, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func configPlatform(img v1.Image) (string, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return "", err
+	}
+	if cf.OS == "" {
+		return "", fmt.Errorf("the image config names no os")
+	}
+	return cf.OS + "/" + cf.Architecture, nil
 }
