@@ -70,6 +70,8 @@ func TestBadInputExitsTwoWithoutEngine(t *testing.T) {
 		{"secret env unset", []string{"build-all", "--components-dir", good, "--secret", "token=env:MATRIX_TEST_UNSET_VAR"}, "MATRIX_TEST_UNSET_VAR is not set"},
 		{"build without components", []string{"build", "--components-dir", good}, "build needs --components"},
 		{"unknown flag", []string{"build-all", "--nope"}, "flag provided but not defined"},
+		{"flag value of the wrong type", []string{"build-all", "--jobs", "many"}, "invalid value"},
+		{"unknown flag before the command", []string{"--nope", "plan"}, "flag provided but not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errw := runCLI(tc.args...)
