@@ -998,8 +998,8 @@ func connect(ctx context.Context, dir *dagger.Directory) (*sdk.Client, *sdk.Dire
 // secrets pairs each --secret with its --secret-id.
 func (m *Matrix) secrets(ctx context.Context) (map[string]string, error) {
 	if len(m.Secret) != len(m.SecretID) {
-		return nil, class.BadInput.Wrap(fmt.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
-			len(m.SecretID), len(m.Secret)))
+		return nil, class.BadInput.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
+			len(m.SecretID), len(m.Secret))
 	}
 	out := map[string]string{}
 	for i, s := range m.Secret {

@@ -94,8 +94,8 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
 		var b strings.Builder
 		lint.Write(&b, fs, "table")
-		return nil, class.Failed.Wrap(fmt.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
-			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity))
+		return nil, class.Failed.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
+			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity)
 	}
 	return r, nil
 }

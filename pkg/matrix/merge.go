@@ -55,8 +55,8 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 	}
 	res := &Result{Report: rep}
 	if len(missing) > 0 {
-		return res, class.Failed.Wrap(fmt.Errorf("merge: the results do not cover %d planned cell(s): %s; no index was written and no tag moved",
-			len(missing), strings.Join(missing, ", ")))
+		return res, class.Failed.Errorf("merge: the results do not cover %d planned cell(s): %s; no index was written and no tag moved",
+			len(missing), strings.Join(missing, ", "))
 	}
 	if err := t.Ping(ctx); err != nil {
 		return res, err
