@@ -4,7 +4,6 @@ package reliability
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,19 +37,17 @@ func restartEngine(t *testing.T) string {
 }
 
 // TestEngineRestartKeepsCache: build a dependency and its dependent, stop
-// the engine gracefully and start it again, build again. Every run after a
-// restart verifies all its cells, and once the dependency's layers have
-// come through a restart it is staged under the same digest, so its
-// dependents build against an unchanged input. (Dagger stamps the wall
-// clock into each Dockerfile build's config; matrix keeps the staged
-// digest when only that differs.) The first restart after the engine made
-// a layer re-stages what holds it (docs/cache.md): the test restarts three
-// times and asserts on the last two. How long each cell took is logged as
-// a figure, not asserted: the engine, not matrix, decides what it rebuilt
-// (in one CI run the dependent rebuilt after the third restart in 7.4 s).
+// the engine gracefully and start it again (ci/world/lib.sh's stop_pid, as
+// down.sh and every restart in the world scripts do), and build again. The
+// engine stopped cleanly, so it kept its cache: its log after the start has
+// no "marked unclean; wiping" (what a killed engine says, docs/cache.md),
+// and the run after the restart verifies every cell. What the engine then
+// rebuilt is its own choice and varies from run to run (a layer made just
+// before a restart comes back as a new tar): the staged digests and each
+// cell's seconds are logged as figures, not asserted.
 func TestEngineRestartKeepsCache(t *testing.T) {
 	enginetest.Engine(t)
-	requireWorldEngine(t)
+	state := requireWorldEngine(t)
 	bin := matrixBin(t)
 	dir := enginetest.Components(t, map[string]map[string]string{
 		"dep": {
@@ -63,32 +60,22 @@ func TestEngineRestartKeepsCache(t *testing.T) {
 		},
 	})
 	version := enginetest.Unique("keep")
-	build := func(what string) (map[string]float64, string) {
+	build := func(what string) {
 		results := filepath.Join(t.TempDir(), "results.json")
 		code, out, errw := cliRun(t, bin, nil, "build-all", "--components-dir", dir, "--platforms", "linux/amd64,linux/arm64",
 			"--version", version, "--results", results)
 		require.Equal(t, 0, code, "%s build: %s%s", what, out, errw)
-		cells := cellSeconds(t, results)
-		require.Len(t, cells, 4, "%s build: every cell reported", what)
-		staged := stagedDigest(t, "ai-infra-dep")
-		t.Logf("figures: %s: dep staged as %s", what, staged)
-		return cells, staged
+		assert.Contains(t, out+errw, "4/4 cells verified", "%s build", what)
+		t.Logf("figures: %s: dep staged as %s, seconds %v", what, stagedDigest(t, "ai-infra-dep"), cellSeconds(t, results))
 	}
-	cold, _ := build("first")
-	t.Logf("figures: cold=%v", cold)
-	// A layer comes back from the first restart after the engine made it
-	// (built or pulled) as a new tar of the same files (docs/cache.md): the
-	// base pulled cold re-stages dep after the first restart, dep's rebuilt
-	// layer re-stages it after the second. From the third on, dep's staged
-	// digest holds.
-	staged := make([]string, 4)
-	for i := 1; i <= 3; i++ {
-		said := restartEngine(t)
-		var warm map[string]float64
-		warm, staged[i] = build(fmt.Sprintf("after restart %d", i))
-		t.Logf("figures: restart%d=%q after_restart%d=%v", i, strings.TrimSpace(said), i, warm)
-	}
-	assert.Equal(t, staged[2], staged[3], "dep was staged under a new digest after the third graceful restart: its dependents rebuild")
+	build("first")
+	said := restartEngine(t)
+	t.Logf("figures: restart=%q", strings.TrimSpace(said))
+	assert.NotContains(t, said, "killing it", "the engine did not stop within the wait and was killed")
+	log, err := os.ReadFile(filepath.Join(state, "log", "engine.log"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(log), "marked unclean", "the restarted engine wiped its cache: it was not stopped cleanly")
+	build("after a graceful restart")
 }
 
 // cellSeconds reads a results file: seconds by "component platform".
@@ -117,8 +104,9 @@ func stagedDigest(t *testing.T, image string) string {
 }
 
 // requireWorldEngine skips (fails in CI) unless the engine is the world's
-// own (ci/world/up.sh), the one a test may restart.
-func requireWorldEngine(t *testing.T) {
+// own (ci/world/up.sh), the one a test may restart; it returns the world's
+// state directory.
+func requireWorldEngine(t *testing.T) string {
 	t.Helper()
 	state := os.Getenv("MATRIX_STATE")
 	if state == "" {
@@ -130,6 +118,7 @@ func requireWorldEngine(t *testing.T) {
 		}
 		t.Skip("engine not started by ci/world/up.sh")
 	}
+	return state
 }
 
 // TestFaultEngineRestart (last in the suite: it restarts the engine): a run
