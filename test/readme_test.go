@@ -68,7 +68,7 @@ func TestReadmeCommands(t *testing.T) {
 	cmds := docCommands(t)
 	require.NotEmpty(t, cmds)
 	bin := buildCLI(t)
-	keys := t.TempDir() // the README's openssl lines make a key pair here, in order
+	keys := t.TempDir() // docs/publishing.md's openssl lines make a key pair here, in order
 	ranElsewhere := map[string]string{
 		"MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh": ".ci/run",
 		"go test -count=1 ./...":                               "ci/test.sh (the same tests, with -tags engine)",
