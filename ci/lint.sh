@@ -50,7 +50,7 @@ echo "==> CI files: YAML parse and dagger call lines and the root layout (go tes
 go test -count=1 -run '^(TestCIFiles|TestLayout)' ./test/
 
 echo "==> the CI files as the runners last ran them (ci/runners/last-run.sha256)"
-# act and gitlab-ci-local take too long for every CI run (README: CI files,
+# act and gitlab-ci-local take too long for every CI run (docs/ci.md: the CI files,
 # run here), so a change to a CI file lands only with a passing `task runners`.
 if ! grep -v '^#' ci/runners/last-run.sha256 | sha256sum --check --quiet --strict -; then
   echo "lint: a CI file changed after the last runners run: run \`task runners\` (it rewrites ci/runners/last-run.sha256 when every run passes) and commit the stamp with the change" >&2

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The test command: every test, unit and integration, against the world's
-# engine and registry (ci/world/up.sh). Integration tests carry the build
-# tag `engine`; `task test:unit` (go test ./...) runs the rest, needing no
-# world. Under CI=true an unreachable engine fails the integration tests
-# instead of skipping them, and a skip fails the run.
+# engine and registry. It first sets up whatever of the world is missing,
+# with everything the tests use (ci/world/up.sh --docker --second-engine
+# --test-tools: idempotent, 15 s when it is up; the bundle is
+# ../shared/dagger unless MATRIX_DAGGER_BUNDLE says otherwise), unless
+# MATRIX_WORLD_UP=1 says the caller did (.ci/run times its own set-up).
+# Integration tests carry the build tag `engine`; `task test:unit` (go test
+# ./...) runs the rest, needing no world. Under CI=true an unreachable
+# engine fails the integration tests instead of skipping them, and a skip
+# fails the run.
 #
 # gotestsum writes each phase's go test -json stream and JUnit XML into
 # $MATRIX_TEST_OUT (default reports/test), which .ci/run reads for its time
@@ -11,6 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${MATRIX_STATE:-/var/lib/matrix}
+if [ "${MATRIX_WORLD_UP:-}" != 1 ]; then
+  export MATRIX_DAGGER_BUNDLE=${MATRIX_DAGGER_BUNDLE:-$(cd .. && pwd)/shared/dagger}
+  ci/world/up.sh --docker --second-engine --test-tools
+fi
 # shellcheck disable=SC1091
 [ -f "$state/env" ] && . "$state/env"
 out=${MATRIX_TEST_OUT:-reports/test}

@@ -479,7 +479,7 @@ func TestCIFiles(t *testing.T) {
 	})
 
 	// Every job that runs `dagger call` first runs the one Docker-road
-	// set-up, as the README's normal path does.
+	// set-up, as the README's Docker quick start does.
 	t.Run("docker road set-up before dagger call", func(t *testing.T) {
 		const setup = "sh ci/world/docker.sh up"
 		for _, name := range ciSortedKeys(wf.Jobs) {

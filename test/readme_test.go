@@ -18,50 +18,66 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/signature"
 )
 
-// readmeCommands returns the lines of the README's ```sh blocks.
-func readmeCommands(t *testing.T) []string {
-	f, err := os.Open(enginetest.Root() + "/README.md")
+// docFiles are the files whose commands TestReadmeCommands checks: the
+// README and every page of docs/.
+func docFiles(t *testing.T) []string {
+	pages, err := filepath.Glob(filepath.Join(enginetest.Root(), "docs", "*.md"))
 	require.NoError(t, err)
-	defer f.Close()
-	var out []string
-	in := false
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		switch {
-		case line == "```sh":
-			in = true
-		case line == "```":
-			in = false
-		case in && line != "" && !strings.HasPrefix(line, "#"):
-			out = append(out, line)
+	return append([]string{filepath.Join(enginetest.Root(), "README.md")}, pages...)
+}
+
+// docCommand is one line of a ```sh block, and the file it is in.
+type docCommand struct{ file, line string }
+
+// docCommands returns the lines of the ```sh blocks of the README and docs/.
+func docCommands(t *testing.T) []docCommand {
+	var out []docCommand
+	for _, path := range docFiles(t) {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		name, _ := filepath.Rel(enginetest.Root(), path)
+		in := false
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			line := strings.TrimSpace(s.Text())
+			switch {
+			case line == "```sh":
+				in = true
+			case strings.HasPrefix(line, "```"):
+				in = false
+			case in && line != "" && !strings.HasPrefix(line, "#"):
+				out = append(out, docCommand{name, line})
+			}
 		}
+		require.NoError(t, s.Err())
+		f.Close()
 	}
 	return out
 }
 
 var flagRE = regexp.MustCompile(`(?:^|\s)(--[a-z][a-z-]*)`)
 
-// TestReadmeCommands exercises every command of the README: safe ones run
-// here, the rest are checked against the real CLI's and module's --help (so
-// a renamed flag or function fails), or are run by .ci/run and named tests.
+// TestReadmeCommands exercises every command of the README and of docs/:
+// safe ones run here, the rest are checked against the real CLI's and
+// module's --help (so a renamed flag or function fails), or are run by
+// .ci/run and named tests.
 func TestReadmeCommands(t *testing.T) {
 	// It runs `matrix doctor` and asks the module for --help: without an
 	// engine (a hosted runner's unit-test step) it skips, or fails in CI.
 	enginetest.Engine(t)
-	cmds := readmeCommands(t)
+	cmds := docCommands(t)
 	require.NotEmpty(t, cmds)
 	bin := buildCLI(t)
-	keys := t.TempDir() // the README's openssl lines make a key pair here, in order
+	keys := t.TempDir() // docs/publishing.md's openssl lines make a key pair here, in order
 	ranElsewhere := map[string]string{
 		"MATRIX_DAGGER_BUNDLE=../shared/dagger ci/world/up.sh": ".ci/run",
-		"ci/test.sh":                         ".ci/run",
-		"go test -count=1 ./...":             "ci/test.sh (the same tests, with -tags engine)",
-		"export REGISTRY_PASSWORD=...":       "shell variable",
-		"cd dist && sha256sum -c SHA256SUMS": "TestExportSkopeoImportEngine, TestDaggerCallPublishEngineRegistry",
+		"go test -count=1 ./...":                               "ci/test.sh (the same tests, with -tags engine)",
+		"export REGISTRY_PASSWORD=...":                         "shell variable",
+		"cd dist && sha256sum -c SHA256SUMS":                   "TestExportSkopeoImportEngine, TestDaggerCallPublishEngineRegistry",
 	}
-	for _, line := range cmds {
-		t.Run(line, func(t *testing.T) {
+	for _, c := range cmds {
+		line := c.line
+		t.Run(filepath.Base(c.file)+": "+line, func(t *testing.T) {
 			if where, ok := ranElsewhere[line]; ok {
 				t.Logf("exercised by %s", where)
 				return
@@ -123,6 +139,24 @@ func TestReadmeCommands(t *testing.T) {
 				default:
 					assert.Contains(t, string(src), strings.Split(line, "'")[1], "the same trust root")
 				}
+			case line == "ci/test.sh":
+				// .ci/run runs it after setting up the same world; alone, it sets the world up itself.
+				script := readRoot(t, "ci/test.sh")
+				up := "ci/world/up.sh --docker --second-engine --test-tools"
+				assert.Contains(t, script, "\n  "+up+"\n", "ci/test.sh sets up the world the tests use")
+				ciRun := readRoot(t, ".ci/run")
+				assert.Contains(t, ciRun, "timed up.sh "+up+"\n", ".ci/run sets up the same world")
+				assert.Regexp(t, `(?m)^timed test ci/test\.sh$`, ciRun, ".ci/run runs the test command the README names")
+			case line == "ci/build-all.sh":
+				// The set-up runs in .ci/run; the 24 cells in TestAllComponentsEngineRegistry. Here: that the
+				// script sets up the world, points dagger at it and runs the README's main job.
+				script := readRoot(t, "ci/build-all.sh")
+				assert.Regexp(t, `(?m)^ci/world/up\.sh$`, script, "ci/build-all.sh sets up the world")
+				assert.Contains(t, script, `. "${MATRIX_STATE:-/var/lib/matrix}/env"`, "ci/build-all.sh points dagger at the world's engine")
+				main := "dagger call build-all --platforms linux/amd64,linux/arm64"
+				assert.Regexp(t, `(?m)^exec `+regexp.QuoteMeta(main)+` "\$@"$`, script, "ci/build-all.sh runs the main job")
+				help := daggerHelp(t, "build-all")
+				assert.Contains(t, help, "--platforms", "dagger call build-all has flag --platforms")
 			case line == "dagger functions":
 				out, code := dagger(t, enginetest.Context(t), "functions")
 				assert.Equal(t, 0, code, out)
@@ -161,10 +195,17 @@ func TestReadmeCommands(t *testing.T) {
 			case strings.HasPrefix(line, "skopeo copy --all"):
 				assert.Contains(t, line, "oci-archive:", "the import shape TestExportSkopeoImportEngine runs")
 			default:
-				t.Fatalf("README command not covered by a test: %s", line)
+				t.Fatalf("%s: command not covered by a test: %s", c.file, line)
 			}
 		})
 	}
+}
+
+// readRoot returns a file of the checkout.
+func readRoot(t *testing.T, name string) string {
+	b, err := os.ReadFile(filepath.Join(enginetest.Root(), name))
+	require.NoError(t, err)
+	return string(b)
 }
 
 func buildCLI(t *testing.T) string {

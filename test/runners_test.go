@@ -27,7 +27,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 )
 
-// The runners test (task runners; README: CI files, run here) runs
+// The runners test (task runners; docs/ci.md: the CI files, run here) runs
 // .github/workflows/ci.yml with act and .gitlab-ci.yml with gitlab-ci-local,
 // job by job, on this machine: the pull/merge request and the v* tag, each
 // once on the 12 components and once on a fixture whose cell fails only on
