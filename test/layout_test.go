@@ -45,7 +45,14 @@ func TestLayout(t *testing.T) {
 		Include []string `json:"include"`
 	}
 	require.NoError(t, json.Unmarshal(b, &mod))
-	assert.Equal(t, []string{"go.mod", "go.sum", "pkg/**"}, mod.Include, "the core is included with one pattern")
+	// The core is included with one pattern. What only tests and the
+	// world's scripts read is left out: a change to them would otherwise
+	// make every engine compile the module again (39 s to minutes).
+	require.GreaterOrEqual(t, len(mod.Include), 3)
+	assert.Equal(t, []string{"go.mod", "go.sum", "pkg/**"}, mod.Include[:3], "the core is included with one pattern")
+	for _, p := range mod.Include[3:] {
+		assert.True(t, strings.HasPrefix(p, "!"), "beyond the core, dagger.json only leaves things out: %s", p)
+	}
 	// Every package the module imports from the root module is under pkg/.
 	src, err := os.ReadFile(filepath.Join(root, "ci", "main.go"))
 	require.NoError(t, err)
