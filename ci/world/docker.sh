@@ -24,6 +24,8 @@
 #   MATRIX_DOCKER_CA_DIR   extra CA certificates (*.crt) the engine and its containers
 #                          trust, e.g. a TLS-inspecting proxy's       [~/.config/dagger/ca-certificates,
 #                                                                       else /usr/local/share/ca-certificates]
+#                          none: no extra CAs (the world's env says so: its
+#                          bases carry them, and each exec is cheaper)
 #   MATRIX_DOCKER_ENV      the env file written                        [$HOME/.cache/matrix/docker.env]
 #   MATRIX_STOP_WAIT       seconds an engine gets to stop cleanly, keeping
 #                          its cache, before it is killed              [300]
@@ -40,7 +42,7 @@ IP=${MATRIX_DOCKER_IP:-172.30.57.2}
 MIRROR=${MATRIX_DOCKER_MIRROR:-}
 # The dagger CLI's own docker driver reads ~/.config/dagger/ca-certificates.
 CA_DIR=${MATRIX_DOCKER_CA_DIR:-${HOME:-/root}/.config/dagger/ca-certificates}
-[ -d "$CA_DIR" ] || CA_DIR=/usr/local/share/ca-certificates
+[ -d "$CA_DIR" ] || [ "$CA_DIR" = none ] || CA_DIR=/usr/local/share/ca-certificates
 ENV_FILE=${MATRIX_DOCKER_ENV:-${HOME:-/root}/.cache/matrix/docker.env}
 WAIT=${MATRIX_ENGINE_WAIT:-120}
 ENGINE=$NAME-engine REGISTRY=$NAME-registry VOLUME=$NAME-engine-state
@@ -63,7 +65,7 @@ engine_config() {
   printf '{"registries": {%s}}\n' "$regs"
 }
 
-cas() { find "$CA_DIR" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | sort; }
+cas() { [ "$CA_DIR" = none ] || find "$CA_DIR" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | sort; }
 
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 

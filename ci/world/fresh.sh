@@ -100,9 +100,9 @@ sources=()
 [ -f /etc/apt/sources.list.d/debian.sources ] && sources+=(/etc/apt/sources.list.d/debian.sources)
 grep -qs '^deb ' /etc/apt/sources.list && sources+=(/etc/apt/sources.list)
 log "making a Debian 12 minbase root file system in $r"
-# shellcheck disable=SC2016 # $1 is the hook's argument, expanded by mmdebstrap's shell
-mmdebstrap --variant=minbase --include=git,curl,ca-certificates,xz-utils \
-  --setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"; for f in /usr/local/share/ca-certificates/*.crt; do [ ! -e "$f" ] || cp "$f" "$1/usr/local/share/ca-certificates/"; done' \
+# shellcheck disable=SC1091
+ca_hook=$(. "$here/lib.sh" && printf '%s' "$CA_HOOK")
+mmdebstrap --variant=minbase --include=git,curl,ca-certificates,xz-utils --setup-hook="$ca_hook" \
   bookworm "$r" "${sources[@]}" >"$dir/mmdebstrap.log" 2>&1 ||
   { tail -20 "$dir/mmdebstrap.log" >&2; die "mmdebstrap failed (log: $dir/mmdebstrap.log)"; }
 rootfs_s=$(( $(date +%s) - t0 ))

@@ -194,22 +194,43 @@ toolchain_dir() {
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
-# mmdebstrap into $STATE/rootfs/NAME-ARCH.tar unless it is already there.
+# This host's own CA certificates (a TLS-inspecting egress proxy's, here).
+# The world bakes them into its bases, as a site behind such a proxy bakes
+# its CA into the base images it mirrors, and its engines do not see them:
+# an engine that has custom CAs installs them into every container it runs,
+# with update-ca-certificates before and after each exec, and that cost five
+# times all the other execs of a CI run (docs/benchmarks.md).
+HOST_CA_DIR=/usr/local/share/ca-certificates
+# shellcheck disable=SC2016 # $1 is the hook's argument, expanded by mmdebstrap's shell
+CA_HOOK='mkdir -p "$1/usr/local/share/ca-certificates"; for f in /usr/local/share/ca-certificates/*.crt; do [ ! -e "$f" ] || cp "$f" "$1/usr/local/share/ca-certificates/"; done'
+cas_digest() { { find "$HOST_CA_DIR" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat; echo "$GOLANG_PACKAGES"; } | sha256sum | cut -c1-16; }
+
+# mmdebstrap into $STATE/rootfs/NAME-ARCH.tar unless it is already there,
+# with this host's CA certificates in place before ca-certificates is
+# configured.
 rootfs() {
   local name=$1 arch=$2 include=$3 out="$STATE/rootfs/$1-$2.tar"
   [ -s "$out" ] && return 0
   mkdir -p "$STATE/rootfs"
   rm -f "$out.tmp"
   mmdebstrap --quiet --format=tar --variant=minbase --architectures="$arch" ${include:+--include="$include"} \
-    bookworm "$out.tmp" >"$STATE/log/rootfs-$name-$arch.log" 2>&1 \
+    --setup-hook="$CA_HOOK" bookworm "$out.tmp" >"$STATE/log/rootfs-$name-$arch.log" 2>&1 \
     || { tail -20 "$STATE/log/rootfs-$name-$arch.log" >&2; rm -f "$out.tmp"; return 1; }
   mv "$out.tmp" "$out"
 }
 
 GOLANG_PACKAGES=git,ca-certificates,openssh-client,openssl
 
+# The bases, and the SDK runtime made from the golang root file system, are
+# made again when this host's CAs changed (or were not baked in yet).
+bases_current() { [ "$(cat "$STATE/rootfs/cas" 2>/dev/null)" = "$(cas_digest)" ]; }
+
 seed_bases() {
-  "$STATE/bin/matrix-world" check-bases --registry "$REGISTRY_ADDR" $BASES && return 0
+  if bases_current; then
+    "$STATE/bin/matrix-world" check-bases --registry "$REGISTRY_ADDR" $BASES && return 0
+  else
+    rm -f "$STATE"/rootfs/*.tar "$STATE/sdk.digest"
+  fi
   log "seeding $BASES into $REGISTRY_ADDR (mmdebstrap, a few minutes)"
   local pids=() a
   for a in amd64 arm64; do
@@ -218,7 +239,8 @@ seed_bases() {
   done
   for a in "${pids[@]}"; do wait "$a" || return 1; done
   "$STATE/bin/matrix-world" seed --registry "$REGISTRY_ADDR" --rootfs "$STATE/rootfs" \
-    --go-amd64 "$(toolchain_dir amd64)" --go-arm64 "$(toolchain_dir arm64)" --go-version "$GO_VERSION"
+    --go-amd64 "$(toolchain_dir amd64)" --go-arm64 "$(toolchain_dir arm64)" --go-version "$GO_VERSION" || return 1
+  cas_digest >"$STATE/rootfs/cas"
 }
 
 # The stand-ins for third-party images (matrix mirror, export, import): one
@@ -274,7 +296,7 @@ engine_config() {
 }
 
 # engine_stamp is what a running engine was started with.
-engine_stamp() { engine_config; echo "dnsmasq --bind-dynamic"; }
+engine_stamp() { engine_config; echo "dnsmasq --bind-dynamic"; echo "no custom CAs"; }
 
 # The second engine (up.sh --second-engine): its own socket, state directory
 # and container network, so two engines of one run (matrix --engine) can
@@ -284,7 +306,7 @@ ENGINE2_SOCK=/run/dagger/engine2.sock
 # start_engine [NAME SOCK NETWORK CIDR]: the engine (default), or another one.
 start_engine() {
   local name=${1:-engine} sock=${2:-$ENGINE_SOCK} net=${3:-dagger} cidr=${4:-10.87.0.0/16}
-  mkdir -p "$STATE/etc" "$STATE/$name" /etc/dagger /usr/local/share/dagger/content /run/dagger
+  mkdir -p "$STATE/etc" "$STATE/$name" "$STATE/empty" /etc/dagger /usr/local/share/dagger/content /run/dagger "$HOST_CA_DIR"
   # A healthy engine is reused unless its configuration or start changed.
   if [ "$(engine_stamp)" = "$(cat "$STATE/run/$name.stamp" 2>/dev/null)" ] && engine_ok "$sock"; then
     return 0
@@ -299,6 +321,7 @@ start_engine() {
   # its own bridge: two engines' dnsmasq would both take *:53 otherwise.
   # --bind-dynamic, not --bind-interfaces: dnsmasq starts before a new
   # network's bridge exists ("unknown interface dagger0" on a fresh machine).
+  # An empty directory hides this host's CAs from the engine (see HOST_CA_DIR).
   install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real"
   printf '#!/bin/sh\nexec %s --bind-dynamic "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq"
   chmod 0755 "$STATE/bin/dnsmasq"
@@ -306,8 +329,10 @@ start_engine() {
     mount --bind "$1" /etc/dagger &&
     mount --bind "$2" /usr/local/share/dagger/content &&
     mount --bind "$8" /usr/sbin/dnsmasq &&
+    mount --bind "$9" "${10}" &&
     exec "$3" --root "$4" --addr "unix://$5" --network-name "$6" --network-cidr "$7"' "$name" \
     "$STATE/etc" "$STATE/sdk-content" "$STATE/bin/dagger-engine" "$STATE/$name" "$sock" "$net" "$cidr" "$STATE/bin/dnsmasq" \
+    "$STATE/empty" "$HOST_CA_DIR" \
     >"$STATE/log/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/run/$name.pid"
   started "$name"
@@ -329,6 +354,8 @@ export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$ENGINE_SOCK
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$STATE/bin/dagger
 export DAGGER_NO_NAG=1
 export MATRIX_REGISTRY=localhost:5000
+# The Docker road's engine runs the world's bases, which carry this host's CAs.
+export MATRIX_DOCKER_CA_DIR=none
 ENV
   # The second engine, when up.sh --second-engine started it.
   if engine_ok "$ENGINE2_SOCK"; then echo "export MATRIX_ENGINE2=unix://$ENGINE2_SOCK" >>"$STATE/env"; fi
