@@ -57,11 +57,7 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Notify != nil {
-		for _, n := range r.Plan.Notes {
-			opts.Notify("note: " + n)
-		}
-	}
+	r.notes()
 	if fs := r.findings; r.Options.Run.Lint == "error" && len(fs) > 0 {
 		var b strings.Builder
 		lint.Write(&b, fs, "table")
@@ -317,8 +313,20 @@ func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
 // Lint is the lint verb over the planned components: their findings at the
 // run's severity or above, and a failed run when there are any.
 func (r *Run) Lint() ([]lint.Finding, error) {
+	r.notes()
 	fs := r.Findings()
 	return fs, lintFailed(fs, r.Options.Run.Severity)
+}
+
+// notes tells Notify what the tree holds that is not a component (a plan
+// shows them in its table instead).
+func (r *Run) notes() {
+	if r.Options.Notify == nil {
+		return
+	}
+	for _, n := range r.Plan.Notes {
+		r.Options.Notify("note: " + n)
+	}
 }
 
 func lintFailed(findings []lint.Finding, severity string) error {
