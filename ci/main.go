@@ -29,7 +29,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
@@ -160,7 +159,7 @@ func (m *Matrix) Lint(
 		defer c.Close()
 		findings, err = core.LintDir(component.EngineFS(ctx, src), "dir", m.Severity)
 	} else {
-		s, serr := m.session(ctx, core.Options{Verb: core.VerbLint, Components: core.Split(components)})
+		s, serr := m.session(ctx, core.Options{Run: core.RunOptions{Components: core.Split(components)}}, core.Inspect)
 		if serr != nil {
 			return "", serr
 		}
@@ -197,7 +196,7 @@ func (m *Matrix) Plan(
 	if format != "table" && format != "json" && format != "dot" {
 		return "", classify(class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", format))
 	}
-	s, err := m.session(ctx, core.Options{Verb: core.VerbPlan, Platforms: core.Split(platforms), Components: core.Split(components)})
+	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components)}}, core.Inspect)
 	if err != nil {
 		return "", err
 	}
@@ -231,7 +230,8 @@ func (m *Matrix) BuildComponent(
 	// +optional
 	stageRegistry string,
 ) ([]*dagger.Container, error) {
-	s, err := m.session(ctx, core.Options{Platforms: core.Split(platforms), Components: []string{component}, Version: version, StageRegistry: stageRegistry})
+	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: []string{component}, Version: version,
+		StageRegistry: stageRegistry}}, core.New)
 	if err != nil {
 		return nil, err
 	}
@@ -323,9 +323,11 @@ func (m *Matrix) BuildAll(
 	checkout *dagger.Directory,
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
-	o.PushByDigest, o.Revision, o.Registry, o.Username = pushByDigest, revision, registry, username
-	o.CacheRepo, o.Rebuild = cacheRepo, core.Split(rebuild)
-	if !pushByDigest {
+	o.Run.Revision, o.Run.CacheRepo, o.Run.Rebuild = revision, cacheRepo, core.Split(rebuild)
+	o.Push = core.PushOptions{Registry: registry, Username: username}
+	if pushByDigest {
+		o.Push.Mode = core.PushByDigest
+	} else {
 		checkout = nil // only a leg pushed by digest needs the commit time
 	}
 	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
@@ -333,7 +335,7 @@ func (m *Matrix) BuildAll(
 		return "", err
 	}
 	defer done()
-	s, err := m.session(ctx, o)
+	s, err := m.session(ctx, o, core.New)
 	if err != nil {
 		return "", err
 	}
@@ -391,7 +393,7 @@ func (m *Matrix) Report(
 	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
-	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
+	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry), core.New)
 	if err != nil {
 		return nil, err
 	}
@@ -527,18 +529,20 @@ func (m *Matrix) Publish(
 	// +ignore=["*", "!.git"]
 	checkout *dagger.Directory,
 ) (string, error) {
-	o := core.Options{Verb: core.VerbPublish, Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
-		StageRegistry: stageRegistry, Registry: registry, Tags: tags, ArchTags: archTags, Username: username,
-		Revision: revision, Floating: floating, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)}
+	o := core.Options{
+		Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
+			StageRegistry: stageRegistry, Revision: revision, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)},
+		Push: core.PushOptions{Mode: core.PushTagged, Registry: registry, Tags: tags, ArchTags: archTags, Username: username, Floating: floating},
+	}
 	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
 	}
 	defer done()
-	if o.Revision == "" {
-		o.Revision, _ = source.Checkout{Dir: o.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
+	if o.Run.Revision == "" {
+		o.Run.Revision, _ = source.Checkout{Dir: o.Push.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
 	}
-	s, err := m.session(ctx, o)
+	s, err := m.session(ctx, o, core.New)
 	if err != nil {
 		return "", err
 	}
@@ -597,8 +601,10 @@ func (m *Matrix) Merge(
 	// +ignore=["*", "!.git"]
 	checkout *dagger.Directory,
 ) (string, error) {
-	o := core.Options{Verb: core.VerbMerge, Platforms: core.Split(platforms), Components: core.Split(components),
-		Registry: registry, Tags: tags, Username: username, Revision: revision, Floating: floating}
+	o := core.Options{
+		Run:  core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Revision: revision},
+		Push: core.PushOptions{Mode: core.PushTagged, Registry: registry, Tags: tags, Username: username, Floating: floating},
+	}
 	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
 	if err != nil {
 		return "", err
@@ -613,7 +619,7 @@ func (m *Matrix) Merge(
 	if err != nil {
 		return rendered(nil, err, dir, "--results")
 	}
-	s, err := m.session(ctx, o)
+	s, err := m.session(ctx, o, core.New)
 	if err != nil {
 		return "", err
 	}
@@ -628,25 +634,25 @@ func (m *Matrix) Merge(
 // tagging binds what a verb that moves final tags needs beside the
 // registry: the password, the registry service, the signing key, and the
 // checkout's history for floating tags and the commit time (in
-// o.Checkout). done removes that copy.
+// o.Push.Checkout). done removes that copy.
 func (m *Matrix) tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
 	checkout *dagger.Directory, signKey *dagger.Secret, noAttest bool) (done func(), err error) {
 	if checkout, err = m.checkout(ctx, checkout); err != nil {
 		return nil, err
 	}
-	if o.Password, o.RegistryVia, err = credentials(ctx, password, registryService); err != nil {
+	if o.Push.Password, o.Push.Via, err = credentials(ctx, password, registryService); err != nil {
 		return nil, err
 	}
-	o.NoAttest = noAttest
+	o.Attest.NoAttest = noAttest
 	if signKey != nil {
-		if o.SignKey, err = signKey.Plaintext(ctx); err != nil {
+		if o.Attest.SignKey, err = signKey.Plaintext(ctx); err != nil {
 			return nil, classify(class.BadInput.Errorf("--sign-key: cannot be read: %w", err))
 		}
 	}
-	if o.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
+	if o.Push.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
 		return nil, err
 	}
-	return func() { os.RemoveAll(o.Checkout) }, nil
+	return func() { os.RemoveAll(o.Push.Checkout) }, nil
 }
 
 // exported writes d (none: nothing) into a new temporary directory of this
@@ -697,8 +703,8 @@ func (m *Matrix) Export(
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.session(ctx, core.Options{Verb: core.VerbExport, Platforms: core.Split(platforms), Components: core.Split(components),
-		Version: version, StageRegistry: stageRegistry, NoThirdParty: noThirdParty, UpstreamVia: via})
+	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components),
+		Version: version, StageRegistry: stageRegistry, NoThirdParty: noThirdParty, UpstreamVia: via}}, core.New)
 	if err != nil {
 		return nil, err
 	}
@@ -731,17 +737,18 @@ type session struct {
 }
 
 // session adds the run-wide options to o, joins the engine session and
-// checks the run: options first, then the specs, read in the engine.
-func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) {
-	o.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
-	o.MaxContext = int64(m.MaxContext)
-	o.Lint, o.Severity, o.SyftImage = m.LintMode, m.Severity, m.SyftImage
+// checks the run with newRun (core.New, or core.Inspect for a function that
+// builds nothing): options first, then the specs, read in the engine.
+func (m *Matrix) session(ctx context.Context, o core.Options, newRun func(core.Options, component.Tree) (*core.Run, error)) (*session, error) {
+	o.Run.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
+	o.Run.MaxContext = int64(m.MaxContext)
+	o.Run.Lint, o.Run.Severity, o.Attest.SyftImage = m.LintMode, m.Severity, m.SyftImage
 	o.Notify = func(msg string) { fmt.Fprintln(os.Stderr, "matrix:", msg) } // the function's log
 	var err error
-	if o.Secrets, err = m.secrets(ctx); err != nil {
+	if o.Run.Secrets, err = m.secrets(ctx); err != nil {
 		return nil, classify(err)
 	}
-	if o.BuildArgFiles, err = argFiles(ctx, m.BuildArgFile); err != nil {
+	if o.Run.BuildArgFiles, err = argFiles(ctx, m.BuildArgFile); err != nil {
 		return nil, classify(err)
 	}
 	root, tree, note, err := m.tree()
@@ -753,8 +760,8 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 		return nil, err
 	}
 	tree.FS = component.EngineFS(ctx, src)
-	o.UploadedWhole = m.Source != nil // the dagger CLI sent it all
-	r, err := core.New(o, tree)
+	o.Run.UploadedWhole = m.Source != nil // the dagger CLI sent it all
+	r, err := newRun(o, tree)
 	if err != nil {
 		c.Close()
 		return nil, classify(err)
@@ -767,7 +774,7 @@ func (m *Matrix) session(ctx context.Context, o core.Options) (*session, error) 
 		src = src.Directory(r.Upload)
 	}
 	// Cell events go to the function's log, beside Dagger's own progress.
-	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Jobs, nil)
+	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Run.Jobs, nil)
 	r.Options.Events = prog.Event
 	return &session{client: c, src: src, run: r}, nil
 }
@@ -828,8 +835,8 @@ func argFiles(ctx context.Context, files []*dagger.File) ([]core.ArgFile, error)
 
 // buildOptions are the options of a build-all, which report runs too.
 func buildOptions(platforms, components string, jobs int, version string, failFast, sizes bool, stageRegistry string) core.Options {
-	return core.Options{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
-		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry}
+	return core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
+		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry}}
 }
 
 // credentials reads the registry password and starts the registry service,
@@ -906,7 +913,7 @@ func (m *Matrix) Mirror(
 	if _, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Export(ctx, list); err != nil {
 		return "", classify(class.BadInput.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err))
 	}
-	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia)
+	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia, nil)
 	if r == nil {
 		return rendered(nil, err, list, "--components-dir "+mirror.ListName)
 	}
@@ -949,20 +956,19 @@ func (m *Matrix) Import(
 		return "", fmt.Errorf("--bundle: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	res, err := core.Import(ctx, dir, t)
+	res, err := core.Import(ctx, dir, t, nil)
 	if res == nil {
 		return rendered(nil, err, dir, "--bundle")
 	}
 	return rendered(res.Table, err, dir, "--bundle")
 }
 
-// target binds the registry arguments of mirror and import, as the CLI's
-// registry flags do.
-func target(ctx context.Context, reg string, tags []string, username string, password *dagger.Secret,
-	registryService *dagger.Service) (registry.Client, error) {
+// target binds the registry arguments of mirror and import into their push
+// options, as the CLI's registry flags do.
+func target(ctx context.Context, registry string, tags []string, username string, password *dagger.Secret,
+	registryService *dagger.Service) (core.PushOptions, error) {
 	pw, via, err := credentials(ctx, password, registryService)
-	return registry.Client{Registry: strings.TrimSuffix(reg, "/"), Tags: tags, Jobs: mirror.DefaultJobs, Via: via,
-		Auth: registry.Auth{Username: username, Password: pw}}, err
+	return core.PushOptions{Registry: registry, Tags: tags, Username: username, Password: pw, Via: via}, err
 }
 
 // rendered is the table and error of a host-side verb run on this

@@ -57,9 +57,12 @@ func TestAttestEngineRegistry(t *testing.T) {
 	dir := filepath.Join(enginetest.Root(), "components")
 	repo := registry + "/matrix-test-" + enginetest.Unique("attest")
 	revision := strings.Repeat("5e", 20)
-	opts := matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-attest", StageRegistry: registry, Registry: repo,
-		Tags: []string{"attest"}, Components: []string{"nginx", "prometheus"}, SignKey: string(keyPEM),
-		Revision: revision, SourceDateEpoch: "1764583200"}
+	opts := matrix.Options{
+		Run: matrix.RunOptions{Version: "v0.0.0-attest", StageRegistry: registry, Components: []string{"nginx", "prometheus"},
+			Revision: revision, SourceDateEpoch: "1764583200"},
+		Push:   matrix.PushOptions{Mode: matrix.PushTagged, Registry: repo, Tags: []string{"attest"}},
+		Attest: matrix.AttestOptions{SignKey: string(keyPEM)},
+	}
 	publishAll := func() (time.Duration, map[string][]string) {
 		t0 := time.Now()
 		res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
@@ -77,7 +80,7 @@ func TestAttestEngineRegistry(t *testing.T) {
 	// without again, both with the variants built.
 	plain := func(what string) {
 		noAttest := opts
-		noAttest.NoAttest, noAttest.SignKey, noAttest.Registry = true, "", repo+"-"+what
+		noAttest.Attest, noAttest.Push.Registry = matrix.AttestOptions{NoAttest: true}, repo+"-"+what
 		t0 := time.Now()
 		res, err := enginetest.Local(t, noAttest, dir).Publish(ctx, c, c.Host().Directory(dir))
 		require.NoError(t, err)

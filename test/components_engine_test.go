@@ -58,8 +58,10 @@ func TestAllComponentsEngineRegistry(t *testing.T) {
 	// StageReadBack as the CLI has it: a staged jupyterhub equal to the last
 	// one but for its created time keeps the last one's digest, so a warm
 	// engine builds singleuser FROM it from its cache.
-	opts := matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-e2e", StageRegistry: registry, StageReadBack: true, Sizes: true, Registry: repo, Tags: []string{"e2e"},
-		CacheRepo: registry + "/matrix-test-cache"}
+	opts := matrix.Options{
+		Run:  matrix.RunOptions{Version: "v0.0.0-e2e", StageRegistry: registry, StageReadBack: true, Sizes: true, CacheRepo: registry + "/matrix-test-cache"},
+		Push: matrix.PushOptions{Mode: matrix.PushTagged, Registry: repo, Tags: []string{"e2e"}},
+	}
 	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 	require.NoError(t, err)
 	r := res.Report

@@ -58,7 +58,8 @@ func TestTwoEnginesEngineRegistry(t *testing.T) {
 		// second engine would compile syft for them first (the attestation
 		// tests cover referrers, the Docker road and the module's fan-out
 		// with them).
-		return matrix.Options{Verb: matrix.VerbPublish, Version: "v0.0.0-e2e", StageRegistry: registry, Registry: repo, Tags: []string{"e2e"}, NoAttest: true}
+		return matrix.Options{Run: matrix.RunOptions{Version: "v0.0.0-e2e", StageRegistry: registry},
+			Push: matrix.PushOptions{Mode: matrix.PushTagged, Registry: repo, Tags: []string{"e2e"}}, Attest: matrix.AttestOptions{NoAttest: true}}
 	}
 
 	one := registry + "/matrix-test-" + enginetest.Unique("one-engine")
@@ -68,7 +69,7 @@ func TestTwoEnginesEngineRegistry(t *testing.T) {
 
 	two := registry + "/matrix-test-" + enginetest.Unique("two-engines")
 	o := opts(two)
-	o.Engines = map[string]string{"linux/arm64": host}
+	o.Run.Engines = map[string]string{"linux/arm64": host}
 	run := enginetest.Local(t, o, dir)
 	require.Equal(t, []string{"", host}, run.Hosts())
 	res, err = run.PublishOn(ctx, []matrix.Engine{{Client: c, Src: c.Host().Directory(dir)}, {Host: host, Client: c2, Src: c2.Host().Directory(dir)}})

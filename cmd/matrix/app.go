@@ -16,7 +16,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
-	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
 // run executes the CLI and returns the process exit code: the class of
@@ -107,9 +106,8 @@ func runFlags() []cli.Flag {
 
 // options binds the flags of c into a run's options and checks the ones only
 // the CLI has; matrix.New checks the rest, as for the module.
-func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
-	o := matrix.Options{
-		Verb:            verb,
+func options(c *cli.Context) (matrix.RunOptions, error) {
+	o := matrix.RunOptions{
 		Platforms:       matrix.Split(c.String("platforms")),
 		Components:      matrix.Split(c.String("components")),
 		Jobs:            c.Int("jobs"),
@@ -132,17 +130,14 @@ func options(c *cli.Context, verb matrix.Verb) (matrix.Options, error) {
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
 		return o, class.BadInput.Errorf("--keep-going and --fail-fast exclude each other")
 	}
-	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && verb == matrix.VerbPlan) {
+	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && c.Command.Name == "plan") {
 		return o, class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", f)
 	}
 	var err error
 	if o.Engines, err = engines(c.StringSlice("engine")); err != nil {
 		return o, err
 	}
-	// A merge takes the legs' revision; other verbs default to the checkout's.
-	if o.Revision = c.String("revision"); o.Revision == "" && verb != matrix.VerbPlan && verb != matrix.VerbLint && verb != matrix.VerbMerge {
-		o.Revision, _ = source.Checkout{Dir: sourceDir(c)}.Revision(c.Context) // not a checkout: no revision, and floating tags keep theirs
-	}
+	o.Revision = c.String("revision") // a build's default is the checkout's (see session)
 	if o.BuildArgFiles, err = argFiles(c.StringSlice("build-arg-file")); err != nil {
 		return o, err
 	}
@@ -196,20 +191,21 @@ func engines(specs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// prepare binds and checks the flags and reads the specs: bad input is
-// refused here, before any engine work.
-func prepare(c *cli.Context, verb matrix.Verb, more ...func(*matrix.Options)) (*matrix.Run, error) {
-	o, err := options(c, verb)
+// prepare binds and checks the flags and reads the specs with newRun
+// (matrix.New, or matrix.Inspect for a verb that builds nothing): bad input
+// is refused here, before any engine work.
+func prepare(c *cli.Context, newRun func(matrix.Options, component.Tree) (*matrix.Run, error), more ...func(*matrix.Options)) (*matrix.Run, error) {
+	run, err := options(c)
 	if err != nil {
 		return nil, err
 	}
+	o := matrix.Options{Run: run, Notify: notify(c)}
 	for _, f := range more {
 		f(&o)
 	}
-	o.Notify = notify(c)
 	t, err := tree(c)
 	if err != nil {
 		return nil, err
 	}
-	return matrix.New(o, t)
+	return newRun(o, t)
 }

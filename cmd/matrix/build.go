@@ -13,6 +13,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
 func planCommand() *cli.Command {
@@ -21,7 +22,7 @@ func planCommand() *cli.Command {
 		Usage: "show the cells a run would build (no engine needed)",
 		Flags: runFlags(),
 		Action: func(c *cli.Context) error {
-			r, err := prepare(c, matrix.VerbPlan)
+			r, err := prepare(c, matrix.Inspect)
 			if err != nil {
 				return err
 			}
@@ -56,20 +57,30 @@ func buildCommand(name, usage string) *cli.Command {
 				if err != nil {
 					return err
 				}
-				more = append(more, push, func(o *matrix.Options) { o.PushByDigest = c.Bool("push-by-digest") })
+				more = append(more, push, func(o *matrix.Options) {
+					if c.Bool("push-by-digest") {
+						o.Push.Mode = matrix.PushByDigest
+					}
+				})
 			}
-			return session(c, matrix.VerbBuild, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				return r.BuildOn(c.Context, engines)
 			}, more...)
 		},
 	}
 }
 
-// session prepares the run (all bad input is refused before the engine is
-// dialed), connects to each engine the run needs, runs verb and finishes
-// with its report and error.
-func session(c *cli.Context, verb matrix.Verb, do func(*matrix.Run, []matrix.Engine) (*matrix.Result, error), more ...func(*matrix.Options)) error {
-	r, err := prepare(c, verb, more...)
+// session prepares a run that builds (all bad input is refused before the
+// engine is dialed), connects to each engine the run needs, runs the verb
+// do and finishes with its report and error. The revision built defaults to
+// the checkout's.
+func session(c *cli.Context, do func(*matrix.Run, []matrix.Engine) (*matrix.Result, error), more ...func(*matrix.Options)) error {
+	more = append([]func(*matrix.Options){func(o *matrix.Options) {
+		if o.Run.Revision == "" { // not a checkout: no revision, and floating tags keep theirs
+			o.Run.Revision, _ = source.Checkout{Dir: sourceDir(c)}.Revision(c.Context)
+		}
+	}}, more...)
+	r, err := prepare(c, matrix.New, more...)
 	if err != nil {
 		return err
 	}
@@ -223,7 +234,7 @@ func previous(c *cli.Context) (*report.Report, error) {
 
 // progress shows the run's cell events on stderr, as --progress asks.
 func progress(c *cli.Context, r *matrix.Run, prev *report.Report) (*report.Progress, error) {
-	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Jobs, prev)
+	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Run.Jobs, prev)
 	if err != nil {
 		return nil, class.BadInput.Wrap(err)
 	}

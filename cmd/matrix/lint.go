@@ -22,7 +22,7 @@ func lintCommand() *cli.Command {
 				findings, err = matrix.LintDir(os.DirFS(dir), dir, c.String("severity"))
 			} else {
 				var r *matrix.Run
-				if r, err = prepare(c, matrix.VerbLint); err != nil {
+				if r, err = prepare(c, matrix.Inspect); err != nil {
 					return err
 				}
 				findings, err = r.Lint()

@@ -21,7 +21,7 @@ func mergeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := prepare(c, matrix.VerbMerge, push, tagOptions(c))
+			r, err := prepare(c, matrix.New, push, tagOptions(c))
 			if err != nil {
 				return err
 			}

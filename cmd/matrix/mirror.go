@@ -8,7 +8,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/registry"
 )
 
 // registryFlags are the target flags of the host-side commands (mirror,
@@ -21,23 +20,20 @@ func registryFlags() []cli.Flag {
 	)
 }
 
-// target binds the registry flags.
-func target(c *cli.Context) (registry.Client, error) {
-	pw, err := password(c)
+// target binds the registry flags of mirror and import: the push options.
+func target(c *cli.Context) (matrix.PushOptions, error) {
+	p, err := registryOptions(c)
 	if err != nil {
-		return registry.Client{}, err
+		return p, err
 	}
 	if f := c.String("format"); f != "table" && f != "json" {
-		return registry.Client{}, class.BadInput.Errorf("--format %q: use table or json", f)
+		return p, class.BadInput.Errorf("--format %q: use table or json", f)
 	}
 	if c.Int("jobs") < 1 {
-		return registry.Client{}, class.BadInput.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))
+		return p, class.BadInput.Errorf("--jobs %d: must be at least 1", c.Int("jobs"))
 	}
-	return registry.Client{
-		Registry: strings.TrimSuffix(c.String("registry"), "/"), Tags: c.StringSlice("tags"), Jobs: c.Int("jobs"),
-		Auth:   registry.Auth{Username: c.String("username"), Password: pw},
-		Notify: notify(c),
-	}, nil
+	p.Tags, p.Jobs = c.StringSlice("tags"), c.Int("jobs")
+	return p, nil
 }
 
 func mirrorCommand() *cli.Command {
@@ -57,7 +53,7 @@ func mirrorCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t, "")
+			r, err := matrix.Mirror(c.Context, c.String("list"), matrix.Split(c.String("platforms")), t, "", notify(c))
 			if r != nil {
 				if ferr := finish(c, r, nil); ferr != nil {
 					return ferr

@@ -26,9 +26,9 @@ func publishCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return session(c, matrix.VerbPublish, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				return r.PublishOn(c.Context, engines)
-			}, push, tagOptions(c), func(o *matrix.Options) { o.ArchTags = c.Bool("arch-tags") })
+			}, push, tagOptions(c), func(o *matrix.Options) { o.Push.ArchTags = c.Bool("arch-tags") })
 		},
 	}
 }
@@ -64,9 +64,10 @@ func tagFlags() []cli.Flag {
 	}
 }
 
-// pushOptions binds pushFlags, reading the password and the signing key.
+// pushOptions binds pushFlags and attestFlags, reading the password and
+// the signing key.
 func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
-	pw, err := password(c)
+	push, err := registryOptions(c)
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +76,15 @@ func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
 		return nil, err
 	}
 	return func(o *matrix.Options) {
-		o.Registry, o.Username, o.Password = c.String("registry"), c.String("username"), pw
-		o.SignKey, o.NoAttest, o.SyftImage = key, c.Bool("no-attest"), c.String("syft-image")
+		o.Push = push
+		o.Attest = matrix.AttestOptions{SignKey: key, NoAttest: c.Bool("no-attest"), SyftImage: c.String("syft-image")}
 	}, nil
+}
+
+// registryOptions binds pushFlags: where to push, as whom.
+func registryOptions(c *cli.Context) (matrix.PushOptions, error) {
+	pw, err := password(c)
+	return matrix.PushOptions{Registry: c.String("registry"), Username: c.String("username"), Password: pw}, err
 }
 
 // signKey reads --sign-key: a file, or env:VAR.
@@ -100,9 +107,11 @@ func signKey(c *cli.Context) (string, error) {
 	return string(b), nil
 }
 
+// tagOptions binds tagFlags, for a run that moves final tags.
 func tagOptions(c *cli.Context) func(*matrix.Options) {
 	return func(o *matrix.Options) {
-		o.Tags, o.Floating, o.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), cmp.Or(c.String("checkout"), sourceDir(c))
+		o.Push.Mode = matrix.PushTagged
+		o.Push.Tags, o.Push.Floating, o.Push.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), cmp.Or(c.String("checkout"), sourceDir(c))
 	}
 }
 
@@ -133,7 +142,10 @@ func exportCommand() *cli.Command {
 		Flags: append(runFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"},
 			&cli.BoolFlag{Name: "no-third-party", Usage: "leave out the third-party images of components/third-party.yaml"}),
 		Action: func(c *cli.Context) error {
-			return session(c, matrix.VerbExport, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+			if err := matrix.OneEngine(len(c.StringSlice("engine"))); err != nil {
+				return err
+			}
+			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				res, err := r.Export(c.Context, engines[0].Client, engines[0].Src, c.String("out"))
 				if res != nil {
 					for _, a := range res.Archives {
@@ -144,7 +156,7 @@ func exportCommand() *cli.Command {
 					}
 				}
 				return res, err
-			}, func(o *matrix.Options) { o.NoThirdParty = c.Bool("no-third-party") })
+			}, func(o *matrix.Options) { o.Run.NoThirdParty = c.Bool("no-third-party") })
 		},
 	}
 }

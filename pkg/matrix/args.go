@@ -29,7 +29,7 @@ type fileArg struct {
 
 // parseArgFiles reads --build-arg-file in order; a later file's key wins.
 // Errors name the line, never a value.
-func (o *Options) parseArgFiles() error {
+func (o *RunOptions) parseArgFiles() error {
 	o.fileArgs = map[string]fileArg{}
 	for _, f := range o.BuildArgFiles {
 		vars, err := dotenv.Parse(f.Data)
@@ -47,7 +47,7 @@ func (o *Options) parseArgFiles() error {
 // Dockerfile declares (component.yaml's args win), then checks its build
 // context and records, per cell, the args and the context size. Keys no
 // Dockerfile declares are never passed.
-func (o *Options) inputs(set *component.Set, p *plan.Plan) error {
+func (o *RunOptions) inputs(set *component.Set, p *plan.Plan) error {
 	for i := range p.Components {
 		c := &p.Components[i]
 		if err := o.addFileArgs(c); err != nil {
@@ -75,7 +75,7 @@ func (o *Options) inputs(set *component.Set, p *plan.Plan) error {
 
 // addFileArgs adds to c the arg-file keys its Dockerfile declares, and
 // refuses a credential-like one: a build arg ends up in the image history.
-func (o *Options) addFileArgs(c *component.Spec) error {
+func (o *RunOptions) addFileArgs(c *component.Spec) error {
 	for _, k := range slices.Sorted(maps.Keys(o.fileArgs)) {
 		a := o.fileArgs[k]
 		switch {

@@ -40,8 +40,8 @@ func TestBuildArgFiles(t *testing.T) {
 		"src/frontend/component.yaml": "image: fixture-repo-frontend\nargs: {SITE: from-component-yaml}\n",
 	})
 	later := ArgFile{Name: "ci.env", Data: []byte("APP_GREETING=later wins\nSITE=from-file\nAPT_MIRROR=http://file-mirror\nTARGETARCH=amd64\n")}
-	r, err := New(Options{Verb: VerbPlan, BuildArgFiles: []ArgFile{env(t, tree), later},
-		Mirrors: map[string]string{"APT_MIRROR": "http://flag-mirror"}}, tree)
+	r, err := Inspect(Options{Run: RunOptions{BuildArgFiles: []ArgFile{env(t, tree), later},
+		Mirrors: map[string]string{"APT_MIRROR": "http://flag-mirror"}}}, tree)
 	require.NoError(t, err)
 	args := map[string]map[string]string{}
 	for _, c := range r.Plan.Cells {
@@ -79,7 +79,7 @@ func TestBuildArgFileRejects(t *testing.T) {
 			if f.Name == "" {
 				f = env(t, tree)
 			}
-			_, err := New(Options{Verb: VerbPlan, BuildArgFiles: []ArgFile{f}}, tree)
+			_, err := Inspect(Options{Run: RunOptions{BuildArgFiles: []ArgFile{f}}}, tree)
 			require.Error(t, err)
 			assert.Equal(t, class.BadInput, class.Of(err), "%v", err)
 			for _, w := range tc.want {

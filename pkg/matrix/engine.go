@@ -40,7 +40,7 @@ func (e Engine) Name() string {
 func (r *Run) Hosts() []string {
 	var out []string
 	for _, pl := range r.Plan.Platforms {
-		if h := r.Options.Engines[pl]; !slices.Contains(out, h) {
+		if h := r.Options.Run.Engines[pl]; !slices.Contains(out, h) {
 			out = append(out, h)
 		}
 	}
@@ -65,9 +65,9 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Report: &report.Report{Version: r.Options.Version, Revision: r.Options.Revision, Created: r.Options.Created, Platforms: r.Plan.Platforms},
+	res := &Result{Report: &report.Report{Version: r.Options.Run.Version, Revision: r.Options.Run.Revision, Created: r.Options.Run.Created, Platforms: r.Plan.Platforms},
 		Variants: map[string][]builder.Variant{}, legs: legs}
-	where := len(legs) > 1 || r.Options.PushByDigest
+	where := len(legs) > 1 || r.Options.Push.Mode == PushByDigest
 	wg := pool.New().WithErrors()
 	reports := make([]*report.Report, len(legs))
 	for i, l := range legs {
@@ -115,7 +115,7 @@ func (r *Run) Build(ctx context.Context, engines []Engine) (*Result, error) {
 		res.Report.Engines = append(res.Report.Engines, report.EngineInfo{Name: legs[i].engine.Name(), Platform: string(legs[i].builder.Native())})
 	}
 	r.shape(res.Report)
-	if r.Options.Lint != "off" {
+	if r.Options.Run.Lint != "off" {
 		res.Report.Lint = r.findings
 	}
 	return res, res.Report.Err()
@@ -132,11 +132,11 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 	for i, e := range engines {
 		var platforms []string
 		for _, pl := range r.Plan.Platforms {
-			if r.Options.Engines[pl] == hosts[i] {
+			if r.Options.Run.Engines[pl] == hosts[i] {
 				platforms = append(platforms, pl)
 			}
 		}
-		b, err := builder.New(ctx, e.Client, r.Options.Jobs)
+		b, err := builder.New(ctx, e.Client, r.Options.Run.Jobs)
 		if err != nil {
 			return nil, fmt.Errorf("engine %s: %w", e.Name(), err)
 		}
@@ -158,9 +158,9 @@ func (r *Run) legs(ctx context.Context, engines []Engine) ([]*leg, error) {
 
 // buildOn builds one engine's cells.
 func (r *Run) buildOn(ctx context.Context, l *leg) (*report.Report, error) {
-	o, c := r.Options, l.engine.Client
+	o, c := r.Options.Run, l.engine.Client
 	bo := builder.Options{Source: l.engine.Src, Version: o.Version, Mirrors: o.Mirrors, FailFast: o.FailFast, Sizes: o.Sizes,
-		Secrets: map[string]*dagger.Secret{}, Events: o.Events}
+		Secrets: map[string]*dagger.Secret{}, Events: r.Options.Events}
 	for id, v := range o.Secrets {
 		bo.Secrets[id] = c.SetSecret(id, v)
 	}
@@ -211,7 +211,7 @@ func digests(r *report.Report) map[string]map[string]string {
 
 // shape records the run's inputs and the plan's edges in rep, for its timeline.
 func (r *Run) shape(rep *report.Report) {
-	rep.Matrix, rep.Jobs = provenance.Version(), r.Options.Jobs
+	rep.Matrix, rep.Jobs = provenance.Version(), r.Options.Run.Jobs
 	for _, c := range r.Plan.Components {
 		for _, d := range c.DependsOn {
 			rep.Edges = append(rep.Edges, report.Edge{From: d, To: c.Name, Kind: report.EdgeDependency})

@@ -1,7 +1,8 @@
 // Package matrix is the facade over the run steps (component, plan, builder,
 // verify, publish, export, report) that both entry points call: the host CLI
 // in cmd/matrix and the Dagger module in ci/. Neither holds pipeline logic:
-// each parses its arguments into Options, calls New, then one verb.
+// each parses its arguments into Options (a run, a push, attestation), calls
+// New (Inspect for plan and lint), then one verb.
 package matrix
 
 import (
@@ -49,27 +50,47 @@ type Run struct {
 // directory and, with a shared context, what holds it), checks each planned
 // cell's build context and build args, lints the Dockerfiles and plans. All
 // bad input, and lint findings under --lint error, are found here, before
-// any build; a local tree needs no engine.
+// any build; a local tree needs no engine. The notes on the tree go to
+// opts.Notify.
 func New(opts Options, t component.Tree) (*Run, error) {
+	r, err := Inspect(opts, t)
+	if err != nil {
+		return nil, err
+	}
+	r.notes()
+	if fs := r.findings; r.Options.Run.Lint == "error" && len(fs) > 0 {
+		var b strings.Builder
+		lint.Write(&b, fs, "table")
+		return nil, class.Failed.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
+			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), r.Options.Run.Severity)
+	}
+	return r, nil
+}
+
+// Inspect is New for the verbs that build nothing, plan and lint: the run
+// is checked and planned, its notes stay in the plan and its lint findings
+// do not fail it.
+func Inspect(opts Options, t component.Tree) (*Run, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	o := &opts.Run
 	set, err := component.Load(t)
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.New(set.Specs, opts.Platforms, opts.Components)
+	p, err := plan.New(set.Specs, o.Platforms, o.Components)
 	if err != nil {
 		return nil, err
 	}
-	if err := opts.checkRebuild(p); err != nil {
+	if err := o.checkRebuild(p); err != nil {
 		return nil, err
 	}
-	if err := opts.inputs(set, p); err != nil {
+	if err := o.inputs(set, p); err != nil {
 		return nil, class.BadInput.Wrap(err)
 	}
 	exclude, n, err := set.Excluded(p.Components)
-	if opts.UploadedWhole {
+	if o.UploadedWhole {
 		exclude = nil
 		n, err = set.UploadBytes()
 	}
@@ -78,24 +99,13 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	}
 	p.Upload = &plan.Upload{Dir: t.Name(set.Upload), Shared: set.Shared(), Bytes: n}
 	p.Notes = set.Notes
-	if opts.Verb != VerbPlan && opts.Notify != nil {
-		for _, n := range set.Notes {
-			opts.Notify("note: " + n)
-		}
-	}
-	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, findings: findings(p, opts.Severity)}
+	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, findings: findings(p, o.Severity)}
 	comps, err := t.Sub(path.Clean("./" + t.Components))
 	if err != nil {
 		return nil, class.BadInput.Wrap(err)
 	}
 	if r.ThirdParty, err = thirdParty(comps, t.Name(path.Clean("./"+t.Components))); err != nil {
 		return nil, err
-	}
-	if fs := r.findings; opts.Lint == "error" && opts.Verb != VerbLint && opts.Verb != VerbPlan && len(fs) > 0 {
-		var b strings.Builder
-		lint.Write(&b, fs, "table")
-		return nil, class.Failed.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
-			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), opts.Severity)
 	}
 	return r, nil
 }
@@ -121,14 +131,16 @@ func (r *Run) BuildAll(ctx context.Context, c *dagger.Client, src *dagger.Direct
 // --push-by-digest it then pushes every variant by digest, moving no tag,
 // and the report's cells carry the digests a merge assembles.
 func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
-	t := r.Options.target()
-	if r.Options.PushByDigest {
+	byDigest := r.Options.Push.Mode == PushByDigest
+	var t publish.Target
+	if byDigest {
+		t = r.pushTarget(ctx)
 		if err := t.Ping(ctx); err != nil {
 			return nil, err
 		}
 	}
 	res, err := r.Build(ctx, engines)
-	if err != nil || !r.Options.PushByDigest {
+	if err != nil || !byDigest {
 		return res, err
 	}
 	defer phase(res.Report, "push")()
@@ -162,7 +174,10 @@ func (r *Run) Publish(ctx context.Context, c *dagger.Client, src *dagger.Directo
 // merge does), under the same rule: no final tag moves until every index is
 // in the registry and read back.
 func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) {
-	t := r.Options.target()
+	if err := r.Options.Push.tagged("publish"); err != nil {
+		return nil, err
+	}
+	t := r.pushTarget(ctx)
 	if err := t.Ping(ctx); err != nil {
 		return nil, err
 	}
@@ -191,19 +206,22 @@ func (r *Run) PublishOn(ctx context.Context, engines []Engine) (*Result, error) 
 // Export builds every cell and, only when all verified, writes one OCI
 // archive per component and SHA256SUMS into dir.
 func (r *Run) Export(ctx context.Context, c *dagger.Client, src *dagger.Directory, dir string) (*Result, error) {
+	if err := OneEngine(len(r.Options.Run.Engines)); err != nil {
+		return nil, err
+	}
 	res, err := r.BuildAll(ctx, c, src)
 	if err != nil {
 		return res, withCause(err, "nothing exported")
 	}
-	if res.Archives, err = export.Write(ctx, c, r.Plan, res.Variants, r.Options.Version, dir); err != nil {
+	if res.Archives, err = export.Write(ctx, c, r.Plan, res.Variants, r.Options.Run.Version, dir); err != nil {
 		return res, class.Failed.Wrap(err)
 	}
-	if r.ThirdParty == nil || r.Options.NoThirdParty {
+	if r.ThirdParty == nil || r.Options.Run.NoThirdParty {
 		return res, nil
 	}
 	// The upstream indexes, unchanged, beside the components' archives.
-	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Platforms, dir,
-		mirror.Upstreams(ctx, r.Options.Retry, r.Options.UpstreamVia)...); err != nil {
+	if res.ThirdParty, err = bundle.WriteThirdParty(ctx, r.ThirdParty, r.Options.Run.Platforms, dir,
+		mirror.Upstreams(ctx, r.Options.Push.Retry, r.Options.Run.UpstreamVia)...); err != nil {
 		return res, class.Failed.Errorf("third-party images (%s): %w; --no-third-party leaves them out", r.ThirdParty.File, err)
 	}
 	entries := make([]bundle.Entry, 0, len(res.Archives)+len(res.ThirdParty))
@@ -295,8 +313,20 @@ func LintDir(fsys fs.FS, where, severity string) ([]lint.Finding, error) {
 // Lint is the lint verb over the planned components: their findings at the
 // run's severity or above, and a failed run when there are any.
 func (r *Run) Lint() ([]lint.Finding, error) {
+	r.notes()
 	fs := r.Findings()
-	return fs, lintFailed(fs, r.Options.Severity)
+	return fs, lintFailed(fs, r.Options.Run.Severity)
+}
+
+// notes tells Notify what the tree holds that is not a component (a plan
+// shows them in its table instead).
+func (r *Run) notes() {
+	if r.Options.Notify == nil {
+		return
+	}
+	for _, n := range r.Plan.Notes {
+		r.Options.Notify("note: " + n)
+	}
 }
 
 func lintFailed(findings []lint.Finding, severity string) error {

@@ -21,9 +21,9 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// options are the fixtures' run options; verb and target come from more.
+// options are the fixtures' run options; the push comes from more.
 func options(registry string, more ...func(*matrix.Options)) matrix.Options {
-	o := matrix.Options{Jobs: 4, Version: "v9.9.9", StageRegistry: registry}
+	o := matrix.Options{Run: matrix.RunOptions{Jobs: 4, Version: "v9.9.9", StageRegistry: registry}}
 	for _, f := range more {
 		f(&o)
 	}
@@ -33,7 +33,7 @@ func options(registry string, more ...func(*matrix.Options)) matrix.Options {
 // publishTo makes a run a publish to repo with tags.
 func publishTo(repo string, archTags bool, tags ...string) func(*matrix.Options) {
 	return func(o *matrix.Options) {
-		o.Verb, o.Registry, o.Tags, o.ArchTags = matrix.VerbPublish, repo, tags, archTags
+		o.Push = matrix.PushOptions{Mode: matrix.PushTagged, Registry: repo, Tags: tags, ArchTags: archTags}
 	}
 }
 
@@ -142,7 +142,7 @@ func TestExportSkopeoImportEngine(t *testing.T) {
 	ctx := enginetest.Context(t)
 	out := t.TempDir()
 	dir := enginetest.Fixtures(t, false)
-	o := options(registry, func(o *matrix.Options) { o.Verb, o.Components = matrix.VerbExport, []string{"base"} })
+	o := options(registry, func(o *matrix.Options) { o.Run.Components = []string{"base"} })
 	res, err := enginetest.Local(t, o, dir).Export(ctx, c, c.Host().Directory(dir), out)
 	require.NoError(t, err)
 	require.True(t, res.Report.OK(), res.Report.Summary())

@@ -20,6 +20,9 @@ import (
 // revisions and results that do not cover every planned cell, naming what
 // is missing; publish.Merge then checks every digest in the registry.
 func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Result, error) {
+	if err := r.Options.Push.tagged("merge"); err != nil {
+		return nil, err
+	}
 	if len(legs) == 0 {
 		return nil, class.BadInput.Errorf("merge: no results files; give the results.json of each build-all --push-by-digest")
 	}
@@ -33,10 +36,10 @@ func (r *Run) Merge(ctx context.Context, legs map[string]report.Results) (*Resul
 		return nil, err
 	}
 	o := r.Options
-	o.Revision, o.Created = rev, legs[files[0]].Created
+	o.Run.Revision, o.Run.Created = rev, legs[files[0]].Created
 	t := o.target()
 	t.Annotations[publish.AnnotationVersion] = version
-	rep := &report.Report{Version: version, Revision: rev, Created: o.Created, Platforms: r.Plan.Platforms}
+	rep := &report.Report{Version: version, Revision: rev, Created: o.Run.Created, Platforms: r.Plan.Platforms}
 	var missing []string
 	for _, c := range r.Plan.Cells {
 		if c.Status == plan.NotRequested {
@@ -86,7 +89,7 @@ func (r *Run) legRevision(files []string, legs map[string]report.Results) (rev, 
 		return "", "", class.BadInput.Errorf("merge: the results are of %d revisions (%s); merge the legs of one commit", len(byRev), strings.Join(parts, "; "))
 	}
 	rev = legs[files[0]].Revision
-	if want := r.Options.Revision; want != "" && want != rev {
+	if want := r.Options.Run.Revision; want != "" && want != rev {
 		return "", "", class.BadInput.Errorf("merge: --revision %s, but the results are of %s", want, rev)
 	}
 	version = legs[files[0]].Version

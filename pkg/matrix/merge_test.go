@@ -58,7 +58,7 @@ func TestMergeRefuses(t *testing.T) {
 		}(), class.BadInput, "give each cell's leg once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := New(Options{Verb: VerbMerge, Registry: reg, Tags: []string{"v1"}}, component.Tree{FS: fsys, Where: "components"})
+			r, err := New(Options{Push: PushOptions{Mode: PushTagged, Registry: reg, Tags: []string{"v1"}}}, component.Tree{FS: fsys, Where: "components"})
 			require.NoError(t, err)
 			_, err = r.Merge(context.Background(), tc.legs)
 			require.Error(t, err)

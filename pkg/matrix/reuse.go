@@ -12,7 +12,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
-	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/reuse"
 )
@@ -21,7 +20,7 @@ import (
 const CacheRepoFix = "give a repository such as localhost:5000/ai-infra/matrix-cache (no scheme, tag or digest)"
 
 // validateCacheRepo checks --cache-repo and --rebuild.
-func (o *Options) validateCacheRepo() error {
+func (o *RunOptions) validateCacheRepo() error {
 	for _, c := range o.Rebuild {
 		if c != "all" && !component.NameRE.MatchString(c) {
 			return class.BadInput.Errorf("--rebuild: %q is not a component name; give all, or folder names under the components directory, comma-separated", c)
@@ -37,7 +36,7 @@ func (o *Options) validateCacheRepo() error {
 }
 
 // checkRebuild refuses a --rebuild name that is not a planned component.
-func (o *Options) checkRebuild(p *plan.Plan) error {
+func (o *RunOptions) checkRebuild(p *plan.Plan) error {
 	for _, name := range o.Rebuild {
 		if name != "all" && !slices.ContainsFunc(p.Components, func(c component.Spec) bool { return c.Name == name }) {
 			return class.BadInput.Errorf("--rebuild: %q is not a planned component; give all, or names from --components", name)
@@ -47,19 +46,21 @@ func (o *Options) checkRebuild(p *plan.Plan) error {
 }
 
 // cache is the run's --cache-repo, read and written from this process.
+// It is a registry of the push's credentials and transport.
 func (o *Options) cache(ctx context.Context) *reuse.Cache {
-	if o.CacheRepo == "" {
+	if o.Run.CacheRepo == "" {
 		return nil
 	}
-	t := registry.Client{Registry: o.CacheRepo, Via: o.RegistryVia, Retry: o.Retry, Auth: registry.Auth{Username: o.Username, Password: o.Password}}
-	c, _ := reuse.NewCache(o.CacheRepo, t.Remote(ctx)...) // checked by Validate
+	t := o.Push.Client(nil)
+	t.Registry, t.Tags = o.Run.CacheRepo, nil
+	c, _ := reuse.NewCache(o.Run.CacheRepo, t.Remote(ctx)...) // checked by Validate
 	return c
 }
 
 // reuser keys the cells one engine builds and reuses what --cache-repo holds.
 func (r *Run) reuser(ctx context.Context, c *dagger.Client) *reuse.Reuser {
 	rebuild := func(name string) bool {
-		return slices.Contains(r.Options.Rebuild, "all") || slices.Contains(r.Options.Rebuild, name)
+		return slices.Contains(r.Options.Run.Rebuild, "all") || slices.Contains(r.Options.Run.Rebuild, name)
 	}
 	return &reuse.Reuser{Client: c, Engine: EngineVersion, Cache: r.Options.cache(ctx), Warn: r.Options.Notify, Rebuild: rebuild}
 }

@@ -76,7 +76,7 @@ func TestReuseEngineRegistry(t *testing.T) {
 	var mu sync.Mutex
 	var notes []string
 	o := options(registry, publishTo(project, false, "v1"), func(o *matrix.Options) {
-		o.Platforms, o.CacheRepo, o.NoAttest = []string{"linux/amd64"}, project+"/matrix-cache", true
+		o.Run.Platforms, o.Run.CacheRepo, o.Attest.NoAttest = []string{"linux/amd64"}, project+"/matrix-cache", true
 		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
 	})
 	dir := reuseFixtures(t)
@@ -89,7 +89,7 @@ func TestReuseEngineRegistry(t *testing.T) {
 	}
 	assert.Contains(t, built["child"].Inputs, "dependency:base="+built["base"].Key, "a dependent's key holds its dependency's")
 
-	o.Version = "v2" // a stamp, not an input of these fixtures: the key stays
+	o.Run.Version = "v2" // a stamp, not an input of these fixtures: the key stays
 	again, nonce2 := reusedRun(t, fresh, dir, o)
 	for comp, cell := range again {
 		assert.True(t, cell.Reused, "%s is reused", comp)
@@ -116,7 +116,7 @@ func TestReuseEngineRegistry(t *testing.T) {
 	assert.NotEqual(t, nonce1["base"], nonce3["base"])
 	assert.Equal(t, nonce1["leaf"], nonce3["leaf"])
 
-	o.Rebuild = []string{"leaf"}
+	o.Run.Rebuild = []string{"leaf"}
 	rebuilt, _ := reusedRun(t, enginetest.ConnectTo(t, enginetest.SecondEngine(t)), dir, o)
 	assert.False(t, rebuilt["leaf"].Reused, "--rebuild leaf builds it whatever the cache holds")
 	assert.True(t, rebuilt["base"].Reused, "and only it")
@@ -131,7 +131,7 @@ func TestReuseUnreachableCacheEngineRegistry(t *testing.T) {
 	var mu sync.Mutex
 	var notes []string
 	o := options(registry, publishTo(project, false, "v1"), func(o *matrix.Options) {
-		o.Platforms, o.CacheRepo, o.NoAttest = []string{"linux/amd64"}, "127.0.0.1:1/matrix-cache", true
+		o.Run.Platforms, o.Run.CacheRepo, o.Attest.NoAttest = []string{"linux/amd64"}, "127.0.0.1:1/matrix-cache", true
 		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
 	})
 	cells, _ := reusedRun(t, enginetest.Connect(t), reuseFixtures(t), o)

@@ -2,37 +2,32 @@ package matrix
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/ai-infra-matrix/matrix/pkg/bundle"
 	"github.com/ai-infra-matrix/matrix/pkg/class"
-	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/registry"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// Mirror copies the third-party images listed in file into t's registry
+// Mirror copies the third-party images listed in file into p's registry
 // (see mirror.Run); it needs no engine. Bad input (the list, the platforms,
 // the target) is found before any registry is asked; then a registry that
 // does not answer is unreachable, a failed cell or push a failed run. The
 // report is there whenever the mirror started. upstreamVia is dialled for
 // an upstream on loopback (see mirror.Upstreams); empty for the host CLI.
-func Mirror(ctx context.Context, file string, platforms []string, t registry.Client, upstreamVia string) (*report.Report, error) {
-	if len(platforms) == 0 {
-		platforms = slices.Clone(DefaultPlatforms)
-	}
-	for _, p := range platforms {
-		if err := component.CheckPlatform(p); err != nil {
-			return nil, class.BadInput.Errorf("--platforms: %w; use os/arch such as linux/amd64,linux/arm64", err)
-		}
+// notify hears what the push waits for.
+func Mirror(ctx context.Context, file string, platforms []string, p PushOptions, upstreamVia string, notify func(string)) (*report.Report, error) {
+	platforms = orDefault(platforms, DefaultPlatforms)
+	if err := checkPlatforms(platforms, false); err != nil {
+		return nil, err
 	}
 	l, err := mirror.Load(file)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTarget(t); err != nil {
+	t, err := p.extra(notify)
+	if err != nil {
 		return nil, err
 	}
 	for _, img := range l.Images {
@@ -54,21 +49,13 @@ func Mirror(ctx context.Context, file string, platforms []string, t registry.Cli
 	return r, nil
 }
 
-// Import pushes the offline bundle in dir into t's registry (see
+// Import pushes the offline bundle in dir into p's registry (see
 // bundle.Import); it needs no engine. A bundle that does not check out is
 // bad input and nothing is pushed; a failed push moves no final tag.
-func Import(ctx context.Context, dir string, t registry.Client) (*bundle.Result, error) {
-	if err := checkTarget(t); err != nil {
+func Import(ctx context.Context, dir string, p PushOptions, notify func(string)) (*bundle.Result, error) {
+	t, err := p.extra(notify)
+	if err != nil {
 		return nil, err
 	}
 	return bundle.Import(ctx, dir, t)
-}
-
-// checkTarget checks the registry and the extra tags (which may be none:
-// the list or the bundle gives each image its own).
-func checkTarget(t registry.Client) error {
-	if len(t.Tags) == 0 {
-		t.Tags = []string{"latest"} // stands in for "no extra tags" in Validate
-	}
-	return t.Validate()
 }

@@ -39,7 +39,7 @@ func TestFaultBuild(t *testing.T) {
 		{"smoke command fails", smoky, "smoky", "linux/arm64", "smoke", "smoke broke on aarch64", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := enginetest.Local(t, matrix.Options{Jobs: 4, StageRegistry: registry}, tc.dir).BuildAll(ctx, c, c.Host().Directory(tc.dir))
+			res, err := enginetest.Local(t, matrix.Options{Run: matrix.RunOptions{Jobs: 4, StageRegistry: registry}}, tc.dir).BuildAll(ctx, c, c.Host().Directory(tc.dir))
 			require.Error(t, err)
 			assert.Equal(t, class.Failed, class.Of(err), "a failed cell exits 1")
 			failed := res.Report.Failed()
@@ -110,7 +110,7 @@ func TestProgressEventsEngine(t *testing.T) {
 	})
 	var mu sync.Mutex
 	var events []string
-	o := matrix.Options{Jobs: 2, StageRegistry: registry, Events: func(e report.Event) {
+	o := matrix.Options{Run: matrix.RunOptions{Jobs: 2, StageRegistry: registry}, Events: func(e report.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		s := e.Component + " " + e.Platform + " " + e.Kind

@@ -36,8 +36,8 @@ func TestConcurrentRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opts := matrix.Options{Verb: matrix.VerbPublish, Jobs: 2, Version: []string{"run-a", "run-b"}[i], StageRegistry: registry,
-				Registry: registry + "/" + repo, Tags: tags,
+			opts := matrix.Options{Run: matrix.RunOptions{Jobs: 2, Version: []string{"run-a", "run-b"}[i], StageRegistry: registry},
+				Push:   matrix.PushOptions{Mode: matrix.PushTagged, Registry: registry + "/" + repo, Tags: tags},
 				Notify: func(m string) { mu.Lock(); waits = append(waits, m); mu.Unlock() }}
 			res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 			if res != nil {

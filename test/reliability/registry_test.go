@@ -45,8 +45,9 @@ func testCtx(t *testing.T) context.Context {
 // publishVia publishes the fixtures through the fault proxy.
 func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, dir, repo, version string) (*report.Report, error) {
 	t.Helper()
-	opts := matrix.Options{Verb: matrix.VerbPublish, Jobs: 4, Version: version, Registry: faultAddr + "/" + repo, Tags: tags,
-		Retry: registry.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}
+	opts := matrix.Options{Run: matrix.RunOptions{Jobs: 4, Version: version},
+		Push: matrix.PushOptions{Mode: matrix.PushTagged, Registry: faultAddr + "/" + repo, Tags: tags,
+			Retry: registry.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}}
 	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 	require.NotNil(t, res, "the run got past its checks: %v", err)
 	return res.Report, err
