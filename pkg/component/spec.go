@@ -347,9 +347,9 @@ func (c Spec) images(file, dockerfile string, df []byte, entries []yaml.Node) ([
 	if err != nil {
 		return nil, err
 	}
-	fix := "name a stage of " + dockerfile + ": " + strings.Join(stages, ", ")
+	fix := "name one of its stages: " + strings.Join(stages, ", ")
 	if len(stages) == 0 {
-		fix = "name its stages in " + dockerfile + " (FROM ... AS <target>), one per image"
+		fix = "name its stages (FROM ... AS <target>), one per image"
 	}
 	var out []Spec
 	for i := range entries {
@@ -379,8 +379,11 @@ func (c Spec) images(file, dockerfile string, df []byte, entries []yaml.Node) ([
 			}
 			img.Image, img.imageField = *r.Image, entry+".image"
 		}
-		if r.Target == nil || *r.Target == "" {
-			return nil, bad("target", "is missing", fix)
+		switch {
+		case r.Target == nil || *r.Target == "":
+			return nil, bad("target", "is missing: it names the stage of "+dockerfile+" that gives the image", fix)
+		case !slices.ContainsFunc(stages, func(s string) bool { return strings.EqualFold(s, *r.Target) }):
+			return nil, bad("target", fmt.Sprintf("%q is not a stage of %s", *r.Target, dockerfile), fix)
 		}
 		img.Target = *r.Target
 		if err := img.final(dockerfile, df); err != nil {

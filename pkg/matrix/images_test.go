@@ -47,18 +47,28 @@ func TestInspectImages(t *testing.T) {
 	assert.ErrorContains(t, err, "api gives several images (api/api, api/api-init); name one as component/image")
 }
 
+// TestInspectImagesRefuses: bad input about images, in the flags or in the
+// fixture's files (as test/reliability's TestBadInput gives both entry
+// points), names the flag, or the file, the field and the fix.
 func TestInspectImagesRefuses(t *testing.T) {
-	tree := fixtureRepo(t, nil)
 	for _, tc := range []struct {
-		name string
-		run  RunOptions
-		want string
+		name  string
+		edits map[string]string
+		run   RunOptions
+		want  string
 	}{
-		{"not an address", RunOptions{Components: []string{"api/api/x"}}, `--components: "api/api/x" is not a component name`},
-		{"unknown image", RunOptions{Components: []string{"api/nope"}}, `unknown component "api/nope" (known: api, api/api, api/api-init, backend, frontend)`},
-		{"rebuild of an image not planned", RunOptions{Components: []string{"api/api"}, Rebuild: []string{"api/api-init"}}, `--rebuild: "api/api-init" is not a planned component`},
+		{"not an address", nil, RunOptions{Components: []string{"api/api/x"}}, `--components: "api/api/x" is not a component name`},
+		{"unknown image", nil, RunOptions{Components: []string{"api/nope"}}, `unknown component "api/nope" (known: api, api/api, api/api-init, backend, frontend)`},
+		{"rebuild of an image not planned", nil, RunOptions{Components: []string{"api/api"}, Rebuild: []string{"api/api-init"}}, `--rebuild: "api/api-init" is not a planned component`},
+		{"one repository for two images", map[string]string{"src/backend/component.yaml": "image: fixture-repo-api\n"}, RunOptions{},
+			`src/backend/component.yaml: field image: "fixture-repo-api" is also the image of component api/api (give each image its own repository name)`},
+		{"a name given twice", map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api, target: api-init}\n"}, RunOptions{},
+			"src/api/component.yaml: field images[1].name: api is also the name of images[0] (give each image its own name)"},
+		{"a target the Dockerfile lacks", map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api-migrate, target: migrate}\n"}, RunOptions{},
+			`src/api/component.yaml: field images[1].target: "migrate" is not a stage of `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			tree := fixtureRepo(t, tc.edits)
 			_, err := Inspect(Options{Run: tc.run}, tree)
 			assert.Equal(t, class.BadInput, class.Of(err))
 			assert.ErrorContains(t, err, tc.want)
