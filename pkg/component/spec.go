@@ -344,8 +344,8 @@ func (c Spec) images(file, dockerfile string, df []byte, entries []yaml.Node) ([
 		return nil, &Error{File: file, Field: "images", Problem: "is empty", Fix: "list one entry per image, or omit images: for one image"}
 	}
 	stages, err := lint.Stages(dockerfile, df)
-	if err != nil {
-		return nil, err
+	if err != nil { // parsed before: not expected
+		return nil, &Error{File: dockerfile, Problem: err.Error(), Fix: "fix the Dockerfile syntax"}
 	}
 	fix := "name one of its stages: " + strings.Join(stages, ", ")
 	if len(stages) == 0 {
