@@ -139,7 +139,7 @@ func (m *Matrix) Lint(
 	// Lint every Dockerfile under this directory instead of the components.
 	// +optional
 	dir *dagger.Directory,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// table or json
@@ -186,7 +186,7 @@ func (m *Matrix) Plan(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// table, json or dot (a Graphviz graph of the dependencies)
@@ -217,7 +217,7 @@ func (m *Matrix) Plan(
 // variant and returns the variants in platform order.
 func (m *Matrix) BuildComponent(
 	ctx context.Context,
-	// Component name (a folder under components/).
+	// Component name (a folder under components/), or component/image for one image of one.
 	component string,
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
@@ -236,6 +236,9 @@ func (m *Matrix) BuildComponent(
 		return nil, err
 	}
 	defer s.client.Close()
+	if err := s.run.OneImage(component); err != nil {
+		return nil, classify(err)
+	}
 	res, err := s.run.BuildAll(ctx, s.client, s.src)
 	if _, err := outcome(res, err); err != nil {
 		return nil, err
@@ -261,7 +264,7 @@ func (m *Matrix) BuildAll(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// Cells built at once; 0 means one per core.
@@ -374,7 +377,7 @@ func (m *Matrix) Report(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// Cells built at once; 0 means one per core.
@@ -453,7 +456,7 @@ func (m *Matrix) Verify(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 ) (string, error) {
@@ -475,7 +478,7 @@ func (m *Matrix) Publish(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// Version passed as ${VERSION} to build args (default dev).
@@ -569,7 +572,7 @@ func (m *Matrix) Merge(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// The revision the legs must be of; default: theirs.
@@ -681,7 +684,7 @@ func (m *Matrix) Export(
 	// Comma-separated platforms (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Comma-separated components; empty means all.
+	// Comma-separated components (component/image for one image of one); empty means all.
 	// +optional
 	components string,
 	// Version passed as ${VERSION} to build args (default dev).

@@ -25,7 +25,7 @@ const fixtureSecret = "fixture-password-never-shown"
 // TestRepoEngineRegistry: the fixture repository in the real tree's shape
 // (components in src/, every COPY relative to the repository root, a root
 // .dockerignore with ! and **, a Dockerfile.dockerignore, a .env, folders
-// that are not components) plans, builds, verifies and publishes for
+// that are not components, one Dockerfile giving two images by target) plans, builds, verifies and publishes for
 // linux/amd64 and linux/arm64 through both entry points: the CLI, and the
 // module called by its path from the repository's own directory with
 // --source. Every index is read back, and its revision annotation is the
@@ -57,10 +57,19 @@ func TestRepoEngineRegistry(t *testing.T) {
 		} `json:"cells"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &p), out)
-	require.Len(t, p.Cells, 4)
-	assert.Equal(t, map[string]string{"APP_GREETING": "hello from .env"}, p.Cells[0].Args, "backend gets the key it declares")
-	assert.Empty(t, p.Cells[2].Args, "frontend declares none")
-	assert.Less(t, p.Cells[2].ContextBytes, p.Cells[0].ContextBytes, "frontend's Dockerfile.dockerignore drops third_party/")
+	require.Len(t, p.Cells, 8, "api gives two images (images:), each with its cells")
+	cells := map[string]int{} // component → its first cell
+	for i := len(p.Cells) - 1; i >= 0; i-- {
+		cells[p.Cells[i].Component] = i
+	}
+	require.Len(t, cells, 4, "api/api, api/api-init, backend, frontend")
+	back, front := p.Cells[cells["backend"]], p.Cells[cells["frontend"]]
+	assert.Equal(t, map[string]string{"APP_GREETING": "hello from .env"}, back.Args, "backend gets the key it declares")
+	assert.Empty(t, front.Args, "frontend declares none")
+	assert.Less(t, front.ContextBytes, back.ContextBytes, "frontend's Dockerfile.dockerignore drops third_party/")
+	code, out = cli(t, bin, append([]string{"plan", "--components", "api"}, tree...)...)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "api/api-init", "a component selects all its images")
 
 	platforms := []string{"linux/amd64", "linux/arm64"}
 	publishArgs := []string{"--platforms", strings.Join(platforms, ","), "--tags", "v1", "--version", "v1", "--no-attest"}
@@ -82,9 +91,10 @@ func TestRepoEngineRegistry(t *testing.T) {
 			to := registry + "/" + enginetest.Unique("repo")
 			code, out := r.run(to)
 			require.Equal(t, 0, code, out)
-			assert.Contains(t, out, "4/4 cells verified")
+			assert.Contains(t, out, "8/8 cells verified")
 			assert.NotContains(t, out, fixtureSecret)
-			for _, img := range []string{"fixture-repo-backend", "fixture-repo-frontend"} {
+			// One index per image: api's two targets of one Dockerfile each have theirs.
+			for _, img := range []string{"fixture-repo-api", "fixture-repo-api-init", "fixture-repo-backend", "fixture-repo-frontend"} {
 				readBack(t, ctx, to+"/"+img+":v1", platforms, rev)
 			}
 		})

@@ -67,7 +67,7 @@ func usageError(c *cli.Context, err error, isCommand bool) error {
 func runFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list"},
-		&cli.StringFlag{Name: "components", Usage: "comma-separated component names (default: all)"},
+		&cli.StringFlag{Name: "components", Usage: "comma-separated component names, or component/image for one image of one (default: all)"},
 		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component (and its matrix.yaml)"},
 		&cli.StringFlag{Name: "source", Usage: "the tree to build: the build contexts, the components directory and the git history (default: the working directory)"},
 		&cli.StringFlag{Name: "components-path", Usage: "the components directory inside --source, e.g. src (instead of --components-dir)"},

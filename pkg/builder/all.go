@@ -44,9 +44,10 @@ type Result struct {
 }
 
 // ImageArg is the build arg through which a dependent receives component
-// name's variant, e.g. JUPYTERHUB_IMAGE.
+// name's variant, e.g. JUPYTERHUB_IMAGE (BACKEND_BACKEND_INIT_IMAGE for the
+// image backend/backend-init).
 func ImageArg(name string) string {
-	return strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_IMAGE"
+	return strings.ToUpper(strings.NewReplacer("-", "_", "/", "_").Replace(name)) + "_IMAGE"
 }
 
 // outcome is one component's result: closed done, then its variants and,

@@ -128,7 +128,7 @@ func checkEntry(e Entry) error {
 	switch {
 	case e.Kind != KindComponent && e.Kind != KindThirdParty:
 		return fmt.Errorf("kind %q is not %s or %s", e.Kind, KindComponent, KindThirdParty)
-	case !component.NameRE.MatchString(e.Name):
+	case !component.AddressRE.MatchString(e.Name):
 		return fmt.Errorf("name %q is not a component-like name", e.Name)
 	case len(e.Platforms) == 0 || len(e.PlatformDigests) != len(e.Platforms):
 		return fmt.Errorf("%d platforms and %d platform digests", len(e.Platforms), len(e.PlatformDigests))

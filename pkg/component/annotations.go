@@ -100,9 +100,10 @@ func checkAnnotations(file, field string, m map[string]string) (map[string]strin
 func settable() []string { return slices.Sorted(maps.Keys(Settable)) }
 
 // WithDefaults is c with the defaults (full keys) under its own
-// annotations, and its title defaulting to its name.
+// annotations, and its title defaulting to its name (an image of images:,
+// its own name: backend-init of backend/backend-init).
 func (c Spec) WithDefaults(defaults map[string]string) Spec {
-	out := map[string]string{AnnotationPrefix + "title": c.Name}
+	out := map[string]string{AnnotationPrefix + "title": path.Base(c.Name)}
 	for k, v := range defaults {
 		out[k] = v
 	}

@@ -22,11 +22,15 @@ import (
 // FileName is the optional per-component file.
 const FileName = "component.yaml"
 
-// Spec is one buildable directory and how to build it.
+// Spec is one image of a component and how to build it: the component
+// itself (a buildable directory), or one entry of its component.yaml's
+// images: list, each a target of the same Dockerfile.
 type Spec struct {
+	// Name is the image's address in flags and reports: the component's
+	// name, or component/image for an entry of images:.
 	Name       string
 	Dir        string   // the component directory
-	Image      string   // repository name, default ai-infra-<name>
+	Image      string   // repository name, default ai-infra-<name> (ai-infra-<image> for an entry of images:)
 	Platforms  []string // supported platforms; empty means every requested one
 	Dockerfile string   // relative to Dir
 	Target     string
@@ -43,10 +47,23 @@ type Spec struct {
 	Base        string   // the final stage's base image, when the Dockerfile names one ("" for FROM ${ARG} or scratch)
 	Scratch     bool     // the final stage is built FROM scratch: no base gives its image config
 	Labels      []string // the label keys the Dockerfile sets in the final stage (matrix adds no label of these)
+	// imageField is the component.yaml field that gives Image ("" for
+	// image, or its default), for the error when another image has it too.
+	imageField string
 	// Context is the cell's build context inside Set.Upload ("." for the
 	// shared context, else the component's folder), and ContextDockerfile
 	// the Dockerfile's path inside that context.
 	Context, ContextDockerfile string
+}
+
+// Component is the component c is an image of: its folder's name.
+func (c Spec) Component() string { return ComponentOf(c.Name) }
+
+// ComponentOf is the component of an address: backend for backend/backend-init
+// (one of its images), and for backend.
+func ComponentOf(address string) string {
+	comp, _, _ := strings.Cut(address, "/")
+	return comp
 }
 
 // Arg is an explicit build arg; Value may hold ${VERSION}.
@@ -90,11 +107,14 @@ func (e *Error) Error() string {
 	return s
 }
 
-// NameRE and SecretRE are what a component name and a secret id look like,
-// for the flags that name them too (--components, --secret).
+// NameRE and SecretRE are what a component (or image) name and a secret
+// id look like, for the flags that name them too (--secret); AddressRE is
+// what names a component or one of its images (--components,
+// depends_on): backend, or backend/backend-init.
 var (
-	NameRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	SecretRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	NameRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	SecretRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	AddressRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)?$`)
 )
 
 var (
@@ -128,6 +148,23 @@ type raw struct {
 		Ignore map[string]string `yaml:"ignore"`
 	} `yaml:"lint"`
 	Annotations map[string]string `yaml:"annotations"`
+	Images      []yaml.Node       `yaml:"images"`
+}
+
+// rawImage is an entry of component.yaml's images: as written.
+type rawImage struct {
+	Name   *string  `yaml:"name"`
+	Image  *string  `yaml:"image"`
+	Target *string  `yaml:"target"`
+	Smoke  []string `yaml:"smoke"`
+}
+
+// imageFields are the keys of an entry of images:, with the fix shown for a wrong type.
+var imageFields = map[string]string{
+	"name":   "a name such as backend-init",
+	"image":  "a string such as ai-infra-backend-init",
+	"target": "a build stage name",
+	"smoke":  "a command as a list, such as [migrate, --help]",
 }
 
 // fields are the keys of component.yaml, with the fix shown for a wrong type.
@@ -142,35 +179,38 @@ var fields = map[string]string{
 	"smoke":       "a command as a list, such as [nginx, -t]",
 	"lint":        "a mapping such as {ignore: {unpinned-base: why it does not apply}}",
 	"annotations": "a mapping of short annotation names, such as {licenses: MIT, description: ...}",
+	"images":      "a list of images such as [{name: backend, target: backend}, {name: backend-init, target: backend-init}]",
 }
 
-// Read reads component name, a folder of fsys; where names fsys in errors.
-func Read(fsys fs.FS, name, where string) (Spec, error) {
+// Read reads component name, a folder of fsys, as its images: one Spec, or
+// one per entry of its images: list; where names fsys in errors.
+func Read(fsys fs.FS, name, where string) ([]Spec, error) {
 	dir := path.Join(where, name)
 	file := path.Join(dir, FileName)
 	if !NameRE.MatchString(name) {
-		return Spec{}, &Error{File: dir, Problem: fmt.Sprintf("component name %q is not lower-case letters, digits and dashes", name), Fix: "rename the directory"}
+		return nil, &Error{File: dir, Problem: fmt.Sprintf("component name %q is not lower-case letters, digits and dashes", name), Fix: "rename the directory"}
 	}
 	data, err := fs.ReadFile(fsys, name+"/"+FileName)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Spec{}, &Error{File: file, Problem: Problem(err)}
+		return nil, &Error{File: file, Problem: Problem(err)}
 	}
 	sub, err := fs.Sub(fsys, name)
 	if err != nil {
-		return Spec{}, &Error{File: dir, Problem: Problem(err)}
+		return nil, &Error{File: dir, Problem: Problem(err)}
 	}
 	return decode(sub, name, dir, data)
 }
 
 // decode checks and applies component.yaml content data (may be empty) to
-// the defaults of component name, whose folder is fsys; dir names it in errors.
-func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
+// the defaults of component name, whose folder is fsys; dir names it in
+// errors. It gives one Spec, or one per entry of images:.
+func decode(fsys fs.FS, name, dir string, data []byte) ([]Spec, error) {
 	file := path.Join(dir, FileName)
 	c := Spec{Name: name, Dir: dir, Image: "ai-infra-" + name, Dockerfile: "Dockerfile"}
 	var r raw
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := decodeStrict(file, data, fields, &r); err != nil {
-			return Spec{}, err
+			return nil, err
 		}
 	}
 	bad := func(field, problem, fix string) error {
@@ -178,29 +218,36 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	}
 	if r.Image != nil {
 		if !imageRE.MatchString(*r.Image) {
-			return Spec{}, bad("image", fmt.Sprintf("%q is not a valid repository name", *r.Image), "use lower-case letters, digits, '.', '_', '-' and '/'")
+			return nil, bad("image", fmt.Sprintf("%q is not a valid repository name", *r.Image), "use lower-case letters, digits, '.', '_', '-' and '/'")
 		}
 		c.Image = *r.Image
 	}
 	seen := map[string]bool{}
 	for i, p := range r.Platforms {
 		if err := CheckPlatform(p); err != nil {
-			return Spec{}, bad(fmt.Sprintf("platforms[%d]", i), err.Error(), "use os/arch such as linux/amd64 or linux/arm64")
+			return nil, bad(fmt.Sprintf("platforms[%d]", i), err.Error(), "use os/arch such as linux/amd64 or linux/arm64")
 		}
 		if seen[p] {
-			return Spec{}, bad(fmt.Sprintf("platforms[%d]", i), fmt.Sprintf("%s is listed twice", p), "list each platform once")
+			return nil, bad(fmt.Sprintf("platforms[%d]", i), fmt.Sprintf("%s is listed twice", p), "list each platform once")
 		}
 		seen[p] = true
 	}
 	c.Platforms = r.Platforms
 	if r.Platforms != nil && len(r.Platforms) == 0 {
-		return Spec{}, bad("platforms", "is empty", "omit it to build for every requested platform")
+		return nil, bad("platforms", "is empty", "omit it to build for every requested platform")
 	}
 	if r.Dockerfile != nil {
 		c.Dockerfile = *r.Dockerfile
 	}
 	if err := checkInside(fsys, c.Dockerfile); err != nil {
-		return Spec{}, bad("dockerfile", err.Error(), "name a file inside the component directory")
+		return nil, bad("dockerfile", err.Error(), "name a file inside the component directory")
+	}
+	if r.Images != nil {
+		for field, set := range map[string]bool{"image": r.Image != nil, "target": r.Target != nil} {
+			if set {
+				return nil, bad(field, "is set beside images:", "give each image its "+field+" under images:")
+			}
+		}
 	}
 	if r.Target != nil {
 		c.Target = *r.Target
@@ -209,73 +256,148 @@ func decode(fsys fs.FS, name, dir string, data []byte) (Spec, error) {
 	dockerfile := path.Join(dir, c.Dockerfile)
 	switch {
 	case err != nil && r.Dockerfile != nil:
-		return Spec{}, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, Problem(err)), "add the Dockerfile or name it in component.yaml")
+		return nil, bad("dockerfile", fmt.Sprintf("%s: %s", c.Dockerfile, Problem(err)), "add the Dockerfile or name it in component.yaml")
 	case err != nil:
 		// No component.yaml names it: the message must not name one either.
-		return Spec{}, &Error{File: dockerfile, Problem: Problem(err), Fix: "add the Dockerfile, or name another with dockerfile: in " + file}
+		return nil, &Error{File: dockerfile, Problem: Problem(err), Fix: "add the Dockerfile, or name another with dockerfile: in " + file}
 	}
 	unparsable := func(err error) error {
 		return &Error{File: dockerfile, Problem: "cannot be parsed: " + strings.TrimPrefix(err.Error(), dockerfile+": "), Fix: "fix the Dockerfile syntax"}
 	}
 	if c.Declared, err = lint.Args(dockerfile, df); err != nil {
-		return Spec{}, unparsable(err)
+		return nil, unparsable(err)
 	}
-	if c.Base, c.Labels, err = lint.Final(dockerfile, df, c.Target); err != nil {
-		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
-	}
-	if c.Scratch, err = lint.Scratch(dockerfile, df, c.Target); err != nil {
-		return Spec{}, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
+	if err := c.final(dockerfile, df); err != nil {
+		return nil, bad("target", err.Error(), "name a stage of the Dockerfile, or omit target for the last one")
 	}
 	if c.Annotations, err = checkAnnotations(file, "annotations", r.Annotations); err != nil {
-		return Spec{}, err
+		return nil, err
 	}
 	if r.Lint != nil {
 		for id, why := range r.Lint.Ignore {
 			if _, ok := lint.RuleByID(id); !ok {
-				return Spec{}, bad("lint.ignore."+id, "is not a lint rule", "rules: "+strings.Join(lint.IDs(), ", "))
+				return nil, bad("lint.ignore."+id, "is not a lint rule", "rules: "+strings.Join(lint.IDs(), ", "))
 			}
 			if strings.TrimSpace(why) == "" {
-				return Spec{}, bad("lint.ignore."+id, "gives no reason", "say why the rule does not apply to this component")
+				return nil, bad("lint.ignore."+id, "gives no reason", "say why the rule does not apply to this component")
 			}
 		}
 		c.LintIgnore = r.Lint.Ignore
 	}
 	_, ignoreErr := fs.Stat(fsys, ".dockerignore")
 	if err := c.lint(df, ignoreErr == nil); err != nil {
-		return Spec{}, unparsable(err)
+		return nil, unparsable(err)
 	}
 	for k, v := range r.Args {
 		switch {
 		case !argRE.MatchString(k):
-			return Spec{}, bad("args."+k, "is not a valid build arg name", "use letters, digits and _")
+			return nil, bad("args."+k, "is not a valid build arg name", "use letters, digits and _")
 		case secretish.MatchString(k):
-			return Spec{}, bad("args."+k, "looks like a credential; build args end up in image history", "declare it under secrets and mount it with RUN --mount=type=secret")
+			return nil, bad("args."+k, "looks like a credential; build args end up in image history", "declare it under secrets and mount it with RUN --mount=type=secret")
 		case IsReserved(k):
-			return Spec{}, bad("args."+k, "is set by matrix", "remove it; run-wide mirrors are options of the run")
+			return nil, bad("args."+k, "is set by matrix", "remove it; run-wide mirrors are options of the run")
 		}
 		c.Args = append(c.Args, Arg{Name: k, Value: v})
 	}
 	sort.Slice(c.Args, func(i, j int) bool { return c.Args[i].Name < c.Args[j].Name })
 	for i, s := range r.Secrets {
 		if !SecretRE.MatchString(s) {
-			return Spec{}, bad(fmt.Sprintf("secrets[%d]", i), fmt.Sprintf("%q is not a valid secret id", s), "use letters, digits, '.', '_' and '-'")
+			return nil, bad(fmt.Sprintf("secrets[%d]", i), fmt.Sprintf("%q is not a valid secret id", s), "use letters, digits, '.', '_' and '-'")
 		}
 	}
 	c.Secrets = r.Secrets
 	for i, d := range r.DependsOn {
-		if !NameRE.MatchString(d) {
-			return Spec{}, bad(fmt.Sprintf("depends_on[%d]", i), fmt.Sprintf("%q is not a component name", d), "name a directory under components/")
+		if !AddressRE.MatchString(d) {
+			return nil, bad(fmt.Sprintf("depends_on[%d]", i), fmt.Sprintf("%q is not a component name", d), "name a directory under components/, or one of its images as component/image")
 		}
-		if d == name {
-			return Spec{}, bad(fmt.Sprintf("depends_on[%d]", i), "a component cannot depend on itself", "remove it")
+		if ComponentOf(d) == name {
+			return nil, bad(fmt.Sprintf("depends_on[%d]", i), "a component cannot depend on itself", "remove it")
 		}
 	}
 	c.DependsOn = r.DependsOn
 	if r.Smoke != nil && (len(r.Smoke) == 0 || strings.TrimSpace(r.Smoke[0]) == "") {
-		return Spec{}, bad("smoke", "is empty", "give a command such as [nginx, -t], or omit the field")
+		return nil, bad("smoke", "is empty", "give a command such as [nginx, -t], or omit the field")
 	}
 	c.Smoke = r.Smoke
-	return c, nil
+	if r.Images != nil {
+		return c.images(file, dockerfile, df, r.Images)
+	}
+	return []Spec{c}, nil
+}
+
+// final reads from the Dockerfile df what the stage c builds ends in: its
+// base, the labels it sets, and whether it is FROM scratch.
+func (c *Spec) final(dockerfile string, df []byte) (err error) {
+	if c.Base, c.Labels, err = lint.Final(dockerfile, df, c.Target); err != nil {
+		return err
+	}
+	c.Scratch, err = lint.Scratch(dockerfile, df, c.Target)
+	return err
+}
+
+// images expands c, whose component.yaml (file) lists images, into one Spec
+// per entry: the same Dockerfile, context and build inputs, so the stages
+// they have in common are built once; each its own name (component/image),
+// repository, target and, when given, smoke command.
+func (c Spec) images(file, dockerfile string, df []byte, entries []yaml.Node) ([]Spec, error) {
+	if len(entries) == 0 {
+		return nil, &Error{File: file, Field: "images", Problem: "is empty", Fix: "list one entry per image, or omit images: for one image"}
+	}
+	stages, err := lint.Stages(dockerfile, df)
+	if err != nil { // parsed before: not expected
+		return nil, &Error{File: dockerfile, Problem: err.Error(), Fix: "fix the Dockerfile syntax"}
+	}
+	fix := "name one of its stages: " + strings.Join(stages, ", ")
+	if len(stages) == 0 {
+		fix = "name its stages (FROM ... AS <target>), one per image"
+	}
+	var out []Spec
+	for i := range entries {
+		entry := fmt.Sprintf("images[%d]", i)
+		bad := func(field, problem, fix string) error {
+			return &Error{File: file, Field: entry + "." + field, Problem: problem, Fix: fix}
+		}
+		var r rawImage
+		if err := decodeNode(file, entry, &entries[i], imageFields, &r); err != nil {
+			return nil, err
+		}
+		switch {
+		case r.Name == nil || *r.Name == "":
+			return nil, bad("name", "is missing", "name the image, such as "+c.Name+"-init; it is addressed as "+c.Name+"/<name>")
+		case !NameRE.MatchString(*r.Name):
+			return nil, bad("name", fmt.Sprintf("%q is not lower-case letters, digits and dashes", *r.Name), "rename the image")
+		}
+		img := c
+		img.Name, img.Image, img.imageField = c.Name+"/"+*r.Name, "ai-infra-"+*r.Name, entry+".name"
+		img.Args, img.Lint = slices.Clone(c.Args), slices.Clone(c.Lint) // a run adds its arg-file keys to each
+		if other := slices.IndexFunc(out, func(o Spec) bool { return o.Name == img.Name }); other >= 0 {
+			return nil, bad("name", fmt.Sprintf("%s is also the name of images[%d]", *r.Name, other), "give each image its own name")
+		}
+		if r.Image != nil {
+			if !imageRE.MatchString(*r.Image) {
+				return nil, bad("image", fmt.Sprintf("%q is not a valid repository name", *r.Image), "use lower-case letters, digits, '.', '_', '-' and '/'")
+			}
+			img.Image, img.imageField = *r.Image, entry+".image"
+		}
+		switch {
+		case r.Target == nil || *r.Target == "":
+			return nil, bad("target", "is missing: it names the stage of "+dockerfile+" that gives the image", fix)
+		case !slices.ContainsFunc(stages, func(s string) bool { return strings.EqualFold(s, *r.Target) }):
+			return nil, bad("target", fmt.Sprintf("%q is not a stage of %s", *r.Target, dockerfile), fix)
+		}
+		img.Target = *r.Target
+		if err := img.final(dockerfile, df); err != nil {
+			return nil, bad("target", err.Error(), fix)
+		}
+		if r.Smoke != nil {
+			if len(r.Smoke) == 0 || strings.TrimSpace(r.Smoke[0]) == "" {
+				return nil, bad("smoke", "is empty", "give a command such as [migrate, --help], or omit the field for the component's smoke")
+			}
+			img.Smoke = r.Smoke
+		}
+		out = append(out, img)
+	}
+	return out, nil
 }
 
 // lint finds what matrix lint finds in the Dockerfile df, less the rules
@@ -304,23 +426,37 @@ func decodeStrict(file string, data []byte, fields map[string]string, r any) err
 	if len(doc.Content) == 0 {
 		return nil
 	}
-	m := doc.Content[0]
+	return decodeNode(file, "", doc.Content[0], fields, r)
+}
+
+// decodeNode is decodeStrict of the mapping m, the document (at "") or the
+// value of field at (such as images[0]), whose keys errors name under it.
+func decodeNode(file, at string, m *yaml.Node, fields map[string]string, r any) error {
 	if m.Kind != yaml.MappingNode {
-		return &Error{File: file, Problem: fmt.Sprintf("line %d: the document is not a mapping", m.Line), Fix: "write key: value pairs such as smoke: [true]"}
+		if at == "" {
+			return &Error{File: file, Problem: fmt.Sprintf("line %d: the document is not a mapping", m.Line), Fix: "write key: value pairs such as smoke: [true]"}
+		}
+		return &Error{File: file, Field: at, Problem: fmt.Sprintf("line %d: is not a mapping", m.Line), Fix: "write key: value pairs such as {name: backend-init, target: backend-init}"}
+	}
+	name := func(key string) string {
+		if at == "" {
+			return key
+		}
+		return at + "." + key
 	}
 	one := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if _, ok := fields[k.Value]; !ok {
-			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: unknown key", k.Line), Fix: "known keys: " + strings.Join(slices.Sorted(maps.Keys(fields)), ", ")}
+			return &Error{File: file, Field: name(k.Value), Problem: fmt.Sprintf("line %d: unknown key", k.Line), Fix: "known keys: " + strings.Join(slices.Sorted(maps.Keys(fields)), ", ")}
 		}
 		if _, dup := one[k.Value]; dup {
-			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: key given twice", k.Line), Fix: "keep one"}
+			return &Error{File: file, Field: name(k.Value), Problem: fmt.Sprintf("line %d: key given twice", k.Line), Fix: "keep one"}
 		}
 		one[k.Value] = v
 		wrap := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, v}}
 		if err := wrap.Decode(r); err != nil {
-			return &Error{File: file, Field: k.Value, Problem: fmt.Sprintf("line %d: wrong type", v.Line), Fix: "expected " + fields[k.Value]}
+			return &Error{File: file, Field: name(k.Value), Problem: fmt.Sprintf("line %d: wrong type", v.Line), Fix: "expected " + fields[k.Value]}
 		}
 	}
 	return nil

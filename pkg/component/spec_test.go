@@ -31,8 +31,18 @@ func load(fsys fs.FS, where string) ([]Spec, error) {
 	return s.Specs, nil
 }
 
-// read reads the component at dir through the local file system.
+// read reads the component at dir through the local file system: its
+// first image (its only one without images:).
 func read(dir string) (Spec, error) {
+	specs, err := readAll(dir)
+	if err != nil {
+		return Spec{}, err
+	}
+	return specs[0], nil
+}
+
+// readAll reads every image of the component at dir.
+func readAll(dir string) ([]Spec, error) {
 	return Read(os.DirFS(filepath.Dir(dir)), filepath.Base(dir), filepath.Dir(dir))
 }
 

@@ -3,6 +3,7 @@ package component
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -87,19 +88,22 @@ func Load(t Tree) (*Set, error) {
 			s.Notes = append(s.Notes, note)
 			continue
 		}
-		c, err := Read(fsys, e.Name(), where)
+		specs, err := Read(fsys, e.Name(), where)
 		if err != nil {
 			return nil, err
 		}
-		if other, ok := images[c.Image]; ok {
-			return nil, &Error{File: path.Join(c.Dir, FileName), Field: "image",
-				Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each component its own image name"}
+		for _, c := range specs {
+			// One repository per image across the run: each gets its own index.
+			if other, ok := images[c.Image]; ok {
+				return nil, &Error{File: path.Join(c.Dir, FileName), Field: cmp.Or(c.imageField, "image"),
+					Problem: fmt.Sprintf("%q is also the image of component %s", c.Image, other), Fix: "give each image its own repository name"}
+			}
+			images[c.Image] = c.Name
+			if err := s.place(&c, fsys); err != nil {
+				return nil, err
+			}
+			s.Specs = append(s.Specs, c.WithDefaults(defaults))
 		}
-		images[c.Image] = c.Name
-		if err := s.place(&c, fsys); err != nil {
-			return nil, err
-		}
-		s.Specs = append(s.Specs, c.WithDefaults(defaults))
 	}
 	if len(s.Specs) == 0 {
 		return nil, &Error{File: where, Problem: "no components found", Fix: "add " + where + "/<name>/Dockerfile"}
@@ -111,12 +115,12 @@ func Load(t Tree) (*Set, error) {
 // inside that, and lints it against the .dockerignore that context has.
 func (s *Set) place(c *Spec, comps fs.FS) error {
 	if !s.Shared() {
-		c.Context, c.ContextDockerfile = c.Name, c.Dockerfile
+		c.Context, c.ContextDockerfile = c.Component(), c.Dockerfile
 		return nil
 	}
 	in := strings.TrimPrefix(strings.TrimPrefix(s.tree.components(), s.Upload), "/")
-	c.Context, c.ContextDockerfile = ".", path.Join(in, c.Name, c.Dockerfile)
-	df, err := fs.ReadFile(comps, path.Join(c.Name, c.Dockerfile))
+	c.Context, c.ContextDockerfile = ".", path.Join(in, c.Component(), c.Dockerfile)
+	df, err := fs.ReadFile(comps, path.Join(c.Component(), c.Dockerfile))
 	if err != nil {
 		return &Error{File: path.Join(c.Dir, c.Dockerfile), Problem: Problem(err)}
 	}

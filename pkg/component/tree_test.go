@@ -33,24 +33,44 @@ func loadRepo(t *testing.T, dir string) (*Set, error) {
 	return Load(Tree{FS: os.DirFS(dir), Where: dir, Components: "src"})
 }
 
-// TestLoadRepo: the fixture repository reads as two components sharing the
-// repository root as their context, each Dockerfile named inside it; the
-// folders that are not components are notes (a dependency.conf one names
-// its image), and the ignored one is not even that.
+// named is the image of set named name.
+func named(t *testing.T, set *Set, name string) Spec {
+	t.Helper()
+	for _, c := range set.Specs {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no image %s", name)
+	return Spec{}
+}
+
+// TestLoadRepo: the fixture repository reads as three components sharing
+// the repository root as their context, each Dockerfile named inside it,
+// one of them (api) giving two images by target; the folders that are not
+// components are notes (a dependency.conf one names its image), and the
+// ignored one is not even that.
 func TestLoadRepo(t *testing.T) {
 	dir := repo(t, nil)
 	set, err := loadRepo(t, dir)
 	require.NoError(t, err)
 	assert.True(t, set.Shared())
 	assert.Equal(t, ".", set.Upload, "the context is the tree's root")
-	require.Len(t, set.Specs, 2)
-	for i, name := range []string{"backend", "frontend"} {
+	require.Len(t, set.Specs, 4)
+	for i, want := range []struct{ name, folder, image, target string }{
+		{"api/api", "api", "fixture-repo-api", "api"},
+		{"api/api-init", "api", "fixture-repo-api-init", "api-init"},
+		{"backend", "backend", "fixture-repo-backend", ""},
+		{"frontend", "frontend", "fixture-repo-frontend", ""},
+	} {
 		c := set.Specs[i]
-		assert.Equal(t, name, c.Name)
-		assert.Equal(t, filepath.Join(dir, "src", name), c.Dir)
+		assert.Equal(t, want.name, c.Name)
+		assert.Equal(t, want.image, c.Image)
+		assert.Equal(t, want.target, c.Target)
+		assert.Equal(t, filepath.Join(dir, "src", want.folder), c.Dir)
 		assert.Equal(t, ".", c.Context)
-		assert.Equal(t, "src/"+name+"/Dockerfile", c.ContextDockerfile)
-		assert.Empty(t, c.Lint, "%s lints clean", name)
+		assert.Equal(t, "src/"+want.folder+"/Dockerfile", c.ContextDockerfile)
+		assert.Empty(t, c.Lint, "%s lints clean", want.name)
 	}
 	require.Len(t, set.Notes, 2)
 	assert.Contains(t, set.Notes[0], filepath.Join(dir, "src/kafka")+": not a component: it holds only dependency.conf")
@@ -77,7 +97,7 @@ func TestContextDockerignore(t *testing.T) {
 		}
 		return out
 	}
-	back, err := set.Context(set.Specs[0])
+	back, err := set.Context(named(t, set, "backend"))
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, ".dockerignore"), back.Ignore)
 	files := kept(back)
@@ -88,7 +108,7 @@ func TestContextDockerignore(t *testing.T) {
 	assert.NotContains(t, files, ".git/HEAD")
 	assert.Contains(t, files, "third_party/tool/tool.bin")
 
-	front, err := set.Context(set.Specs[1])
+	front, err := set.Context(named(t, set, "frontend"))
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "src/frontend/Dockerfile.dockerignore"), front.Ignore, "the Dockerfile's own first")
 	assert.NotContains(t, kept(front), "third_party/tool/tool.bin")
@@ -133,7 +153,7 @@ func TestCheckSources(t *testing.T) {
 			}
 			set, err := loadRepo(t, repo(t, edits))
 			require.NoError(t, err)
-			_, err = set.Check(set.Specs[0], 0, tc.args)
+			_, err = set.Check(named(t, set, "backend"), 0, tc.args)
 			if len(tc.want) == 0 {
 				assert.NoError(t, err)
 				return

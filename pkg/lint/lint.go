@@ -142,6 +142,22 @@ func parse(file string, data []byte) ([]instructions.Stage, []instructions.ArgCo
 	return stages, metaArgs, nil
 }
 
+// Stages lists the names of a Dockerfile's named stages (FROM ... AS name),
+// in order: the targets it can build.
+func Stages(file string, data []byte) ([]string, error) {
+	stages, _, err := parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range stages {
+		if s.Name != "" {
+			out = append(out, s.Name)
+		}
+	}
+	return out, nil
+}
+
 // Args lists the names of a Dockerfile's ARG instructions, global and per
 // stage, in order, each once.
 func Args(file string, data []byte) ([]string, error) {

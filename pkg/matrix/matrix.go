@@ -151,6 +151,22 @@ func (r *Run) BuildOn(ctx context.Context, engines []Engine) (*Result, error) {
 	return res, nil
 }
 
+// OneImage refuses name where one image is wanted (the variants of one,
+// such as the module's build-component) when it names a component that
+// gives several (images: in its component.yaml).
+func (r *Run) OneImage(name string) error {
+	if _, ok := r.Plan.Component(name); ok {
+		return nil
+	}
+	var images []string
+	for _, c := range r.Plan.Components {
+		if c.Component() == name {
+			images = append(images, c.Name)
+		}
+	}
+	return class.BadInput.Errorf("%s gives several images (%s); name one as component/image", name, strings.Join(images, ", "))
+}
+
 // dependents lists the planned components that build FROM another one.
 func dependents(p *plan.Plan) []string {
 	var out []string
@@ -284,8 +300,12 @@ func (r *Run) Findings() []lint.Finding { return r.findings }
 func findings(p *plan.Plan, severity string) []lint.Finding {
 	min, _ := lint.ParseSeverity(severity)
 	var all []lint.Finding
+	seen := map[string]bool{} // the images of a component share its Dockerfile and its findings
 	for _, c := range p.Components {
-		all = append(all, c.Lint...)
+		if !seen[c.Component()] {
+			all = append(all, c.Lint...)
+		}
+		seen[c.Component()] = true
 	}
 	return lint.AtLeast(all, min)
 }

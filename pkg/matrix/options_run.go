@@ -72,8 +72,8 @@ func (o *RunOptions) Validate() error {
 		return err
 	}
 	for _, c := range o.Components {
-		if !component.NameRE.MatchString(c) {
-			return badInput("--components: %q is not a component name; use folder names under the components directory, comma-separated", c)
+		if !component.AddressRE.MatchString(c) {
+			return badInput("--components: %q is not a component name; use folder names under the components directory, or component/image for one image of one, comma-separated", c)
 		}
 	}
 	if o.Jobs < 0 {

@@ -22,8 +22,8 @@ const CacheRepoFix = "give a repository such as localhost:5000/ai-infra/matrix-c
 // validateCacheRepo checks --cache-repo and --rebuild.
 func (o *RunOptions) validateCacheRepo() error {
 	for _, c := range o.Rebuild {
-		if c != "all" && !component.NameRE.MatchString(c) {
-			return class.BadInput.Errorf("--rebuild: %q is not a component name; give all, or folder names under the components directory, comma-separated", c)
+		if c != "all" && !component.AddressRE.MatchString(c) {
+			return class.BadInput.Errorf("--rebuild: %q is not a component name; give all, or folder names under the components directory (component/image for one image of one), comma-separated", c)
 		}
 	}
 	if o.CacheRepo == "" {
@@ -38,7 +38,7 @@ func (o *RunOptions) validateCacheRepo() error {
 // checkRebuild refuses a --rebuild name that is not a planned component.
 func (o *RunOptions) checkRebuild(p *plan.Plan) error {
 	for _, name := range o.Rebuild {
-		if name != "all" && !slices.ContainsFunc(p.Components, func(c component.Spec) bool { return c.Name == name }) {
+		if name != "all" && !slices.ContainsFunc(p.Components, func(c component.Spec) bool { return c.Name == name || c.Component() == name }) {
 			return class.BadInput.Errorf("--rebuild: %q is not a planned component; give all, or names from --components", name)
 		}
 	}
@@ -59,8 +59,9 @@ func (o *Options) cache(ctx context.Context) *reuse.Cache {
 
 // reuser keys the cells one engine builds and reuses what --cache-repo holds.
 func (r *Run) reuser(ctx context.Context, c *dagger.Client) *reuse.Reuser {
-	rebuild := func(name string) bool {
-		return slices.Contains(r.Options.Run.Rebuild, "all") || slices.Contains(r.Options.Run.Rebuild, name)
+	rebuild := func(name string) bool { // a component's name rebuilds all its images
+		return slices.Contains(r.Options.Run.Rebuild, "all") || slices.Contains(r.Options.Run.Rebuild, name) ||
+			slices.Contains(r.Options.Run.Rebuild, component.ComponentOf(name))
 	}
 	return &reuse.Reuser{Client: c, Engine: EngineVersion, Cache: r.Options.cache(ctx), Warn: r.Options.Notify, Rebuild: rebuild}
 }

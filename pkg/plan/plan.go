@@ -51,21 +51,30 @@ type Upload struct {
 }
 
 // New plans the selected components (all when selected is empty, plus their
-// dependencies) for platforms. Unknown names and cycles are bad input.
+// dependencies) for platforms. A selected name is a component, which selects
+// all its images, or one image of it (component/image). Unknown names and
+// cycles are bad input.
 func New(all []component.Spec, platforms []string, selected []string) (*Plan, error) {
 	if len(platforms) == 0 {
 		return nil, class.BadInput.Errorf("no platforms requested")
 	}
-	byName := map[string]component.Spec{}
+	byName, images := map[string]component.Spec{}, map[string][]string{}
 	for _, c := range all {
 		byName[c.Name] = c
+		images[c.Component()] = append(images[c.Component()], c.Name)
 	}
 	for _, c := range all {
 		for _, d := range c.DependsOn {
-			if _, ok := byName[d]; !ok {
-				return nil, &component.Error{File: c.Dir + "/" + component.FileName, Field: "depends_on",
-					Problem: fmt.Sprintf("unknown component %q", d), Fix: "known: " + strings.Join(names(all), ", ")}
+			if _, ok := byName[d]; ok {
+				continue
 			}
+			err := &component.Error{File: c.Dir + "/" + component.FileName, Field: "depends_on",
+				Problem: fmt.Sprintf("unknown component %q", d), Fix: "known: " + strings.Join(names(all), ", ")}
+			if imgs := images[d]; len(imgs) > 0 {
+				// A dependent builds FROM one image: it gets one image arg.
+				err.Problem, err.Fix = fmt.Sprintf("%s gives several images", d), "name the one it builds FROM: "+strings.Join(imgs, ", ")
+			}
+			return nil, err
 		}
 	}
 	want := map[string]bool{}
@@ -83,10 +92,16 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 		selected = names(all)
 	}
 	for _, n := range selected {
-		if _, ok := byName[n]; !ok {
-			return nil, class.BadInput.Errorf("unknown component %q (known: %s)", n, strings.Join(names(all), ", "))
+		if _, ok := byName[n]; ok {
+			add(n)
+			continue
 		}
-		add(n)
+		if _, ok := images[n]; !ok {
+			return nil, class.BadInput.Errorf("unknown component %q (known: %s)", n, strings.Join(known(all), ", "))
+		}
+		for _, img := range images[n] {
+			add(img)
+		}
 	}
 	order, err := topo(byName, want)
 	if err != nil {
@@ -169,6 +184,21 @@ func names(cs []component.Spec) []string {
 	return out
 }
 
+// known are the names a selection may give: every component, and each
+// image of a component with several as component/image.
+func known(cs []component.Spec) []string {
+	var out []string
+	for _, c := range cs {
+		for _, n := range []string{c.Component(), c.Name} {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Component returns the planned component named n.
 func (p *Plan) Component(n string) (component.Spec, bool) {
 	for _, c := range p.Components {
@@ -213,14 +243,25 @@ func (p *Plan) Table(w io.Writer) error {
 func (p *Plan) Dot(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("digraph matrix {\n  rankdir=LR;\n  node [shape=box];\n")
-	for _, c := range p.Components {
+	for i, c := range p.Components {
 		var pls []string
 		for _, pl := range p.Platforms {
 			if c.Supports(pl) {
 				pls = append(pls, pl)
 			}
 		}
-		fmt.Fprintf(&b, "  %q [label=%q];\n", c.Name, c.Name+"\n"+c.Image+"\n"+strings.Join(pls, ", "))
+		// The images of one component (one Dockerfile) share a box.
+		indent, image := "  ", c.Name != c.Component()
+		if image {
+			indent = "    "
+		}
+		if image && (i == 0 || p.Components[i-1].Component() != c.Component()) {
+			fmt.Fprintf(&b, "  subgraph %q {\n    label=%q;\n", "cluster_"+c.Component(), c.Component()+" (one Dockerfile)")
+		}
+		fmt.Fprintf(&b, "%s%q [label=%q];\n", indent, c.Name, c.Name+"\n"+c.Image+"\n"+strings.Join(pls, ", "))
+		if image && (i == len(p.Components)-1 || p.Components[i+1].Component() != c.Component()) {
+			b.WriteString("  }\n")
+		}
 	}
 	for _, c := range p.Components {
 		for _, d := range c.DependsOn {

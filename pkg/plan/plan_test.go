@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 )
 
@@ -48,9 +49,14 @@ func TestNewErrors(t *testing.T) {
 		{"unknown dependency", []component.Spec{{Name: "a", Dir: "components/a", DependsOn: []string{"zz"}}}, nil, `components/a/component.yaml: field depends_on: unknown component "zz"`},
 		{"unknown selected", comps(), []string{"nope"}, `unknown component "nope"`},
 		{"dependency lacks platform", []component.Spec{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", Platforms: []string{"linux/amd64"}}}, nil, "a linux/arm64 builds FROM b, whose spec does not support linux/arm64"},
+		{"unknown image", images(), []string{"backend/nope"},
+			`unknown component "backend/nope" (known: backend, backend/backend, backend/backend-init, frontend, web)`},
+		{"dependency on a component of several images", append(images(), component.Spec{Name: "api", Dir: "components/api", DependsOn: []string{"backend"}}), nil,
+			"components/api/component.yaml: field depends_on: backend gives several images (name the one it builds FROM: backend/backend, backend/backend-init)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cs, both, tc.selected)
+			assert.Equal(t, class.BadInput, class.Of(err))
 			assert.ErrorContains(t, err, tc.err)
 		})
 	}
@@ -65,8 +71,7 @@ func TestRender(t *testing.T) {
 		{Name: "gitea", Image: "ai-infra-gitea", Platforms: []string{"linux/amd64"}},
 	}, both, nil)
 	require.NoError(t, err)
-	var tb bytes.Buffer
-	require.NoError(t, p.Table(&tb))
+	table, dot := render(t, p)
 	assert.Equal(t, `COMPONENT   PLATFORM     STATUS                 IMAGE                FROM
 gitea       linux/amd64  planned                ai-infra-gitea       -
 gitea       linux/arm64  not requested by spec  ai-infra-gitea       -
@@ -74,9 +79,7 @@ jupyterhub  linux/amd64  planned                ai-infra-jupyterhub  -
 jupyterhub  linux/arm64  planned                ai-infra-jupyterhub  -
 singleuser  linux/amd64  planned                ai-infra-singleuser  singleuser <- jupyterhub
 singleuser  linux/arm64  planned                ai-infra-singleuser  singleuser <- jupyterhub
-`, tb.String())
-	var dot bytes.Buffer
-	require.NoError(t, p.Dot(&dot))
+`, table)
 	assert.Equal(t, `digraph matrix {
   rankdir=LR;
   node [shape=box];
@@ -85,11 +88,93 @@ singleuser  linux/arm64  planned                ai-infra-singleuser  singleuser 
   "singleuser" [label="singleuser\nai-infra-singleuser\nlinux/amd64, linux/arm64"];
   "jupyterhub" -> "singleuser";
 }
-`, dot.String())
+`, dot)
 	var js bytes.Buffer
 	require.NoError(t, p.JSON(&js))
 	var back Plan
 	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 	assert.Equal(t, p.Cells, back.Cells)
 	assert.Equal(t, p.Order, back.Order)
+}
+
+// images are backend's two images from one Dockerfile, beside frontend,
+// which builds FROM one of them.
+func images() []component.Spec {
+	return []component.Spec{
+		{Name: "backend/backend", Image: "ai-infra-backend", Target: "backend"},
+		{Name: "backend/backend-init", Image: "ai-infra-backend-init", Target: "backend-init", Platforms: []string{"linux/amd64"}},
+		{Name: "frontend", Image: "ai-infra-frontend"},
+		{Name: "web", Image: "ai-infra-web", DependsOn: []string{"backend/backend"}},
+	}
+}
+
+// TestNewImages: each image has its own cells; a component name selects
+// all its images, component/image one of them.
+func TestNewImages(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		selected []string
+		order    []string
+		cells    int
+	}{
+		{"all", nil, []string{"backend/backend", "backend/backend-init", "frontend", "web"}, 8},
+		{"a component selects all its images", []string{"backend"}, []string{"backend/backend", "backend/backend-init"}, 4},
+		{"one image", []string{"backend/backend-init"}, []string{"backend/backend-init"}, 2},
+		{"a dependent pulls the one image it builds FROM", []string{"web"}, []string{"backend/backend", "web"}, 4},
+		{"given twice", []string{"backend", "backend/backend"}, []string{"backend/backend", "backend/backend-init"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New(images(), both, tc.selected)
+			require.NoError(t, err)
+			assert.Equal(t, tc.order, p.Order)
+			require.Len(t, p.Cells, tc.cells, "every image × platform is a cell")
+			for _, c := range p.Cells {
+				if c.Component == "backend/backend-init" && c.Platform == "linux/arm64" {
+					assert.Equal(t, NotRequested, c.Status, "each image has its own cells")
+				}
+			}
+		})
+	}
+}
+
+// TestRenderImages: the table, the graph and the JSON show each image's
+// cells; the graph boxes the images of one Dockerfile together.
+func TestRenderImages(t *testing.T) {
+	p, err := New(images()[:3], []string{"linux/amd64"}, nil)
+	require.NoError(t, err)
+	table, dot := render(t, p)
+	assert.Equal(t, `COMPONENT             PLATFORM     STATUS   IMAGE                  FROM
+backend/backend       linux/amd64  planned  ai-infra-backend       -
+backend/backend-init  linux/amd64  planned  ai-infra-backend-init  -
+frontend              linux/amd64  planned  ai-infra-frontend      -
+`, table)
+	assert.Equal(t, `digraph matrix {
+  rankdir=LR;
+  node [shape=box];
+  subgraph "cluster_backend" {
+    label="backend (one Dockerfile)";
+    "backend/backend" [label="backend/backend\nai-infra-backend\nlinux/amd64"];
+    "backend/backend-init" [label="backend/backend-init\nai-infra-backend-init\nlinux/amd64"];
+  }
+  "frontend" [label="frontend\nai-infra-frontend\nlinux/amd64"];
+}
+`, dot)
+	var js bytes.Buffer
+	require.NoError(t, p.JSON(&js))
+	var back Plan
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	assert.Equal(t, []Cell{
+		{Component: "backend/backend", Platform: "linux/amd64", Status: Planned},
+		{Component: "backend/backend-init", Platform: "linux/amd64", Status: Planned},
+		{Component: "frontend", Platform: "linux/amd64", Status: Planned},
+	}, back.Cells)
+}
+
+// render is p as a table and as a graph.
+func render(t *testing.T, p *Plan) (table, dot string) {
+	t.Helper()
+	var tb, db bytes.Buffer
+	require.NoError(t, p.Table(&tb))
+	require.NoError(t, p.Dot(&db))
+	return tb.String(), db.String()
 }

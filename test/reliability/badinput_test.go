@@ -116,6 +116,12 @@ func TestBadInput(t *testing.T) {
 			want: []string{"src/backend/Dockerfile:2", "COPY src/backend/ssl/: no such file or directory in the build context", "create it before the build"}},
 		{name: "COPY source the .dockerignore drops", verb: "publish", source: repo(map[string]string{"src/frontend/Dockerfile": "FROM debian:bookworm-slim\nCOPY third_party/tool/tool.bin /x\n"}),
 			args: []string{"--registry", "localhost:5000/x"}, want: []string{"src/frontend/Dockerfile:2", "excluded from the build context", "src/frontend/Dockerfile.dockerignore"}},
+		{name: "images: one repository for two images", verb: "build-all", source: repo(map[string]string{"src/backend/component.yaml": "image: fixture-repo-api\n"}),
+			want: []string{"src/backend/component.yaml: field image", `"fixture-repo-api" is also the image of component api/api`, "give each image its own repository name"}},
+		{name: "images: a name given twice", verb: "plan", source: repo(map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api, target: api-init}\n"}),
+			want: []string{"src/api/component.yaml: field images[1].name", "api is also the name of images[0]"}},
+		{name: "images: a target the Dockerfile lacks", verb: "build-all", source: repo(map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api-migrate, target: migrate}\n"}),
+			want: []string{"src/api/component.yaml: field images[1].target", `"migrate" is not a stage of`, "src/api/Dockerfile (name one of its stages: base, api, api-init)"}},
 		{name: "arg file that does not parse", verb: "build-all", source: badEnv, ctor: []string{"--build-arg-file", filepath.Join(badEnv, "bad.env")},
 			want: []string{"--build-arg-file bad.env: line 2: no '='", "write KEY=value lines"}},
 		{name: "declared credential key", verb: "build-all", source: declared, ctor: []string{"--build-arg-file", filepath.Join(declared, ".env")},
@@ -177,7 +183,7 @@ func TestBadInput(t *testing.T) {
 		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
-	require.GreaterOrEqual(t, len(cases), 51)
+	require.GreaterOrEqual(t, len(cases), 54)
 	var both atomic.Int32
 	t.Cleanup(func() { t.Logf("figures: bad_input_cases=%d both_entry_points=%d", len(cases), both.Load()) })
 	for _, tc := range cases {
