@@ -125,3 +125,21 @@ func contents(t *testing.T, dir string, res *Adopted) []string {
 	}
 	return out
 }
+
+// TestInitPlanRefuses: when the plan of what init wrote refuses the tree (a
+// credential-like key of .env.example that a Dockerfile declares), the
+// files stay written and the error is bad input naming the key and the fix.
+func TestInitPlanRefuses(t *testing.T) {
+	dir, write := unadopted(t)
+	df := filepath.Join(dir, "src/backend/Dockerfile")
+	data, err := os.ReadFile(df)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(df, append(data, "ARG DB_PASSWORD\n"...), 0o644))
+	res, err := Init(os.DirFS(dir), dir, "", false, write)
+	assert.Equal(t, class.BadInput, class.Of(err))
+	assert.ErrorContains(t, err, "the configuration init wrote does not plan: ")
+	assert.ErrorContains(t, err, "DB_PASSWORD")
+	require.NotNil(t, res)
+	assert.Len(t, res.Changes, 3)
+	assert.FileExists(t, filepath.Join(dir, "src/matrix.yaml"))
+}
