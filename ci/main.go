@@ -131,6 +131,43 @@ func New(
 		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity, SyftImage: syftImage}
 }
 
+// Init adopts the tree given with --source, which a build script built: it
+// returns matrix.yaml, and component.yaml and third-party.yaml where the
+// tree's conventions need them, to export into the tree (`dagger call
+// --source . init export --path .`). What it found and the plan of what it
+// wrote go to the log. A file already there is left out when it is the
+// same, and refused when it differs, unless --force.
+// +cache="never"
+func (m *Matrix) Init(
+	ctx context.Context,
+	// Overwrite files that are already there and differ.
+	// +optional
+	force bool,
+) (*dagger.Directory, error) {
+	if m.Source == nil {
+		return nil, classify(class.BadInput.Errorf("init adopts the tree given with --source: dagger call --source . init export --path ."))
+	}
+	c, src, err := connect(ctx, m.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	out := dag.Directory()
+	res, err := core.Init(component.EngineFS(ctx, src), ".", m.ComponentsPath, force, func(p string, data []byte) error {
+		out = out.WithNewFile(p, string(data))
+		return nil
+	})
+	if res != nil && res.Changes != nil {
+		if rerr := res.Report(os.Stderr); rerr != nil {
+			return nil, rerr
+		}
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
 // Lint finds, before any build, the Dockerfile patterns that waste
 // emulation or ship the wrong architecture, in the components or in any
 // directory of Dockerfiles; it fails, with the findings, when there are any.

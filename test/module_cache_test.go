@@ -23,6 +23,7 @@ var moduleWrites = map[string]string{
 	"BuildAll": "pushes to --registry with --push-by-digest",
 	"Export":   "returns the bundle, to be exported",
 	"Report":   "returns the report files, to be exported",
+	"Init":     "returns the files it writes into the tree, to be exported",
 }
 
 // moduleCached are the functions that write nothing that outlives the

@@ -5,6 +5,7 @@ package system_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -138,4 +139,46 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	return string(out)
+}
+
+// TestInitEngine: `matrix init` and `dagger call init` adopt the same tree
+// as a build script left it (no matrix files; build-targets.conf and
+// .env.example instead) and write the same files, byte for byte; the
+// module's second call writes nothing (engine, dagger -m).
+func TestInitEngine(t *testing.T) {
+	ctx := enginetest.Context(t)
+	bin := buildCLI(t)
+	unadopted := func() string {
+		repo, _ := enginetest.Repo(t, map[string]string{
+			"src/api/build-targets.conf": "api fixture-repo-api\napi-init fixture-repo-api-init\n",
+		})
+		for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml"} {
+			require.NoError(t, os.Remove(filepath.Join(repo, f)))
+		}
+		env, err := os.ReadFile(filepath.Join(repo, ".env"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(repo, ".env.example"), env, 0o644))
+		return repo
+	}
+	byCLI, byModule := unadopted(), unadopted()
+
+	code, out := cli(t, bin, "init", byCLI)
+	require.Equal(t, 0, code, out)
+	call := []string{"-m", enginetest.Root(), "call", "--source", ".", "--components-path", "src", "init", "export", "--path", "."}
+	code, out = enginetest.DaggerIn(t, ctx, byModule, call...)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "created  ./src/matrix.yaml")
+	assert.Contains(t, out, "api/api-init", "the plan of what it wrote")
+	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/third-party.yaml"} {
+		want, err := os.ReadFile(filepath.Join(byCLI, f))
+		require.NoError(t, err, "matrix init wrote %s", f)
+		got, err := os.ReadFile(filepath.Join(byModule, f))
+		require.NoError(t, err, "dagger call init wrote %s", f)
+		assert.Equal(t, string(want), string(got), "%s: the same from both entry points", f)
+	}
+
+	code, out = enginetest.DaggerIn(t, ctx, byModule, call...)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "unchanged  ./src/matrix.yaml")
+	assert.NotContains(t, out, "created")
 }

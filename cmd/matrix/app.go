@@ -41,7 +41,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			buildCommand("build-all", "build and verify every component for every platform"),
 			buildCommand("verify", "build and verify every cell, publishing nothing (same as build-all)"),
 			publishCommand(), mergeCommand(), exportCommand(), mirrorCommand(), importCommand(), lintCommand(), doctorCommand(),
-			renderCommand(),
+			renderCommand(), initCommand(),
 		},
 	}
 	for _, c := range app.Commands {

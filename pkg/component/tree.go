@@ -142,7 +142,7 @@ func notComponent(fsys fs.FS, name, dir string) string {
 	}
 	if data, err := fs.ReadFile(fsys, path.Join(name, "dependency.conf")); err == nil {
 		what := "a third-party image"
-		if ref := imageIn(data); ref != "" {
+		if ref := DependencyImage(data); ref != "" {
 			what += " (" + ref + ")"
 		}
 		return fmt.Sprintf("%s: not a component: it holds only dependency.conf, %s to pull and re-tag; add it to %s to mirror and export it", dir, what, "third-party.yaml")
@@ -150,9 +150,9 @@ func notComponent(fsys fs.FS, name, dir string) string {
 	return fmt.Sprintf("%s: not a component (no Dockerfile, no %s); skipped. List it under ignore: in %s to silence this note", dir, FileName, ConfigFile)
 }
 
-// imageIn is the first image reference with a tag or digest that a
+// DependencyImage is the first image reference with a tag or digest that a
 // dependency.conf line gives (KEY=ref or ref), or "".
-func imageIn(data []byte) string {
+func DependencyImage(data []byte) string {
 	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {
 		line := strings.TrimSpace(s.Text())
