@@ -167,7 +167,7 @@ func TestInitEngine(t *testing.T) {
 	call := []string{"-m", enginetest.Root(), "call", "--source", ".", "--components-path", "src", "init", "export", "--path", "."}
 	code, out = enginetest.DaggerIn(t, ctx, byModule, call...)
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "created  ./src/matrix.yaml")
+	assert.Contains(t, out, "created  src/matrix.yaml")
 	assert.Contains(t, out, "api/api-init", "the plan of what it wrote")
 	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/third-party.yaml"} {
 		want, err := os.ReadFile(filepath.Join(byCLI, f))
@@ -179,6 +179,6 @@ func TestInitEngine(t *testing.T) {
 
 	code, out = enginetest.DaggerIn(t, ctx, byModule, call...)
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "unchanged  ./src/matrix.yaml")
+	assert.Contains(t, out, "unchanged  src/matrix.yaml")
 	assert.NotContains(t, out, "created")
 }
