@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
@@ -235,16 +237,14 @@ func (a *Adoption) dependency(fsys fs.FS, where, name string) (mirror.Image, boo
 }
 
 // repository is the repository of an upstream reference, as the private
-// registry holds it: confluentinc/cp-kafka, postgres (Docker Hub's library/ dropped).
+// registry holds it: confluentinc/cp-kafka, postgres (Docker Hub's library/
+// dropped). ref is one DependencyImage parsed.
 func repository(ref string) string {
-	name, _, _ := strings.Cut(ref, "@")
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		name = name[:i]
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return ""
 	}
-	if first, rest, ok := strings.Cut(name, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		name = rest
-	}
-	return strings.TrimPrefix(name, "library/")
+	return strings.TrimPrefix(r.Context().RepositoryStr(), "library/")
 }
 
 // evidence is a COPY or ADD source that says where the build context is.
