@@ -202,7 +202,7 @@ toolchain_dir() {
 # times all the other execs of a CI run (docs/benchmarks.md).
 HOST_CA_DIR=/usr/local/share/ca-certificates
 # shellcheck disable=SC2016 # $1 is the hook's argument, expanded by mmdebstrap's shell
-CA_HOOK='mkdir -p "$1/usr/local/share/ca-certificates"; for f in /usr/local/share/ca-certificates/*.crt; do [ ! -e "$f" ] || cp "$f" "$1/usr/local/share/ca-certificates/"; done'
+CA_HOOK='mkdir -p "$1/usr/local/share/ca-certificates"; for f in '"$HOST_CA_DIR"'/*.crt; do [ ! -e "$f" ] || cp "$f" "$1/usr/local/share/ca-certificates/"; done'
 cas_digest() { { find "$HOST_CA_DIR" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat; echo "$GOLANG_PACKAGES"; } | sha256sum | cut -c1-16; }
 
 # mmdebstrap into $STATE/rootfs/NAME-ARCH.tar unless it is already there,
@@ -292,7 +292,14 @@ engine_config() {
   for p in 5000 5001 5002 5003; do
     regs="$regs, \"localhost:$p\": {\"http\": true}, \"127.0.0.1:$p\": {\"http\": true}"
   done
-  printf '{"registries": {%s}}\n' "$regs"
+  # The cache policy: Dagger's default keeps 20 % of the disk free and prunes
+  # down to 10 GB whenever it is not: on this host, whose free space is under
+  # 20 % of its disk (most of it reserved), that pruned
+  # the engine between two runs (every "warm" run then built from nothing).
+  # Here the cache is kept up to MATRIX_ENGINE_CACHE (default 60GB) while
+  # 10 GB stay free.
+  printf '{"registries": {%s}, "gc": {"maxUsedSpace": "%s", "reservedSpace": "20GB", "minFreeSpace": "10GB"}}\n' \
+    "$regs" "${MATRIX_ENGINE_CACHE:-60GB}"
 }
 
 # engine_stamp is what a running engine was started with.
