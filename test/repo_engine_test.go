@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -26,11 +27,14 @@ const fixtureSecret = "fixture-password-never-shown"
 // TestRepoEngineRegistry: the fixture repository in the real tree's shape
 // (components in src/, every COPY relative to the repository root, a root
 // .dockerignore with ! and **, a Dockerfile.dockerignore, a .env, folders
-// that are not components, one Dockerfile giving two images by target) plans, builds, verifies and publishes for
+// that are not components, one Dockerfile giving two images by target, a
+// package hub served while its consumer builds) plans, builds, verifies and publishes for
 // linux/amd64 and linux/arm64 through both entry points: the CLI, and the
 // module called by its path from the repository's own directory with
 // --source. Every index is read back, and its revision annotation is the
-// fixture's commit, not matrix's (engine, registry, dagger -m).
+// fixture's commit, not matrix's. The consumer's variant of each platform
+// holds what the hub of that platform served: its uname -m (engine,
+// registry, dagger -m).
 func TestRepoEngineRegistry(t *testing.T) {
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
@@ -56,14 +60,16 @@ func TestRepoEngineRegistry(t *testing.T) {
 			Args         map[string]string `json:"args"`
 			ContextBytes int64             `json:"context_bytes"`
 		} `json:"cells"`
+		Edges []struct{ From, To, Kind string } `json:"edges"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &p), out)
-	require.Len(t, p.Cells, 8, "api gives two images (images:), each with its cells")
+	require.Len(t, p.Cells, 12, "api gives two images (images:), each with its cells")
+	assert.Equal(t, []struct{ From, To, Kind string }{{"hub", "consumer", "service"}}, p.Edges, "the plan shows what is served to what")
 	cells := map[string]int{} // component → its first cell
 	for i := len(p.Cells) - 1; i >= 0; i-- {
 		cells[p.Cells[i].Component] = i
 	}
-	require.Len(t, cells, 4, "api/api, api/api-init, backend, frontend")
+	require.Len(t, cells, 6, "api/api, api/api-init, backend, consumer, frontend, hub")
 	back, front := p.Cells[cells["backend"]], p.Cells[cells["frontend"]]
 	assert.Equal(t, map[string]string{"APP_GREETING": "hello from .env"}, back.Args, "backend gets the key it declares")
 	assert.Empty(t, front.Args, "frontend declares none")
@@ -71,6 +77,10 @@ func TestRepoEngineRegistry(t *testing.T) {
 	code, out = cli(t, bin, append([]string{"plan", "--components", "api"}, tree...)...)
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "api/api-init", "a component selects all its images")
+	code, out = cli(t, bin, append([]string{"plan", "--components", "consumer"}, tree...)...)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "hub        linux/arm64  planned  fixture-repo-hub       -", "a served component is planned with its consumer")
+	assert.Contains(t, out, "consumer   linux/arm64  planned  fixture-repo-consumer  consumer <~ hub (service)")
 
 	platforms := []string{"linux/amd64", "linux/arm64"}
 	publishArgs := []string{"--platforms", strings.Join(platforms, ","), "--tags", "v1", "--version", "v1", "--no-attest"}
@@ -92,14 +102,39 @@ func TestRepoEngineRegistry(t *testing.T) {
 			to := registry + "/" + enginetest.Unique("repo")
 			code, out := r.run(to)
 			require.Equal(t, 0, code, out)
-			assert.Contains(t, out, "8/8 cells verified")
+			assert.Contains(t, out, "12/12 cells verified")
 			assert.NotContains(t, out, fixtureSecret)
 			// One index per image: api's two targets of one Dockerfile each have theirs.
-			for _, img := range []string{"fixture-repo-api", "fixture-repo-api-init", "fixture-repo-backend", "fixture-repo-frontend"} {
+			for _, img := range []string{"fixture-repo-api", "fixture-repo-api-init", "fixture-repo-backend", "fixture-repo-frontend",
+				"fixture-repo-hub", "fixture-repo-consumer"} {
 				readBack(t, ctx, to+"/"+img+":v1", platforms, rev)
+			}
+			machine := map[string]string{"amd64": "x86_64\n", "arm64": "aarch64\n"}
+			for _, v := range enginetest.ReadIndex(t, ctx, to+"/fixture-repo-consumer:v1") {
+				assert.Equal(t, machine[v.Platform.Architecture], string(v.Files["fetched-arch"]),
+					"the consumer's %s variant holds what the %s hub served", v.Platform.Architecture, v.Platform.Architecture)
 			}
 		})
 	}
+}
+
+// TestServiceNeverAnswersEngine: a service whose port never opens fails
+// the consumer's cell at serve, naming the component and port, within the
+// wait component.yaml gives; nothing hangs (engine).
+func TestServiceNeverAnswersEngine(t *testing.T) {
+	enginetest.Context(t)
+	bin := buildCLI(t)
+	repo, _ := enginetest.Repo(t, map[string]string{
+		"src/consumer/component.yaml": "services:\n  - {component: hub, port: 9999, arg: HUB_URL, wait: 10s}\n",
+	})
+	t0 := time.Now()
+	code, out := cli(t, bin, "build-all", "--source", repo, "--components-path", "src", "--components", "consumer", "--platforms", "linux/amd64")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "consumer linux/amd64 failed at serve")
+	assert.Contains(t, out, "consumer linux/amd64: service hub port 9999 did not answer within 10s (check that hub serves on port 9999, or raise wait: under services: in "+
+		filepath.Join(repo, "src/consumer/component.yaml"))
+	assert.Contains(t, out, "1/2 cells verified, 1 not")
+	t.Logf("figures: service_never_answers_seconds=%.1f", time.Since(t0).Seconds())
 }
 
 // readBack checks that ref is a complete index of platforms whose revision
@@ -152,7 +187,8 @@ func TestInitEngine(t *testing.T) {
 		repo, _ := enginetest.Repo(t, map[string]string{
 			"src/api/build-targets.conf": "api fixture-repo-api\napi-init fixture-repo-api-init\n",
 		})
-		for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml"} {
+		for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml",
+			"src/hub/component.yaml", "src/consumer/component.yaml"} {
 			require.NoError(t, os.Remove(filepath.Join(repo, f)))
 		}
 		env, err := os.ReadFile(filepath.Join(repo, ".env"))
@@ -169,7 +205,7 @@ func TestInitEngine(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "created  src/matrix.yaml")
 	assert.Contains(t, out, "api/api-init", "the plan of what it wrote")
-	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/third-party.yaml"} {
+	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/consumer/component.yaml", "src/third-party.yaml"} {
 		want, err := os.ReadFile(filepath.Join(byCLI, f))
 		require.NoError(t, err, "matrix init wrote %s", f)
 		got, err := os.ReadFile(filepath.Join(byModule, f))

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
@@ -92,7 +93,7 @@ func TestTimelineBrowserEngineRegistry(t *testing.T) {
 
 	r := readReport(t, jsonPath)
 	require.Len(t, r.Cells, 10)
-	assert.ElementsMatch(t, []report.Edge{{From: "base", To: "child", Kind: report.EdgeDependency}, {From: "armfails", To: "armchild", Kind: report.EdgeDependency}}, r.Edges)
+	assert.ElementsMatch(t, []report.Edge{{From: "base", To: "child", Kind: plan.EdgeDependency}, {From: "armfails", To: "armchild", Kind: plan.EdgeDependency}}, r.Edges)
 	assert.NotEmpty(t, r.Engines)
 	assert.Positive(t, r.Jobs)
 	assert.NotEmpty(t, r.Matrix)

@@ -15,14 +15,17 @@ import (
 func TestInitCommand(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS("../../test/testdata/repo")))
-	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml"} {
+	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml",
+		"src/hub/component.yaml", "src/consumer/component.yaml"} {
 		require.NoError(t, os.Remove(filepath.Join(dir, f)))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "src/api/build-targets.conf"), []byte("api fixture-repo-api\napi-init fixture-repo-api-init\n"), 0o644))
 
 	code, out, errw := runCLI("init", dir)
 	require.Equal(t, 0, code, errw)
-	assert.Contains(t, out, "created  "+dir+"/src/matrix.yaml\ncreated  "+dir+"/src/api/component.yaml\ncreated  "+dir+"/src/third-party.yaml\n")
+	assert.Contains(t, out, "created  "+dir+"/src/matrix.yaml\ncreated  "+dir+"/src/api/component.yaml\ncreated  "+dir+"/src/consumer/component.yaml\n"+
+		"created  "+dir+"/src/third-party.yaml\n")
+	assert.Contains(t, out, "consumer      linux/arm64  planned  ai-infra-consumer      consumer <~ hub (service)")
 	assert.Contains(t, out, "api/api       linux/amd64  planned  fixture-repo-api")
 	written := readFile(t, filepath.Join(dir, "src/matrix.yaml"))
 	assert.Contains(t, written, "context: ..\n")

@@ -92,19 +92,19 @@ func Scan(fsys fs.FS, where, components string) (*Adoption, error) {
 		return nil, err
 	}
 	a.Files = append(a.Files, File{Path: path.Join(a.Components, component.ConfigFile), Data: a.config(ctx, ignore, len(thirdParty) > 0)})
+	served := a.services(where, folders)
 	for _, f := range folders {
-		file, err := a.images(fsys, where, f)
+		images, err := a.images(fsys, where, f)
 		if err != nil {
 			return nil, err
 		}
-		if file != nil {
+		if file := a.componentFile(f, images, served[f.name]); file != nil {
 			a.Files = append(a.Files, *file)
 		}
 	}
 	if len(thirdParty) > 0 {
 		a.Files = append(a.Files, File{Path: path.Join(a.Components, mirror.ListName), Data: thirdPartyList(thirdParty)})
 	}
-	a.services(where, folders)
 	return a, nil
 }
 
@@ -334,9 +334,30 @@ func (a *Adoption) contextPath() string {
 	return strings.TrimSuffix(strings.Repeat("../", strings.Count(a.Components, "/")+1), "/")
 }
 
-// images is the component.yaml of a component whose folder has a
-// build-targets.conf: one entry of images: per line; nil without one.
-func (a *Adoption) images(fsys fs.FS, where string, f folder) (*File, error) {
+// componentFile is folder f's component.yaml, when it needs one: its
+// images (from build-targets.conf) and the components served while it
+// builds (from its fetches).
+func (a *Adoption) componentFile(f folder, images []image, services []service) *File {
+	var from []string
+	var fields []field
+	if len(images) > 0 {
+		from = append(from, TargetsFile+": one image per target of the\nDockerfile, addressed "+f.name+"/<name>")
+		fields = append(fields, field{key: "images", value: images})
+	}
+	if len(services) > 0 {
+		from = append(from, "its fetches from another component's URL while it\nbuilds: that component is served then")
+		fields = append(fields, field{key: "services", value: services})
+	}
+	if fields == nil {
+		return nil
+	}
+	head := "Written by matrix init from " + strings.Join(from, ";\nand from ") + " (see docs/components.md)."
+	return &File{Path: path.Join(a.Components, f.name, component.FileName), Data: render(head, fields...)}
+}
+
+// images are the entries of images: of a component whose folder has a
+// build-targets.conf, one per line; none without one.
+func (a *Adoption) images(fsys fs.FS, where string, f folder) ([]image, error) {
 	dir := path.Join(a.Components, f.name)
 	conf := path.Join(dir, TargetsFile)
 	data, err := fs.ReadFile(fsys, conf)
@@ -381,9 +402,7 @@ func (a *Adoption) images(fsys fs.FS, where string, f folder) (*File, error) {
 	if len(images) == 0 {
 		return nil, &component.Error{File: name, Problem: "lists no image", Fix: "write one <target> <image> per line, or remove it"}
 	}
-	head := "Written by matrix init from " + TargetsFile + ": one image per target of the\n" +
-		"Dockerfile, addressed " + f.name + "/<name> (see docs/components.md)."
-	return &File{Path: path.Join(dir, component.FileName), Data: render(head, field{key: "images", value: images})}, nil
+	return images, nil
 }
 
 // image is an entry of component.yaml's images:.
@@ -434,9 +453,19 @@ func thirdPartyList(images []mirror.Image) []byte {
 	return render(head, field{key: "images", value: entries})
 }
 
-// services points out the Dockerfiles that fetch from another component
-// while they build: curl ${APPHUB_URL}/... needs apphub serving.
-func (a *Adoption) services(where string, comps []folder) {
+// service is an entry of component.yaml's services:.
+type service struct {
+	Component string `yaml:"component"`
+	Port      int    `yaml:"port"`
+	Arg       string `yaml:"arg"`
+}
+
+// services finds the Dockerfiles that fetch from another component while
+// they build (curl ${APPHUB_URL}/... needs apphub serving), and gives each
+// folder's entries of services:. A fetch whose server's port or build arg
+// cannot be told is pointed out instead, with its line.
+func (a *Adoption) services(where string, comps []folder) map[string][]service {
+	out := map[string][]service{}
 	for _, f := range comps {
 		if f.dockerfile == nil {
 			continue
@@ -454,14 +483,31 @@ func (a *Adoption) services(where string, comps []folder) {
 					server = o.name
 				}
 			}
-			if server == "" {
+			if server == "" || slices.ContainsFunc(out[f.name], func(s service) bool { return s.Component == server || s.Arg == fe.Var }) {
+				continue
+			}
+			why := ""
+			declared, _ := lint.Args(file, f.dockerfile)
+			var ports []int
+			if o := comps[slices.IndexFunc(comps, func(o folder) bool { return o.name == server })]; o.dockerfile != nil {
+				ports, _ = lint.Ports(path.Join(where, a.Components, server, "Dockerfile"), o.dockerfile)
+			}
+			switch {
+			case !slices.Contains(declared, fe.Var):
+				why = fmt.Sprintf("the Dockerfile declares no ARG %s: declare it, then add {component: %s, port: <its port>, arg: %s}", fe.Var, server, fe.Var)
+			case len(ports) != 1:
+				why = fmt.Sprintf("%s's Dockerfile EXPOSEs %d ports: add {component: %s, port: <the port it serves on>, arg: %s}", server, len(ports), server, fe.Var)
+			}
+			if why == "" {
+				out[f.name] = append(out[f.name], service{Component: server, Port: ports[0], Arg: fe.Var})
 				continue
 			}
 			a.Notes = append(a.Notes, fmt.Sprintf("%s:%d: a RUN fetches from ${%s} with %s while the image builds, so %s must be serving: "+
-				"a candidate for services: in %s (not in matrix yet; until then serve %s yourself and pass %s in a --build-arg-file)",
-				file, fe.Line, fe.Var, fe.Tool, server, path.Join(where, a.Components, f.name, component.FileName), server, fe.Var))
+				"a candidate for services: in %s (%s)",
+				file, fe.Line, fe.Var, fe.Tool, server, path.Join(where, a.Components, f.name, component.FileName), why))
 		}
 	}
+	return out
 }
 
 // Status is what Write did to a file.

@@ -111,18 +111,24 @@ func TestScanConventions(t *testing.T) {
 			},
 		},
 		{
-			name: "a fetch from another component's URL is a services: candidate, with its line",
+			name: "a fetch from another component's URL is served, or pointed out with its line when the port or arg is not known",
 			files: map[string]string{
-				"src/apphub/Dockerfile":       "FROM nginx\n",
+				"src/apphub/Dockerfile":       "FROM nginx\nEXPOSE 80\n",
 				"src/slurm/Dockerfile":        "FROM debian\n",
 				"src/slurm-master/Dockerfile": "FROM debian\nARG APPHUB_URL\nARG GITHUB_MIRROR\nRUN curl -fsSL ${GITHUB_MIRROR}/x.tgz && \\\n    curl -f \"$APPHUB_URL/pkgs/slurm-deb/Packages\" || exit 1\n",
 				"src/slurmd/Dockerfile":       "FROM debian\nARG SLURM_MASTER_HOST\nRUN wget http://$SLURM_MASTER_HOST/ping\n",
+				"src/slurm-web/Dockerfile":    "FROM debian\nENV APPHUB_URL=http://apphub\nRUN wget $APPHUB_URL/x\n",
 			},
-			want: map[string]string{"src/matrix.yaml": "# Written by matrix init: the run-wide defaults of the components in src/\n# (see docs/adoption.md).\n\n"},
+			want: map[string]string{
+				"src/matrix.yaml": "# Written by matrix init: the run-wide defaults of the components in src/\n# (see docs/adoption.md).\n\n",
+				"src/slurm-master/component.yaml": "# Written by matrix init from its fetches from another component's URL while it\n# builds: that component is served then (see docs/components.md).\n\n" +
+					"services:\n  - component: apphub\n    port: 80\n    arg: APPHUB_URL\n",
+			},
 			notes: []string{
-				"t/src/slurm-master/Dockerfile:4: a RUN fetches from ${APPHUB_URL} with curl while the image builds, so apphub must be serving: " +
-					"a candidate for services: in t/src/slurm-master/component.yaml (not in matrix yet; until then serve apphub yourself and pass APPHUB_URL in a --build-arg-file)",
-				"t/src/slurmd/Dockerfile:3: a RUN fetches from ${SLURM_MASTER_HOST} with wget while the image builds, so slurm-master must be serving",
+				"t/src/slurm-web/Dockerfile:3: a RUN fetches from ${APPHUB_URL} with wget while the image builds, so apphub must be serving: " +
+					"a candidate for services: in t/src/slurm-web/component.yaml (the Dockerfile declares no ARG APPHUB_URL: declare it, then add {component: apphub, port: <its port>, arg: APPHUB_URL})",
+				"t/src/slurmd/Dockerfile:3: a RUN fetches from ${SLURM_MASTER_HOST} with wget while the image builds, so slurm-master must be serving: " +
+					"a candidate for services: in t/src/slurmd/component.yaml (slurm-master's Dockerfile EXPOSEs 0 ports: add {component: slurm-master, port: <the port it serves on>, arg: SLURM_MASTER_HOST})",
 			},
 		},
 		{

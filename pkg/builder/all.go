@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -134,6 +135,9 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 	out := r.outs[c.Name]
 	defer close(out.done)
 	args, err := r.depArgs(ctx, c)
+	if err == nil {
+		err = r.waitServed(ctx, c)
+	}
 	if err != nil {
 		for _, pl := range r.p.Platforms {
 			if c.Supports(pl) {
@@ -178,6 +182,69 @@ func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg,
 		args = append(args, dagger.BuildArg{Name: ImageArg(d), Value: dep.ref})
 	}
 	return args, nil
+}
+
+// waitServed waits for the components served to c's builds, and says why
+// c cannot be built when one of them did not verify.
+func (r *run) waitServed(ctx context.Context, c component.Spec) error {
+	for _, s := range c.Services {
+		out := r.outs[s.Component]
+		select {
+		case <-out.done:
+		case <-ctx.Done():
+			return errors.New("run cancelled")
+		}
+		if out.err != nil {
+			return fmt.Errorf("service %s: %w", s.Component, out.err)
+		}
+	}
+	return nil
+}
+
+// serve starts, for c's cell of platform pl, the variant of that platform
+// of each component served to it, and waits, for at most the service's
+// wait, until its port answers. It returns their URLs as build args and a
+// stop for the services it started. The URL's host is the service's
+// digest: it stays the same, and so does the build's cache, while the served
+// variant is unchanged.
+func (r *run) serve(ctx context.Context, c component.Spec, pl dagger.Platform) (args []dagger.BuildArg, stop func(), err error) {
+	var started []*dagger.Service
+	stop = func() {
+		for _, svc := range started {
+			_, _ = svc.Stop(context.WithoutCancel(ctx))
+		}
+	}
+	for _, s := range c.Services {
+		i := slices.IndexFunc(r.outs[s.Component].variants, func(v Variant) bool { return v.Platform == pl })
+		if i < 0 { // the plan refuses a served component that lacks the platform
+			stop()
+			return nil, nil, fmt.Errorf("service %s has no %s variant", s.Component, pl)
+		}
+		svc := r.outs[s.Component].variants[i].Container.WithExposedPort(s.Port).
+			AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+		wctx, cancel := context.WithTimeout(ctx, s.Wait)
+		svc, err := svc.Start(wctx)
+		cancel()
+		switch {
+		case err != nil && wctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+			err = fmt.Errorf("service %s port %d did not answer within %s (check that %s serves on port %d, or raise wait: under services: in %s if it starts slowly)",
+				s.Component, s.Port, s.Wait, s.Component, s.Port, path.Join(c.Dir, component.FileName))
+		case err != nil:
+			err = fmt.Errorf("service %s port %d: %w", s.Component, s.Port, err)
+		}
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		started = append(started, svc)
+		url, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: s.Port, Scheme: "http"})
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("service %s port %d: %w", s.Component, s.Port, err)
+		}
+		args = append(args, dagger.BuildArg{Name: s.Arg, Value: url})
+	}
+	return args, stop, nil
 }
 
 // Args are the component's args (component.yaml's, and those of
@@ -275,7 +342,19 @@ func (r *run) cell(ctx context.Context, c component.Spec, req Request, pl dagger
 	ru := r.reuse(ctx, c, req, pl, &cell)
 	ctr, err := ru.Container, error(nil)
 	if ctr == nil {
+		stop := func() {}
+		if len(c.Services) > 0 {
+			var served []dagger.BuildArg
+			served, stop, err = r.serve(ctx, c, pl)
+			step(report.StepServe)
+			if err != nil {
+				cell.Status, cell.Step, cell.Error = report.Failed, report.StepServe, fmt.Sprintf("%s %s: %v", c.Name, pl, err)
+				return Variant{}, cell
+			}
+			req.Args = append(slices.Clone(req.Args), served...)
+		}
 		ctr, err = r.b.Container(req, pl).Sync(ctx)
+		stop() // the build is done: nothing else reaches the services
 	}
 	step(report.StepBuild)
 	if err != nil {

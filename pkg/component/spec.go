@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -37,6 +38,7 @@ type Spec struct {
 	Args       []Arg    // sorted by name, so build inputs never depend on map order
 	Secrets    []string // BuildKit secret ids
 	DependsOn  []string
+	Services   []Service         // components of the run served while this one builds
 	Smoke      []string          // argv that must succeed in every variant
 	Declared   []string          // ARG names the Dockerfile declares; mirrors go only to these
 	Lint       []lint.Finding    // what matrix lint finds in the Dockerfile, less the ignored rules
@@ -64,6 +66,32 @@ func (c Spec) Component() string { return ComponentOf(c.Name) }
 func ComponentOf(address string) string {
 	comp, _, _ := strings.Cut(address, "/")
 	return comp
+}
+
+// Service is an entry of component.yaml's services: a component of the run
+// whose variant of the same platform is served while this one builds, on
+// Port, its URL (http://HOST:PORT) passed as build arg Arg. Wait bounds the
+// wait for the port to answer.
+type Service struct {
+	Component string        `json:"component"`
+	Port      int           `json:"port"`
+	Arg       string        `json:"arg"`
+	Wait      time.Duration `json:"wait"`
+}
+
+// DefaultServiceWait is a service's wait when component.yaml gives none.
+const DefaultServiceWait = 2 * time.Minute
+
+// maxServiceWait bounds what component.yaml may ask: a wait is a bound, not a hang.
+const maxServiceWait = 30 * time.Minute
+
+// Served are the components c's builds are served: its services'.
+func (c Spec) Served() []string {
+	out := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		out[i] = s.Component
+	}
+	return out
 }
 
 // Arg is an explicit build arg; Value may hold ${VERSION}.
@@ -149,6 +177,23 @@ type raw struct {
 	} `yaml:"lint"`
 	Annotations map[string]string `yaml:"annotations"`
 	Images      []yaml.Node       `yaml:"images"`
+	Services    []yaml.Node       `yaml:"services"`
+}
+
+// rawService is an entry of component.yaml's services: as written.
+type rawService struct {
+	Component *string `yaml:"component"`
+	Port      *int    `yaml:"port"`
+	Arg       *string `yaml:"arg"`
+	Wait      *string `yaml:"wait"`
+}
+
+// serviceFields are the keys of an entry of services:, with the fix shown for a wrong type.
+var serviceFields = map[string]string{
+	"component": "a component of the run, such as apphub",
+	"port":      "the port it serves on, such as 80",
+	"arg":       "the build arg that receives http://HOST:PORT, such as APPHUB_URL",
+	"wait":      "a duration such as 2m",
 }
 
 // rawImage is an entry of component.yaml's images: as written.
@@ -180,6 +225,7 @@ var fields = map[string]string{
 	"lint":        "a mapping such as {ignore: {unpinned-base: why it does not apply}}",
 	"annotations": "a mapping of short annotation names, such as {licenses: MIT, description: ...}",
 	"images":      "a list of images such as [{name: backend, target: backend}, {name: backend-init, target: backend-init}]",
+	"services":    "a list such as [{component: apphub, port: 80, arg: APPHUB_URL}]",
 }
 
 // Read reads component name, a folder of fsys, as its images: one Spec, or
@@ -315,6 +361,9 @@ func decode(fsys fs.FS, name, dir string, data []byte) ([]Spec, error) {
 		}
 	}
 	c.DependsOn = r.DependsOn
+	if c.Services, err = c.services(file, dockerfile, r.Services); err != nil {
+		return nil, err
+	}
 	if r.Smoke != nil && (len(r.Smoke) == 0 || strings.TrimSpace(r.Smoke[0]) == "") {
 		return nil, bad("smoke", "is empty", "give a command such as [nginx, -t], or omit the field")
 	}
@@ -323,6 +372,65 @@ func decode(fsys fs.FS, name, dir string, data []byte) ([]Spec, error) {
 		return c.images(file, dockerfile, df, r.Images)
 	}
 	return []Spec{c}, nil
+}
+
+// services checks component.yaml's services: entries (in file) of c, whose
+// Dockerfile must declare each one's arg.
+func (c Spec) services(file, dockerfile string, entries []yaml.Node) ([]Service, error) {
+	if entries != nil && len(entries) == 0 {
+		return nil, &Error{File: file, Field: "services", Problem: "is empty", Fix: "list the components served while this one builds, or omit services:"}
+	}
+	var out []Service
+	for i := range entries {
+		entry := fmt.Sprintf("services[%d]", i)
+		bad := func(field, problem, fix string) error {
+			return &Error{File: file, Field: entry + "." + field, Problem: problem, Fix: fix}
+		}
+		var r rawService
+		if err := decodeNode(file, entry, &entries[i], serviceFields, &r); err != nil {
+			return nil, err
+		}
+		s := Service{Wait: DefaultServiceWait}
+		switch {
+		case r.Component == nil || *r.Component == "":
+			return nil, bad("component", "is missing", "name the component served while "+c.Name+" builds, such as apphub")
+		case !AddressRE.MatchString(*r.Component):
+			return nil, bad("component", fmt.Sprintf("%q is not a component name", *r.Component), "name a directory under components/, or one of its images as component/image")
+		case ComponentOf(*r.Component) == c.Component():
+			return nil, bad("component", "a component cannot be served to itself", "name another component of the run")
+		case slices.ContainsFunc(out, func(o Service) bool { return o.Component == *r.Component }):
+			return nil, bad("component", *r.Component+" is served twice", "list each served component once")
+		}
+		s.Component = *r.Component
+		if r.Port == nil || *r.Port < 1 || *r.Port > 65535 {
+			return nil, bad("port", "is missing or not a port (1-65535)", "give the port "+s.Component+" serves on, such as 80")
+		}
+		s.Port = *r.Port
+		switch {
+		case r.Arg == nil || *r.Arg == "":
+			return nil, bad("arg", "is missing", "name the build arg that receives http://HOST:PORT, such as "+strings.ToUpper(strings.ReplaceAll(path.Base(s.Component), "-", "_"))+"_URL")
+		case !argRE.MatchString(*r.Arg):
+			return nil, bad("arg", fmt.Sprintf("%q is not a valid build arg name", *r.Arg), "use letters, digits and _")
+		case IsReserved(*r.Arg):
+			return nil, bad("arg", *r.Arg+" is set by matrix", "name another build arg")
+		case c.HasArg(*r.Arg):
+			return nil, bad("arg", *r.Arg+" is also set under args:", "remove it from args: (the run sets it to the service's URL)")
+		case !slices.Contains(c.Declared, *r.Arg):
+			return nil, bad("arg", fmt.Sprintf("%s declares no ARG %s", dockerfile, *r.Arg), "add ARG "+*r.Arg+" to the stage that fetches from "+s.Component)
+		case slices.ContainsFunc(out, func(o Service) bool { return o.Arg == *r.Arg }):
+			return nil, bad("arg", *r.Arg+" receives another service's URL", "give each service its own build arg")
+		}
+		s.Arg = *r.Arg
+		if r.Wait != nil {
+			d, err := time.ParseDuration(*r.Wait)
+			if err != nil || d <= 0 || d > maxServiceWait {
+				return nil, bad("wait", fmt.Sprintf("%q is not a duration between 1s and %s", *r.Wait, maxServiceWait), "give a duration such as 90s or 2m")
+			}
+			s.Wait = d
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // final reads from the Dockerfile df what the stage c builds ends in: its

@@ -56,12 +56,14 @@ func TestLoadRepo(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, set.Shared())
 	assert.Equal(t, ".", set.Upload, "the context is the tree's root")
-	require.Len(t, set.Specs, 4)
+	require.Len(t, set.Specs, 6)
 	for i, want := range []struct{ name, folder, image, target string }{
 		{"api/api", "api", "fixture-repo-api", "api"},
 		{"api/api-init", "api", "fixture-repo-api-init", "api-init"},
 		{"backend", "backend", "fixture-repo-backend", ""},
+		{"consumer", "consumer", "fixture-repo-consumer", ""},
 		{"frontend", "frontend", "fixture-repo-frontend", ""},
+		{"hub", "hub", "fixture-repo-hub", ""},
 	} {
 		c := set.Specs[i]
 		assert.Equal(t, want.name, c.Name)

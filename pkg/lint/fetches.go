@@ -3,6 +3,7 @@ package lint
 import (
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -50,6 +51,31 @@ func Fetches(file string, data []byte) ([]Fetch, error) {
 					}
 				}
 			}
+		}
+	}
+	return out, nil
+}
+
+// Ports lists the TCP ports the EXPOSE instructions of the Dockerfile's last
+// stage name, in order, each once; a port given by a variable is left out.
+func Ports(file string, data []byte) ([]int, error) {
+	stages, _, err := parse(file, data)
+	if err != nil || len(stages) == 0 {
+		return nil, err
+	}
+	var out []int
+	for _, cmd := range stages[len(stages)-1].Commands {
+		ex, ok := cmd.(*instructions.ExposeCommand)
+		if !ok {
+			continue
+		}
+		for _, p := range ex.Ports {
+			num, proto, _ := strings.Cut(p, "/")
+			n, err := strconv.Atoi(num)
+			if err != nil || n < 1 || n > 65535 || (proto != "" && !strings.EqualFold(proto, "tcp")) || slices.Contains(out, n) {
+				continue
+			}
+			out = append(out, n)
 		}
 	}
 	return out, nil

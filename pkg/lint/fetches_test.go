@@ -32,3 +32,23 @@ func TestFetches(t *testing.T) {
 	_, err := Fetches("Dockerfile", []byte("FROM\n"))
 	assert.Error(t, err)
 }
+
+// TestPorts: the TCP ports the last stage EXPOSEs, each once.
+func TestPorts(t *testing.T) {
+	for _, tc := range []struct {
+		name, dockerfile string
+		want             []int
+	}{
+		{"one port", "FROM nginx\nEXPOSE 80\n", []int{80}},
+		{"several, tcp and udp, twice", "FROM debian\nEXPOSE 8080/tcp 53/udp\nEXPOSE 8080 9090\n", []int{8080, 9090}},
+		{"only the last stage's", "FROM golang AS build\nEXPOSE 6060\nFROM debian\nEXPOSE 80\n", []int{80}},
+		{"a variable", "FROM debian\nARG PORT=80\nEXPOSE $PORT\n", nil},
+		{"none", "FROM debian\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Ports("Dockerfile", []byte(tc.dockerfile))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

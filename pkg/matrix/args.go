@@ -64,6 +64,9 @@ func (o *RunOptions) inputs(set *component.Set, p *plan.Plan) error {
 		for _, d := range c.DependsOn {
 			args[builder.ImageArg(d)] = "<this run's " + d + " variant of the platform, by digest>"
 		}
+		for _, s := range c.Services {
+			args[s.Arg] = fmt.Sprintf("<http://HOST:%d: this run's %s variant of the platform, served>", s.Port, s.Component)
+		}
 		for j := range p.Cells {
 			if cell := &p.Cells[j]; cell.Component == c.Name && cell.Status == plan.Planned {
 				cell.Args, cell.ContextBytes = maps.Clone(args), ctx.Bytes
@@ -80,8 +83,9 @@ func (o *RunOptions) addFileArgs(c *component.Spec) error {
 		a := o.fileArgs[k]
 		switch {
 		case !slices.Contains(c.Declared, k), c.HasArg(k), k == "BUILDPLATFORM", strings.HasPrefix(k, "TARGET"),
-			o.Mirrors[k] != "", slices.ContainsFunc(c.DependsOn, func(d string) bool { return builder.ImageArg(d) == k }):
-			continue // not declared, or set by component.yaml, BuildKit, a run-wide flag or the run's dependency
+			o.Mirrors[k] != "", slices.ContainsFunc(c.DependsOn, func(d string) bool { return builder.ImageArg(d) == k }),
+			slices.ContainsFunc(c.Services, func(s component.Service) bool { return s.Arg == k }):
+			continue // not declared, or set by component.yaml, BuildKit, a run-wide flag, the run's dependency or service
 		case component.Credential(k):
 			id := strings.ToLower(strings.ReplaceAll(k, "_", "-"))
 			return fmt.Errorf("--build-arg-file %s: line %d: %s is declared by %s (ARG %s) and looks like a credential; "+

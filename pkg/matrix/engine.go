@@ -212,9 +212,5 @@ func digests(r *report.Report) map[string]map[string]string {
 // shape records the run's inputs and the plan's edges in rep, for its timeline.
 func (r *Run) shape(rep *report.Report) {
 	rep.Matrix, rep.Jobs = provenance.Version(), r.Options.Run.Jobs
-	for _, c := range r.Plan.Components {
-		for _, d := range c.DependsOn {
-			rep.Edges = append(rep.Edges, report.Edge{From: d, To: c.Name, Kind: report.EdgeDependency})
-		}
-	}
+	rep.Edges = append(rep.Edges, r.Plan.Edges...)
 }

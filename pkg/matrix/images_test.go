@@ -39,7 +39,7 @@ func TestInspectImages(t *testing.T) {
 
 	r, err := Inspect(Options{}, tree)
 	require.NoError(t, err)
-	assert.Len(t, r.Plan.Cells, 8, "api/api, api/api-init, backend, frontend on two platforms")
+	assert.Len(t, r.Plan.Cells, 12, "api/api, api/api-init, backend, consumer, frontend, hub on two platforms")
 	assert.NoError(t, r.OneImage("api/api"))
 	assert.NoError(t, r.OneImage("backend"))
 	err = r.OneImage("api")
@@ -58,7 +58,7 @@ func TestInspectImagesRefuses(t *testing.T) {
 		want  string
 	}{
 		{"not an address", nil, RunOptions{Components: []string{"api/api/x"}}, `--components: "api/api/x" is not a component name`},
-		{"unknown image", nil, RunOptions{Components: []string{"api/nope"}}, `unknown component "api/nope" (known: api, api/api, api/api-init, backend, frontend)`},
+		{"unknown image", nil, RunOptions{Components: []string{"api/nope"}}, `unknown component "api/nope" (known: api, api/api, api/api-init, backend, consumer, frontend, hub)`},
 		{"rebuild of an image not planned", nil, RunOptions{Components: []string{"api/api"}, Rebuild: []string{"api/api-init"}}, `--rebuild: "api/api-init" is not a planned component`},
 		{"one repository for two images", map[string]string{"src/backend/component.yaml": "image: fixture-repo-api\n"}, RunOptions{},
 			`src/backend/component.yaml: field image: "fixture-repo-api" is also the image of component api/api (give each image its own repository name)`},
@@ -66,6 +66,12 @@ func TestInspectImagesRefuses(t *testing.T) {
 			"src/api/component.yaml: field images[1].name: api is also the name of images[0] (give each image its own name)"},
 		{"a target the Dockerfile lacks", map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api-migrate, target: migrate}\n"}, RunOptions{},
 			`src/api/component.yaml: field images[1].target: "migrate" is not a stage of `},
+		{"a service naming an unknown component", map[string]string{"src/consumer/component.yaml": "services:\n  - {component: nohub, port: 8080, arg: HUB_URL}\n"}, RunOptions{},
+			`src/consumer/component.yaml: field services[0].component: unknown component "nohub" (known: `},
+		{"a service on itself", map[string]string{"src/consumer/component.yaml": "services:\n  - {component: consumer, port: 8080, arg: HUB_URL}\n"}, RunOptions{},
+			"src/consumer/component.yaml: field services[0].component: a component cannot be served to itself (name another component of the run)"},
+		{"a service in a cycle", map[string]string{"src/hub/component.yaml": "depends_on: [consumer]\n"}, RunOptions{},
+			"dependency cycle: consumer -> hub -> consumer (no component may wait for itself through depends_on or services:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tree := fixtureRepo(t, tc.edits)

@@ -23,7 +23,8 @@ func unadopted(t *testing.T) (string, func(string, []byte) error) {
 		"src/api/build-targets.conf": "api fixture-repo-api\napi-init fixture-repo-api-init\n",
 	})
 	dir := tree.Where
-	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml"} {
+	for _, f := range []string{"src/matrix.yaml", "src/api/component.yaml", "src/backend/component.yaml", "src/frontend/component.yaml",
+		"src/hub/component.yaml", "src/consumer/component.yaml"} {
 		require.NoError(t, os.Remove(filepath.Join(dir, f)))
 	}
 	env, err := os.ReadFile(filepath.Join(dir, ".env"))
@@ -73,7 +74,7 @@ func TestInitFixture(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"api/api": "fixture-repo-api", "api/api-init": "fixture-repo-api-init",
 		// The hand-written names of these two are in no convention of the tree.
-		"backend": "ai-infra-backend", "frontend": "ai-infra-frontend"}, images(res.Run.Plan))
+		"backend": "ai-infra-backend", "frontend": "ai-infra-frontend", "hub": "ai-infra-hub", "consumer": "ai-infra-consumer"}, images(res.Run.Plan))
 	assert.Len(t, want.Plan.Notes, 2, "kafka and safeline")
 	assert.Empty(t, res.Run.Plan.Notes, "each folder that is not a component is accounted for")
 	require.NotNil(t, res.Run.ThirdParty)
@@ -140,6 +141,6 @@ func TestInitPlanRefuses(t *testing.T) {
 	assert.ErrorContains(t, err, "the configuration init wrote does not plan: ")
 	assert.ErrorContains(t, err, "DB_PASSWORD")
 	require.NotNil(t, res)
-	assert.Len(t, res.Changes, 3)
+	assert.Len(t, res.Changes, 4, "matrix.yaml, api's and consumer's component.yaml, third-party.yaml")
 	assert.FileExists(t, filepath.Join(dir, "src/matrix.yaml"))
 }

@@ -40,7 +40,35 @@ type Plan struct {
 	Cells      []Cell           `json:"cells"`
 	Upload     *Upload          `json:"upload,omitempty"`
 	Notes      []string         `json:"notes,omitempty"` // folders that are not components
+	Edges      []Edge           `json:"edges,omitempty"` // what waits on what, in Order
 	Components []component.Spec `json:"-"`               // in Order
+}
+
+// Edge is one relation between two planned components: To waits for From.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Kind string `json:"kind"` // EdgeDependency or EdgeService
+}
+
+// Edge kinds: To builds FROM From (depends_on), or From is served while To
+// builds (services:).
+const (
+	EdgeDependency = "depends_on"
+	EdgeService    = "service"
+)
+
+// needs are the components c waits for, each with its kind: dependencies
+// first, then services.
+func needs(c component.Spec) []Edge {
+	var out []Edge
+	for _, d := range c.DependsOn {
+		out = append(out, Edge{From: d, To: c.Name, Kind: EdgeDependency})
+	}
+	for _, s := range c.Services {
+		out = append(out, Edge{From: s.Component, To: c.Name, Kind: EdgeService})
+	}
+	return out
 }
 
 // Upload is what the engine gets, once per engine, for every cell.
@@ -64,15 +92,19 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 		images[c.Component()] = append(images[c.Component()], c.Name)
 	}
 	for _, c := range all {
-		for _, d := range c.DependsOn {
-			if _, ok := byName[d]; ok {
+		for i, e := range needs(c) {
+			if _, ok := byName[e.From]; ok {
 				continue
 			}
-			err := &component.Error{File: c.Dir + "/" + component.FileName, Field: "depends_on",
-				Problem: fmt.Sprintf("unknown component %q", d), Fix: "known: " + strings.Join(names(all), ", ")}
-			if imgs := images[d]; len(imgs) > 0 {
-				// A dependent builds FROM one image: it gets one image arg.
-				err.Problem, err.Fix = fmt.Sprintf("%s gives several images", d), "name the one it builds FROM: "+strings.Join(imgs, ", ")
+			field, what := "depends_on", "it builds FROM"
+			if e.Kind == EdgeService {
+				field, what = fmt.Sprintf("services[%d].component", i-len(c.DependsOn)), "is served"
+			}
+			err := &component.Error{File: c.Dir + "/" + component.FileName, Field: field,
+				Problem: fmt.Sprintf("unknown component %q", e.From), Fix: "known: " + strings.Join(names(all), ", ")}
+			if imgs := images[e.From]; len(imgs) > 0 {
+				// A dependent builds FROM (or is served) one image.
+				err.Problem, err.Fix = fmt.Sprintf("%s gives several images", e.From), "name the one "+what+": "+strings.Join(imgs, ", ")
 			}
 			return nil, err
 		}
@@ -84,8 +116,8 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 			return
 		}
 		want[n] = true
-		for _, d := range byName[n].DependsOn {
-			add(d)
+		for _, e := range needs(byName[n]) {
+			add(e.From)
 		}
 	}
 	if len(selected) == 0 {
@@ -118,13 +150,18 @@ func New(all []component.Spec, platforms []string, selected []string) (*Plan, er
 			}
 			p.Cells = append(p.Cells, Cell{Component: n, Platform: pl, Status: status})
 		}
-		for _, d := range c.DependsOn {
+		for _, e := range needs(c) {
+			what := "builds FROM"
+			if e.Kind == EdgeService {
+				what = "is served"
+			}
 			for _, pl := range platforms {
-				if c.Supports(pl) && !byName[d].Supports(pl) {
-					return nil, class.BadInput.Errorf("%s %s builds FROM %s, whose spec does not support %s", n, pl, d, pl)
+				if c.Supports(pl) && !byName[e.From].Supports(pl) {
+					return nil, class.BadInput.Errorf("%s %s %s %s, whose spec does not support %s", n, pl, what, e.From, pl)
 				}
 			}
 		}
+		p.Edges = append(p.Edges, needs(c)...)
 	}
 	return p, nil
 }
@@ -146,11 +183,14 @@ func topo(byName map[string]component.Spec, want map[string]bool) ([]string, err
 			return nil
 		case active:
 			i := slices.Index(path, n)
-			return class.BadInput.Errorf("dependency cycle: %s", strings.Join(append(slices.Clone(path[i:]), n), " -> "))
+			return class.BadInput.Errorf("dependency cycle: %s (no component may wait for itself through depends_on or services:; remove one of these)", strings.Join(append(slices.Clone(path[i:]), n), " -> "))
 		}
 		state[n] = active
 		path = append(path, n)
-		deps := slices.Clone(byName[n].DependsOn)
+		var deps []string
+		for _, e := range needs(byName[n]) {
+			deps = append(deps, e.From)
+		}
 		sort.Strings(deps)
 		for _, d := range deps {
 			if err := visit(d); err != nil {
@@ -210,17 +250,25 @@ func (p *Plan) Component(n string) (component.Spec, bool) {
 }
 
 // Table writes the plan as an aligned table: each cell with its image and
-// the components it is built FROM (singleuser <- jupyterhub).
+// what it waits for: the components it is built FROM (singleuser <-
+// jupyterhub) and those served while it builds (slurm-master <~ apphub
+// (service)).
 func (p *Plan) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS\tIMAGE\tFROM")
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tSTATUS\tIMAGE\tNEEDS")
 	for _, cell := range p.Cells {
 		c, _ := p.Component(cell.Component)
-		from := "-"
+		var rel []string
 		if len(c.DependsOn) > 0 {
-			from = c.Name + " <- " + strings.Join(c.DependsOn, ", ")
+			rel = append(rel, c.Name+" <- "+strings.Join(c.DependsOn, ", "))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cell.Component, cell.Platform, cell.Status, c.Image, from)
+		if len(c.Services) > 0 {
+			rel = append(rel, c.Name+" <~ "+strings.Join(c.Served(), ", ")+" (service)")
+		}
+		if rel == nil {
+			rel = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cell.Component, cell.Platform, cell.Status, c.Image, strings.Join(rel, "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -239,7 +287,8 @@ func (p *Plan) Table(w io.Writer) error {
 }
 
 // Dot writes the plan as a Graphviz graph: one node per component (its
-// image and platforms), one edge per dependency, pointing at the dependent.
+// image and platforms), one edge per dependency, pointing at the dependent,
+// and a dashed one per service.
 func (p *Plan) Dot(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("digraph matrix {\n  rankdir=LR;\n  node [shape=box];\n")
@@ -263,10 +312,12 @@ func (p *Plan) Dot(w io.Writer) error {
 			b.WriteString("  }\n")
 		}
 	}
-	for _, c := range p.Components {
-		for _, d := range c.DependsOn {
-			fmt.Fprintf(&b, "  %q -> %q;\n", d, c.Name)
+	for _, e := range p.Edges {
+		if e.Kind == EdgeService {
+			fmt.Fprintf(&b, "  %q -> %q [style=dashed, label=\"service\"];\n", e.From, e.To)
+			continue
 		}
+		fmt.Fprintf(&b, "  %q -> %q;\n", e.From, e.To)
 	}
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())

@@ -53,6 +53,15 @@ func TestNewErrors(t *testing.T) {
 			`unknown component "backend/nope" (known: backend, backend/backend, backend/backend-init, frontend, web)`},
 		{"dependency on a component of several images", append(images(), component.Spec{Name: "api", Dir: "components/api", DependsOn: []string{"backend"}}), nil,
 			"components/api/component.yaml: field depends_on: backend gives several images (name the one it builds FROM: backend/backend, backend/backend-init)"},
+		{"unknown service", []component.Spec{{Name: "a", Dir: "components/a", DependsOn: []string{"b"}}, {Name: "b"},
+			{Name: "c", Dir: "components/c", Services: []component.Service{{Component: "b"}, {Component: "hub"}}}}, nil,
+			`components/c/component.yaml: field services[1].component: unknown component "hub" (known: a, b, c)`},
+		{"service of several images", append(images(), component.Spec{Name: "api", Dir: "components/api", Services: []component.Service{{Component: "backend"}}}), nil,
+			"components/api/component.yaml: field services[0].component: backend gives several images (name the one is served: backend/backend, backend/backend-init)"},
+		{"cycle through a service", []component.Spec{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", Services: []component.Service{{Component: "a"}}}}, nil,
+			"dependency cycle: a -> b -> a (no component may wait for itself through depends_on or services:"},
+		{"service lacks platform", []component.Spec{{Name: "hub", Platforms: []string{"linux/amd64"}}, {Name: "c", Services: []component.Service{{Component: "hub"}}}}, nil,
+			"c linux/arm64 is served hub, whose spec does not support linux/arm64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cs, both, tc.selected)
@@ -64,6 +73,32 @@ func TestNewErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "no platforms")
 }
 
+// TestNewServices: a served component is planned (and ordered) before the
+// component it is served to, as a dependency is, and the plan lists the edge.
+func TestNewServices(t *testing.T) {
+	cs := []component.Spec{
+		{Name: "slurm-master", Image: "ai-infra-slurm-master", Services: []component.Service{{Component: "apphub", Port: 80, Arg: "APPHUB_URL"}}},
+		{Name: "apphub", Image: "ai-infra-apphub"},
+		{Name: "singleuser", Image: "ai-infra-singleuser", DependsOn: []string{"jupyterhub"}},
+		{Name: "jupyterhub", Image: "ai-infra-jupyterhub"},
+	}
+	p, err := New(cs, both, []string{"slurm-master", "singleuser"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"apphub", "jupyterhub", "singleuser", "slurm-master"}, p.Order)
+	assert.Equal(t, []Edge{{From: "jupyterhub", To: "singleuser", Kind: EdgeDependency}, {From: "apphub", To: "slurm-master", Kind: EdgeService}}, p.Edges)
+	table, dot := render(t, p)
+	assert.Contains(t, table, "slurm-master  linux/arm64  planned  ai-infra-slurm-master  slurm-master <~ apphub (service)\n")
+	assert.Contains(t, table, "singleuser    linux/amd64  planned  ai-infra-singleuser    singleuser <- jupyterhub\n")
+	assert.Contains(t, dot, `  "apphub" -> "slurm-master" [style=dashed, label="service"];`)
+	assert.Contains(t, dot, `  "jupyterhub" -> "singleuser";`)
+	var js bytes.Buffer
+	require.NoError(t, p.JSON(&js))
+	var back Plan
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	assert.Equal(t, p.Edges, back.Edges, "the JSON plan has the edges, services included")
+	assert.Contains(t, js.String(), `"kind": "service"`)
+}
+
 func TestRender(t *testing.T) {
 	p, err := New([]component.Spec{
 		{Name: "jupyterhub", Image: "ai-infra-jupyterhub"},
@@ -72,7 +107,7 @@ func TestRender(t *testing.T) {
 	}, both, nil)
 	require.NoError(t, err)
 	table, dot := render(t, p)
-	assert.Equal(t, `COMPONENT   PLATFORM     STATUS                 IMAGE                FROM
+	assert.Equal(t, `COMPONENT   PLATFORM     STATUS                 IMAGE                NEEDS
 gitea       linux/amd64  planned                ai-infra-gitea       -
 gitea       linux/arm64  not requested by spec  ai-infra-gitea       -
 jupyterhub  linux/amd64  planned                ai-infra-jupyterhub  -
@@ -143,7 +178,7 @@ func TestRenderImages(t *testing.T) {
 	p, err := New(images()[:3], []string{"linux/amd64"}, nil)
 	require.NoError(t, err)
 	table, dot := render(t, p)
-	assert.Equal(t, `COMPONENT             PLATFORM     STATUS   IMAGE                  FROM
+	assert.Equal(t, `COMPONENT             PLATFORM     STATUS   IMAGE                  NEEDS
 backend/backend       linux/amd64  planned  ai-infra-backend       -
 backend/backend-init  linux/amd64  planned  ai-infra-backend-init  -
 frontend              linux/amd64  planned  ai-infra-frontend      -

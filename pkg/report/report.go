@@ -13,6 +13,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
 )
 
 // Cell statuses after a run.
@@ -71,6 +72,7 @@ func (c Cell) shown() string {
 
 // Step names of a cell, in the order a cell goes through them.
 const (
+	StepServe  = "serve" // the components served while the cell builds, started
 	StepBuild  = "build"
 	StepVerify = "verify"
 	StepSize   = "size"
@@ -83,16 +85,8 @@ type Step struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// Edge is one "builds FROM" (or, later, "uses a service") between two
-// components of the plan: To waits for From.
-type Edge struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Kind string `json:"kind"` // EdgeDependency
-}
-
-// EdgeDependency is depends_on in component.yaml.
-const EdgeDependency = "depends_on"
+// Edge is one of the plan's edges, "builds FROM" or "is served": To waits for From.
+type Edge = plan.Edge
 
 // Phase is a span of the run that belongs to no one cell: a component
 // staged for its dependents, the indexes published.

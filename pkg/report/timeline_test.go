@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ai-infra-matrix/matrix/pkg/plan"
 )
 
 var t0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -29,7 +31,7 @@ func timed(comp, pl, status string, start, end float64, steps ...Step) Cell {
 func timelineSample() *Report {
 	r := &Report{Platforms: []string{"linux/amd64", "linux/arm64"}, Started: t0, Seconds: 1000, Jobs: 2, Matrix: "(devel)",
 		Revision: strings.Repeat("ab", 20), Engines: []EngineInfo{{Name: "tcp://robot:hunter2@engine:1234", Platform: "linux/amd64"}},
-		Edges:  []Edge{{From: "jupyterhub", To: "singleuser", Kind: EdgeDependency}, {From: "armfails", To: "armchild", Kind: EdgeDependency}},
+		Edges:  []Edge{{From: "jupyterhub", To: "singleuser", Kind: plan.EdgeDependency}, {From: "armfails", To: "armchild", Kind: plan.EdgeDependency}},
 		Phases: []Phase{{Name: "stage", Component: "jupyterhub", Started: t0.Add(670 * time.Second), Ended: t0.Add(680 * time.Second)}}}
 	r.Set(timed("jupyterhub", "linux/arm64", Verified, 5, 670, Step{StepBuild, 600}, Step{StepVerify, 60}))
 	r.Set(timed("jupyterhub", "linux/amd64", Verified, 0, 200, Step{StepBuild, 190}, Step{StepVerify, 10}))

@@ -86,6 +86,17 @@ func (r *Reuser) inputs(ctx context.Context, c component.Spec, req builder.Reque
 		src.Deps = append(src.Deps, cellkey.Arg{Name: d, Value: k})
 		depArgs = append(depArgs, builder.ImageArg(d))
 	}
+	// A served component's URL holds its service's digest, known only once
+	// started: its key stands for it, as a dependency's does.
+	for _, s := range c.Services {
+		r.mu.Lock()
+		k, ok := r.keys[s.Component+" "+string(pl)]
+		r.mu.Unlock()
+		if !ok {
+			return nil, fmt.Errorf("service %s has no key for %s", s.Component, pl)
+		}
+		src.Deps = append(src.Deps, cellkey.Arg{Name: "service " + s.Component + " as " + s.Arg, Value: k})
+	}
 	for _, a := range req.Args {
 		if !slices.Contains(depArgs, a.Name) {
 			src.Args = append(src.Args, cellkey.Arg{Name: a.Name, Value: a.Value})

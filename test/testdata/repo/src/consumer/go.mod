@@ -1,0 +1,3 @@
+module wget
+
+go 1.26

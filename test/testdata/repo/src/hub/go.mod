@@ -1,0 +1,3 @@
+module hub
+
+go 1.26
