@@ -120,25 +120,29 @@ install_tools() {
   (cd "$ROOT" && go build -o "$STATE/bin/matrix-world" ./cmd/matrix-world)
 }
 
-# install_task compiles go-task (minutes on a fresh machine); up.sh runs it
-# beside the other steps.
+# The Go tools the world compiles (syft, go-task, cosign, oras) are built one
+# after another, beside the other steps, all with the same flags: so each
+# package they share, the standard library first, is compiled once into the
+# build cache, where side by side on two cores each build compiled it again.
+GO_TOOL_FLAGS="-trimpath"
+
+# install_task compiles go-task (minutes on a fresh machine).
 install_task() {
   if [ ! -x "$STATE/bin/task" ]; then
-    GOBIN="$STATE/bin" go install "github.com/go-task/task/v3/cmd/task@$TASK_VERSION" >"$STATE/log/task.log" 2>&1 \
+    CGO_ENABLED=0 GOBIN="$STATE/bin" go install $GO_TOOL_FLAGS "github.com/go-task/task/v3/cmd/task@$TASK_VERSION" >"$STATE/log/task.log" 2>&1 \
       || { tail -5 "$STATE/log/task.log" >&2; return 1; }
   fi
   ln -sf "$STATE/bin/task" /usr/local/bin/task
 }
 
 # install_test_tools compiles the cosign and oras CLIs (minutes on a fresh
-# machine) that the attestation tests verify with; up.sh --test-tools runs it
-# beside the other steps.
+# machine) that the attestation tests verify with (up.sh --test-tools).
 install_test_tools() {
   local mod bin
   for mod in "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION" "oras.land/oras/cmd/oras@$ORAS_VERSION"; do
     bin=${mod%@*}; bin=${bin##*/}
     if [ ! -x "$STATE/bin/$bin" ] || [ "$(cat "$STATE/bin/$bin.version" 2>/dev/null)" != "${mod#*@}" ]; then
-      CGO_ENABLED=0 GOBIN="$STATE/bin" go install "$mod" >>"$STATE/log/test-tools.log" 2>&1 \
+      CGO_ENABLED=0 GOBIN="$STATE/bin" go install $GO_TOOL_FLAGS "$mod" >>"$STATE/log/test-tools.log" 2>&1 \
         || { tail -5 "$STATE/log/test-tools.log" >&2; return 1; }
       echo "${mod#*@}" >"$STATE/bin/$bin.version"
     fi
@@ -146,12 +150,12 @@ install_test_tools() {
 }
 
 # build_syft compiles syft for this host's platform, once (minutes on a
-# fresh machine); up.sh runs it beside the other steps.
+# fresh machine).
 build_syft() {
   local dir="$STATE/tools/syft-$SYFT_VERSION"
   [ -x "$dir/syft" ] && return 0
   mkdir -p "$dir"
-  CGO_ENABLED=0 GOBIN="$dir" go install -trimpath -ldflags "-s -w -X main.version=${SYFT_VERSION#v}" \
+  CGO_ENABLED=0 GOBIN="$dir" go install $GO_TOOL_FLAGS -ldflags "-s -w -X main.version=${SYFT_VERSION#v}" \
     "github.com/anchore/syft/cmd/syft@$SYFT_VERSION" >"$STATE/log/syft.log" 2>&1 \
     || { tail -5 "$STATE/log/syft.log" >&2; return 1; }
 }

@@ -40,14 +40,16 @@ step packages   install_packages
 step binfmt     enable_binfmt
 step bundle     install_bundle
 step tools      install_tools
-step task install_task & task_pid=$!
-step syft-build build_syft & syft_pid=$!
-tools_pid=
-[ -z "$test_tools" ] || { step test-tools install_test_tools & tools_pid=$!; }
+# The Go tools, one after another (see GO_TOOL_FLAGS), beside the steps below.
+{
+  step syft-build build_syft
+  step task install_task
+  [ -z "$test_tools" ] || step test-tools install_test_tools
+} & go_tools_pid=$!
 step registry   start_registry
 step bases      seed_bases
 step upstream   seed_upstream
-wait "$syft_pid" || die "compiling syft failed (see $STATE/log/syft.log)"
+wait "$go_tools_pid" || exit 1
 step syft       seed_syft
 step sdk        build_sdk_runtime
 step engine     start_engine
@@ -57,7 +59,5 @@ if [ -n "$with_docker" ]; then
   step engine-image    build_engine_image
   step registry-image  build_registry_image
 fi
-wait "$task_pid" || die "installing task failed (see $STATE/log/task.log)"
-[ -z "$tools_pid" ] || wait "$tools_pid" || die "installing cosign and oras failed (see $STATE/log/test-tools.log)"
 write_env
 log "world ready in $(( $(date +%s) - start ))s; use it with: . $STATE/env"
