@@ -14,9 +14,12 @@ import (
 	"time"
 )
 
-// faultAddr is the proxy's address; the engine treats it as plain HTTP
-// (ci/world/lib.sh lists 5001-5003 in engine.json).
+// faultAddr is the proxy's address, and faultAddrs those of proxies side by
+// side; the engine treats them as plain HTTP (ci/world/lib.sh lists
+// 5001-5003 in engine.json).
 const faultAddr = "127.0.0.1:5001"
+
+var faultAddrs = []string{faultAddr, "127.0.0.1:5002", "127.0.0.1:5003"}
 
 // fault is what the proxy does to the next matching requests.
 type fault struct {
@@ -42,13 +45,15 @@ type proxy struct {
 	faults []*fault
 	hits   []hit
 	srv    *http.Server
+	addr   string
 }
 
-func startProxy(t *testing.T, upstream string) *proxy {
+// startProxy serves on addr, in front of the registry upstream.
+func startProxy(t *testing.T, addr, upstream string) *proxy {
 	t.Helper()
 	u, _ := url.Parse("http://" + upstream)
 	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &proxy{}
+	p := &proxy{addr: addr}
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := p.take(r); f != nil {
 			p.inject(w, r, f)
@@ -59,9 +64,9 @@ func startProxy(t *testing.T, upstream string) *proxy {
 		rp.ServeHTTP(rec, r)
 		p.record(r, rec.status, false)
 	})}
-	ln, err := net.Listen("tcp", faultAddr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatalf("fault proxy on %s: %v", faultAddr, err)
+		t.Fatalf("fault proxy on %s: %v", addr, err)
 	}
 	go p.srv.Serve(ln)
 	t.Cleanup(func() { p.srv.Close() })

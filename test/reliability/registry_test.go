@@ -43,10 +43,10 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // publishVia publishes the fixtures through the fault proxy.
-func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, dir, repo, version string) (*report.Report, error) {
+func publishVia(t *testing.T, ctx context.Context, c *dagger.Client, px *proxy, dir, repo, version string) (*report.Report, error) {
 	t.Helper()
 	opts := matrix.Options{Run: matrix.RunOptions{Jobs: 4, Version: version},
-		Push: matrix.PushOptions{Mode: matrix.PushTagged, Registry: faultAddr + "/" + repo, Tags: tags,
+		Push: matrix.PushOptions{Mode: matrix.PushTagged, Registry: px.addr + "/" + repo, Tags: tags,
 			Retry: registry.Retry{Attempts: 5, Base: 200 * time.Millisecond, Max: 3 * time.Second}}}
 	res, err := enginetest.Local(t, opts, dir).Publish(ctx, c, c.Host().Directory(dir))
 	require.NotNil(t, res, "the run got past its checks: %v", err)
@@ -134,72 +134,96 @@ func (p *poller) done() {
 func TestFaultRegistry(t *testing.T) {
 	c := enginetest.Connect(t)
 	registry := enginetest.Registry(t)
-	px := startProxy(t, "127.0.0.1:5000")
 	dir := enginetest.Fixtures(t, false)
 
-	cases := []struct {
+	type faultCase struct {
 		name   string
 		faults func() []*fault
 		want   string // "ok": retries carry the run; "fail": it must fail; "either"
-	}{
-		{"503 storm", func() []*fault { return []*fault{{status: 503, left: 4}} }, "ok"},
-		{"429 with Retry-After on read-back", func() []*fault {
-			return []*fault{{match: manifestGet, status: 429, retryAfter: "1", left: 1}}
-		}, "ok"},
-		{"connection reset mid-blob", func() []*fault { return []*fault{{match: blobUpload, reset: true, left: 2}} }, "either"},
-		{"registry stops mid-publish", func() []*fault {
-			var seen atomic.Int32
-			return []*fault{{match: func(*http.Request) bool { return seen.Add(1) > 12 }, status: 503, left: -1}}
-		}, "fail"},
 	}
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			repo := enginetest.Unique(fmt.Sprintf("reliability-%d", i))
-			// A first, clean publish sets the final tags.
-			first, err := publishVia(t, ctx, c, dir, repo, "v1")
-			require.NoError(t, err)
-			require.True(t, first.OK(), first.Summary())
-			before := finalDigests(t, registry, repo)
-
-			// A new version, under faults, while a poller watches the final tags.
-			pl := startPoller(t, registry, repo)
-			for _, f := range tc.faults() {
-				px.add(f)
+	// Three groups side by side, each behind a proxy of its own: the two
+	// long cases alone, the two short ones one after the other.
+	groups := []struct {
+		name  string
+		cases []faultCase
+	}{
+		{"retried", []faultCase{
+			{"503 storm", func() []*fault { return []*fault{{status: 503, left: 4}} }, "ok"},
+			{"429 with Retry-After on read-back", func() []*fault {
+				return []*fault{{match: manifestGet, status: 429, retryAfter: "1", left: 1}}
+			}, "ok"},
+		}},
+		{"reset", []faultCase{
+			{"connection reset mid-blob", func() []*fault { return []*fault{{match: blobUpload, reset: true, left: 2}} }, "either"},
+		}},
+		{"stopped", []faultCase{
+			{"registry stops mid-publish", func() []*fault {
+				var seen atomic.Int32
+				return []*fault{{match: func(*http.Request) bool { return seen.Add(1) > 12 }, status: 503, left: -1}}
+			}, "fail"},
+		}},
+	}
+	for g, group := range groups {
+		t.Run(group.name, func(t *testing.T) {
+			t.Parallel()
+			px := startProxy(t, faultAddrs[g], "127.0.0.1:5000")
+			for i, tc := range group.cases {
+				t.Run(tc.name, func(t *testing.T) {
+					faultCaseRun(t, c, px, registry, dir, fmt.Sprintf("%d-%d", g, i), tc.faults, tc.want)
+				})
 			}
-			injectedBefore := px.injected()
-			r, err := publishVia(t, ctx, c, dir, repo, enginetest.Unique("v2"))
-			px.clear()
-			injected := px.injected() - injectedBefore
-			assert.Positive(t, injected, "faults were injected")
-			after := finalDigests(t, registry, repo)
-			firstOK := err == nil
-			switch tc.want {
-			case "ok":
-				require.NoError(t, err, r.Summary())
-			case "fail":
-				require.Error(t, err, "a registry that stopped cannot take a publish")
-				assert.Contains(t, err.Error(), "no final tag was changed")
-				assert.Equal(t, class.Failed, class.Of(err), "a publish that failed midway is a failed step")
-			}
-			if !firstOK {
-				assert.Equal(t, before, after, "a failed run moved no final tag")
-				r, err = publishVia(t, ctx, c, dir, repo, enginetest.Unique("v3"))
-				require.NoError(t, err, "the rerun completes")
-				require.True(t, r.OK(), "the rerun completes: %s", r.Summary())
-			}
-			pl.done()
-			assert.Zero(t, pl.partial.Load(), "final tags were never partial: %v", pl.bad)
-			assert.NotEqual(t, before, finalDigests(t, registry, repo), "the completed run moved the tags")
-			t.Logf("figures: case=%q injected=%d first_attempt_ok=%v polls=%d partial=%d", tc.name, injected, firstOK, pl.polls.Load(), pl.partial.Load())
 		})
 	}
+}
+
+// faultCaseRun publishes the fixtures cleanly, then again under faults
+// through px while a poller watches the final tags, and checks the outcome
+// (want: ok, fail or either) and that no final tag was ever partial.
+func faultCaseRun(t *testing.T, c *dagger.Client, px *proxy, registry, dir, id string, faults func() []*fault, want string) {
+	ctx := testCtx(t)
+	repo := enginetest.Unique("reliability-" + id)
+	// A first, clean publish sets the final tags.
+	first, err := publishVia(t, ctx, c, px, dir, repo, "v1")
+	require.NoError(t, err)
+	require.True(t, first.OK(), first.Summary())
+	before := finalDigests(t, registry, repo)
+
+	// A new version, under faults, while a poller watches the final tags.
+	pl := startPoller(t, registry, repo)
+	for _, f := range faults() {
+		px.add(f)
+	}
+	injectedBefore := px.injected()
+	r, err := publishVia(t, ctx, c, px, dir, repo, enginetest.Unique("v2"))
+	px.clear()
+	injected := px.injected() - injectedBefore
+	assert.Positive(t, injected, "faults were injected")
+	after := finalDigests(t, registry, repo)
+	firstOK := err == nil
+	switch want {
+	case "ok":
+		require.NoError(t, err, r.Summary())
+	case "fail":
+		require.Error(t, err, "a registry that stopped cannot take a publish")
+		assert.Contains(t, err.Error(), "no final tag was changed")
+		assert.Equal(t, class.Failed, class.Of(err), "a publish that failed midway is a failed step")
+	}
+	if !firstOK {
+		assert.Equal(t, before, after, "a failed run moved no final tag")
+		r, err = publishVia(t, ctx, c, px, dir, repo, enginetest.Unique("v3"))
+		require.NoError(t, err, "the rerun completes")
+		require.True(t, r.OK(), "the rerun completes: %s", r.Summary())
+	}
+	pl.done()
+	assert.Zero(t, pl.partial.Load(), "final tags were never partial: %v", pl.bad)
+	assert.NotEqual(t, before, finalDigests(t, registry, repo), "the completed run moved the tags")
+	t.Logf("figures: case=%q injected=%d first_attempt_ok=%v polls=%d partial=%d", t.Name(), injected, firstOK, pl.polls.Load(), pl.partial.Load())
 }
 
 // TestFaultRetryAfterHonoured: the request after a 429 waits Retry-After.
 func TestFaultRetryAfterHonoured(t *testing.T) {
 	enginetest.Registry(t)
-	px := startProxy(t, "127.0.0.1:5000")
+	px := startProxy(t, faultAddr, "127.0.0.1:5000")
 	px.add(&fault{match: manifestGet, status: 429, retryAfter: "2", left: 1})
 	ref, err := name.ParseReference(faultAddr + "/library/debian:bookworm-slim")
 	require.NoError(t, err)
