@@ -67,6 +67,6 @@ if ! (. ci/world/lib.sh && fresh_stamp_ok "$bundle"); then
 fi
 
 echo "==> matrix lint (the components' Dockerfiles, notes included)"
-go run ./cmd/matrix lint --severity note
+go run ./cmd/matrix --severity note lint
 
 echo "lint: ok"

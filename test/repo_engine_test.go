@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,8 @@ func TestRepoEngineRegistry(t *testing.T) {
 	require.NotEqual(t, own, rev)
 	tree := []string{"--source", repo, "--components-path", "src", "--build-arg-file", filepath.Join(repo, ".env")}
 
-	code, out := cli(t, bin, append([]string{"plan"}, tree...)...)
+	// The tree is run-wide: its flags go before the verb (they are taken after it too).
+	code, out := cli(t, bin, append(slices.Clone(tree), "plan")...)
 	require.Equal(t, 0, code, out)
 	t.Logf("matrix plan of the fixture repository:\n%s", out)
 	assert.Contains(t, out, "upload: "+repo+" (the build context of every component)")
@@ -52,7 +54,7 @@ func TestRepoEngineRegistry(t *testing.T) {
 	assert.Contains(t, out, "note: "+repo+"/src/safeline: not a component")
 	assert.NotContains(t, out, "src/shared", "ignored by matrix.yaml: no note")
 
-	code, out = cli(t, bin, append([]string{"plan", "--format", "json"}, tree...)...)
+	code, out = cli(t, bin, append(slices.Clone(tree), "plan", "--format", "json")...)
 	require.Equal(t, 0, code, out)
 	var p struct {
 		Cells []struct {
@@ -89,7 +91,7 @@ func TestRepoEngineRegistry(t *testing.T) {
 		run  func(repoPath string) (int, string)
 	}{
 		{"matrix", func(to string) (int, string) {
-			return cli(t, bin, append(append([]string{"publish"}, tree...), append(publishArgs, "--registry", to)...)...)
+			return cli(t, bin, append(append(slices.Clone(tree), "--registry", to, "publish"), publishArgs...)...)
 		}},
 		{"dagger -m", func(to string) (int, string) {
 			// From the repository's own directory, as its CI job calls the module.

@@ -13,9 +13,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
-	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
 // run executes the CLI and returns the process exit code: the class of
@@ -36,6 +34,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {}, // run() decides the exit code
 		OnUsageError:   usageError,
+		Flags:          globalFlags(),
 		Commands: []*cli.Command{
 			planCommand(), buildCommand("build", "build and verify some components (--components)"),
 			buildCommand("build-all", "build and verify every component for every platform"),
@@ -46,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = usageError
+		c.Flags = append(c.Flags, afterVerb(c.Flags)...)
 	}
 	return app
 }
@@ -62,46 +62,46 @@ func usageError(c *cli.Context, err error, isCommand bool) error {
 	return class.BadInput.Wrap(err)
 }
 
-// runFlags are common to every command that plans; each binds one field of
-// matrix.Options, under the name the module's argument has too.
-func runFlags() []cli.Flag {
+// selectFlags choose the cells: every verb that plans takes them.
+func selectFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list"},
 		&cli.StringFlag{Name: "components", Usage: "comma-separated component names, or component/image for one image of one (default: all)"},
-		&cli.StringFlag{Name: "components-dir", Value: "components", Usage: "directory with one folder per component (and its matrix.yaml)"},
-		&cli.StringFlag{Name: "source", Usage: "the tree to build: the build contexts, the components directory and the git history (default: the working directory)"},
-		&cli.StringFlag{Name: "components-path", Usage: "the components directory inside --source, e.g. src (instead of --components-dir)"},
-		&cli.StringSliceFlag{Name: "build-arg-file", Usage: "a .env file of build args (repeatable; a later file wins, component.yaml's args win over all); a key goes only to Dockerfiles declaring its ARG"},
-		&cli.IntFlag{Name: "jobs", Usage: "cells built at once", DefaultText: "one per core"},
 		&cli.StringFlag{Name: "version", Value: matrix.DefaultVersion, Usage: "version of this run (build arg ${VERSION}, default tag)"},
+		&cli.StringFlag{Name: "rebuild", Usage: "build these components whatever --cache-repo holds: all, or comma-separated names"},
+		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
+	}
+}
+
+// buildFlags are those of every verb that builds: how, and where the
+// report goes.
+func buildFlags() []cli.Flag {
+	return append(selectFlags(),
+		&cli.IntFlag{Name: "jobs", Usage: "cells built at once", DefaultText: "one per core"},
 		&cli.BoolFlag{Name: "keep-going", Value: true, Usage: "build every cell it can and report all failures"},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "cancel the rest at the first failed cell"},
 		&cli.StringFlag{Name: "report", Usage: "also write the report as JSON to this file"},
 		&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to this file (one test case per cell)"},
 		&cli.StringFlag{Name: "results", Usage: "also write results.json to this file: per component, the index and platform digests, tags, sizes and times"},
-		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},
-		&cli.StringFlag{Name: "stage-registry", Value: matrix.DefaultStageRegistry, EnvVars: []string{"MATRIX_STAGE_REGISTRY"}, Usage: "registry where a dependency is staged for the components built FROM it"},
-		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
-		&cli.StringFlag{Name: "rebuild", Usage: "build these components whatever --cache-repo holds: all, or comma-separated names"},
-		&cli.StringFlag{Name: "cache-repo", EnvVars: []string{"MATRIX_CACHE_REPO"}, Usage: "repository of cell keys, e.g. localhost:5000/ai-infra/matrix-cache: a cell whose key it holds is reused, not built"},
-		&cli.Int64Flag{Name: "max-context", Usage: "largest build context per component, in bytes", DefaultText: "1 GiB"},
-		&cli.StringSliceFlag{Name: "secret", Usage: "BuildKit secret id=env:VAR or id=file:PATH (repeatable)"},
-		&cli.StringFlag{Name: "apt-mirror", EnvVars: []string{"APT_MIRROR"}, Usage: "Debian mirror, for Dockerfiles declaring ARG APT_MIRROR"},
-		&cli.StringFlag{Name: "go-proxy", EnvVars: []string{"GO_PROXY"}, Usage: "Go module proxy, for Dockerfiles declaring ARG GO_PROXY"},
-		&cli.StringFlag{Name: "pypi-index-url", EnvVars: []string{"PYPI_INDEX_URL"}, Usage: "PyPI index, for Dockerfiles declaring ARG PYPI_INDEX_URL"},
-		&cli.StringFlag{Name: "npm-registry", EnvVars: []string{"NPM_REGISTRY"}, Usage: "npm registry, for Dockerfiles declaring ARG NPM_REGISTRY"},
-		&cli.StringFlag{Name: "lint", Value: "warn", Usage: "lint findings: warn (in the report), error (fail the run before any build) or off"},
-		&cli.StringFlag{Name: "severity", Value: lint.DefaultSeverity.String(), Usage: "the lowest lint severity that counts: note, warning or error"},
-		&cli.StringFlag{Name: "progress", Value: report.ProgressAuto, Usage: "cell events on stderr: auto, plain, tty or quiet"},
 		&cli.StringFlag{Name: "html", Usage: "also write the report as one self-contained HTML page: the timeline, the critical path, the cells, the inputs"},
 		&cli.StringFlag{Name: "previous", Usage: "a previous JSON report (--report), to estimate the time left and mark in --html what changed"},
-		&cli.BoolFlag{Name: "verbose", Usage: "show the engine's progress on stderr"},
+		&cli.StringFlag{Name: "stage-registry", Value: matrix.DefaultStageRegistry, EnvVars: []string{"MATRIX_STAGE_REGISTRY"}, Usage: "registry where a dependency is staged for the components built FROM it"},
+		&cli.BoolFlag{Name: "sizes", Usage: "measure each variant's size"},
+		&cli.StringFlag{Name: "cache-repo", EnvVars: []string{"MATRIX_CACHE_REPO"}, Usage: "repository of cell keys, e.g. localhost:5000/ai-infra/matrix-cache: a cell whose key it holds is reused, not built"},
 		&cli.StringFlag{Name: "revision", Usage: "the source revision built, a full commit hash (default: git rev-parse HEAD of the working directory, when it is a checkout)"},
 		&cli.StringFlag{Name: "source-date-epoch", EnvVars: []string{"SOURCE_DATE_EPOCH"},
 			Usage: "the source's time, seconds since 1970, for the created annotation (default: the revision's commit time)"},
-		&cli.StringSliceFlag{Name: "engine", Usage: "run a platform's cells on another engine: platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234 (repeatable; " +
-			"unix, tcp, tls, ssh, kube-pod and docker-container, as the dagger CLI takes)"},
+	)
+}
+
+// withDot is flags with plan's --format, which also takes dot.
+func withDot(flags []cli.Flag) []cli.Flag {
+	for i, f := range flags {
+		if f.Names()[0] == "format" {
+			flags[i] = &cli.StringFlag{Name: "format", Value: "table", Usage: "output: table, json or dot (a Graphviz graph)"}
+		}
 	}
+	return flags
 }
 
 // options binds the flags of c into a run's options and checks the ones only
@@ -118,13 +118,13 @@ func options(c *cli.Context) (matrix.RunOptions, error) {
 		CacheRepo:       c.String("cache-repo"),
 		Rebuild:         matrix.Split(c.String("rebuild")),
 		StageReadBack:   true, // matrix runs on the host: it must reach the registry too
-		MaxContext:      c.Int64("max-context"),
-		Lint:            c.String("lint"),
+		MaxContext:      globalInt64(c, "max-context"),
+		Lint:            globalString(c, "lint"),
 		SourceDateEpoch: c.String("source-date-epoch"),
-		Severity:        c.String("severity"),
+		Severity:        globalString(c, "severity"),
 		Mirrors: map[string]string{
-			"APT_MIRROR": c.String("apt-mirror"), "GO_PROXY": c.String("go-proxy"),
-			"PYPI_INDEX_URL": c.String("pypi-index-url"), "NPM_REGISTRY": c.String("npm-registry"),
+			"APT_MIRROR": globalString(c, "apt-mirror"), "GO_PROXY": globalString(c, "go-proxy"),
+			"PYPI_INDEX_URL": globalString(c, "pypi-index-url"), "NPM_REGISTRY": globalString(c, "npm-registry"),
 		},
 	}
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
@@ -134,14 +134,14 @@ func options(c *cli.Context) (matrix.RunOptions, error) {
 		return o, class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", f)
 	}
 	var err error
-	if o.Engines, err = engines(c.StringSlice("engine")); err != nil {
+	if o.Engines, err = engines(globalSlice(c, "engine")); err != nil {
 		return o, err
 	}
 	o.Revision = c.String("revision") // a build's default is the checkout's (see session)
-	if o.BuildArgFiles, err = argFiles(c.StringSlice("build-arg-file")); err != nil {
+	if o.BuildArgFiles, err = argFiles(globalSlice(c, "build-arg-file")); err != nil {
 		return o, err
 	}
-	o.Secrets, err = secretValues(c.StringSlice("secret"))
+	o.Secrets, err = secretValues(globalSlice(c, "secret"))
 	return o, err
 }
 
@@ -159,15 +159,15 @@ func argFiles(paths []string) ([]matrix.ArgFile, error) {
 }
 
 // sourceDir is --source, or the working directory.
-func sourceDir(c *cli.Context) string { return cmp.Or(c.String("source"), ".") }
+func sourceDir(c *cli.Context) string { return cmp.Or(globalString(c, "source"), ".") }
 
 // tree binds --source, --components-dir and --components-path.
 func tree(c *cli.Context) (component.Tree, error) {
 	dir := ""
-	if c.IsSet("components-dir") {
-		dir = c.String("components-dir")
+	if globalIsSet(c, "components-dir") {
+		dir = globalString(c, "components-dir")
 	}
-	return matrix.LocalTree(c.String("source"), dir, c.String("components-path"))
+	return matrix.LocalTree(globalString(c, "source"), dir, globalString(c, "components-path"))
 }
 
 // notify prints what a run waits for, and its warnings, on stderr.

@@ -20,7 +20,7 @@ func planCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "plan",
 		Usage: "show the cells a run would build (no engine needed)",
-		Flags: runFlags(),
+		Flags: withDot(selectFlags()),
 		Action: func(c *cli.Context) error {
 			r, err := prepare(c, matrix.Inspect)
 			if err != nil {
@@ -38,10 +38,10 @@ func planCommand() *cli.Command {
 }
 
 func buildCommand(name, usage string) *cli.Command {
-	flags := runFlags()
+	flags := buildFlags()
 	if name == "build-all" {
-		flags = append(append(append(flags, pushFlags()...), attestFlags()...),
-			&cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest, moving no tag, and record the digests in --results: one leg of a matrix merge"})
+		flags = append(flags, attestFlags()...)
+		flags = append(flags, &cli.BoolFlag{Name: "push-by-digest", Usage: "push each verified variant by digest to --registry, moving no tag, and record the digests in --results: one leg of matrix merge"})
 	}
 	return &cli.Command{
 		Name:  name,
@@ -234,7 +234,7 @@ func previous(c *cli.Context) (*report.Report, error) {
 
 // progress shows the run's cell events on stderr, as --progress asks.
 func progress(c *cli.Context, r *matrix.Run, prev *report.Report) (*report.Progress, error) {
-	p, err := report.NewProgress(c.App.ErrWriter, c.String("progress"), r.Requested(), r.Options.Run.Jobs, prev)
+	p, err := report.NewProgress(c.App.ErrWriter, globalString(c, "progress"), r.Requested(), r.Options.Run.Jobs, prev)
 	if err != nil {
 		return nil, class.BadInput.Wrap(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -24,9 +25,7 @@ func doctorCommand() *cli.Command {
 		Usage: "check the engine, emulation for each platform, the registry and disk space, each with a fix",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platforms", Value: "linux/amd64,linux/arm64"},
-			&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Value: "localhost:5000"},
 			&cli.StringFlag{Name: "disk", Value: "/", Usage: "path whose free space to check"},
-			&cli.BoolFlag{Name: "verbose"},
 		},
 		Action: func(c *cli.Context) error {
 			w := c.App.Writer
@@ -44,7 +43,8 @@ func doctorCommand() *cli.Command {
 				return class.BadInput.Errorf("--platforms: %w", err)
 			}
 			check("disk space on "+c.String("disk"), freeSpace(c.String("disk")), "free space or point the engine state elsewhere (MATRIX_STATE)")
-			check("registry "+c.String("registry"), registryUp(c.String("registry")), "start it with `task setup` or pass --registry")
+			reg := cmp.Or(globalString(c, "registry"), matrix.DefaultStageRegistry) // the world's registry unless --registry names one
+			check("registry "+reg, registryUp(reg), "start it with `task setup` or pass --registry")
 			dc, err := connect(c)
 			if err != nil {
 				check("engine", err, engineFix)

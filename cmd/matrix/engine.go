@@ -49,7 +49,7 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 		return nil, class.Unreachable.Wrap(err)
 	}
 	var logw io.Writer = io.Discard
-	if c.Bool("verbose") {
+	if globalBool(c, "verbose") {
 		logw = c.App.ErrWriter
 	}
 	opts := []dagger.ClientOpt{dagger.WithLogOutput(logw)}

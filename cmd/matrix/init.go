@@ -26,7 +26,7 @@ func initCommand() *cli.Command {
 				return class.BadInput.Errorf("init takes one directory, the tree to adopt: matrix init [DIR]")
 			}
 			dir := cmp.Or(c.Args().First(), ".")
-			res, err := matrix.Init(os.DirFS(dir), dir, c.String("components-path"), c.Bool("force"), func(p string, data []byte) error {
+			res, err := matrix.Init(os.DirFS(dir), dir, globalString(c, "components-path"), c.Bool("force"), func(p string, data []byte) error {
 				return os.WriteFile(filepath.Join(dir, filepath.FromSlash(p)), data, 0o644)
 			})
 			if res != nil && res.Changes != nil {

@@ -14,12 +14,12 @@ func lintCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "lint",
 		Usage: "find the Dockerfile patterns that waste emulation or ship the wrong architecture, before any build (no engine needed)",
-		Flags: append(runFlags(), &cli.StringFlag{Name: "dir", Usage: "lint every Dockerfile under this directory instead of the components"}),
+		Flags: append(selectFlags(), &cli.StringFlag{Name: "dir", Usage: "lint every Dockerfile under this directory instead of the components"}),
 		Action: func(c *cli.Context) error {
 			var findings []lint.Finding
 			var err error
 			if dir := c.String("dir"); dir != "" {
-				findings, err = matrix.LintDir(os.DirFS(dir), dir, c.String("severity"))
+				findings, err = matrix.LintDir(os.DirFS(dir), dir, globalString(c, "severity"))
 			} else {
 				var r *matrix.Run
 				if r, err = prepare(c, matrix.Inspect); err != nil {

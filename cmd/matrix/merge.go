@@ -11,7 +11,7 @@ func mergeCommand() *cli.Command {
 		Name:      "merge",
 		Usage:     "assemble one index per component from the results of build-all --push-by-digest legs, then move the final tags (no engine needed)",
 		ArgsUsage: "RESULTS.json|DIR ...",
-		Flags:     append(append(append(runFlags(), pushFlags()...), attestFlags()...), tagFlags()...),
+		Flags:     append(append(buildFlags(), attestFlags()...), tagFlags()...),
 		Action: func(c *cli.Context) error {
 			push, err := pushOptions(c)
 			if err != nil {

@@ -10,10 +10,10 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
 )
 
-// registryFlags are the target flags of the host-side commands (mirror,
-// import), named and read as publish names them.
+// registryFlags are the flags of the host-side commands (mirror, import)
+// beside the run-wide registry and credentials.
 func registryFlags() []cli.Flag {
-	return append(pushFlags(),
+	return append([]cli.Flag{},
 		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"tag"}, Usage: "extra final tags, comma-separated or repeated, beside each image's own"},
 		&cli.IntFlag{Name: "jobs", Value: mirror.DefaultJobs, Usage: "images read and pushed at once"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table or json"},

@@ -11,11 +11,10 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
-	"github.com/ai-infra-matrix/matrix/pkg/sbom"
 )
 
 func publishCommand() *cli.Command {
-	flags := append(append(append(runFlags(), pushFlags()...), attestFlags()...), tagFlags()...)
+	flags := append(append(buildFlags(), attestFlags()...), tagFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "arch-tags", Usage: "also tag each variant <tag>-<arch>"})
 	return &cli.Command{
 		Name:  "publish",
@@ -33,24 +32,12 @@ func publishCommand() *cli.Command {
 	}
 }
 
-// pushFlags are the flags of every command that pushes.
-func pushFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "registry", EnvVars: []string{"MATRIX_REGISTRY"}, Usage: "host[:port][/project] to push to, e.g. harbor.example.com/ai-infra"},
-		&cli.StringFlag{Name: "username", EnvVars: []string{"MATRIX_REGISTRY_USERNAME"}, Usage: "registry user name"},
-		&cli.StringFlag{Name: "password-env", Usage: "environment variable holding the registry password"},
-		&cli.StringFlag{Name: "password-file", Usage: "file holding the registry password"},
-	}
-}
-
 // attestFlags are the flags of every command that writes what it pushes
-// as its own: publish, build-all --push-by-digest and merge.
+// as its own: publish, build-all --push-by-digest and merge (--sign-key and
+// --syft-image are run-wide).
 func attestFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "sign-key", Usage: "sign every manifest and index with this PEM private key (ECDSA P-256, unencrypted): a file, or env:VAR"},
 		&cli.BoolFlag{Name: "no-attest", Usage: "write no SBOM, provenance or signature referrers"},
-		&cli.StringFlag{Name: "syft-image", Value: sbom.DefaultImage, EnvVars: []string{"MATRIX_SYFT_IMAGE"},
-			Usage: "the image syft runs from for the SBOMs (a mirror of it, pinned by digest if you like), or \"source\" to compile syft in the engine"},
 	}
 }
 
@@ -77,19 +64,19 @@ func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
 	}
 	return func(o *matrix.Options) {
 		o.Push = push
-		o.Attest = matrix.AttestOptions{SignKey: key, NoAttest: c.Bool("no-attest"), SyftImage: c.String("syft-image")}
+		o.Attest = matrix.AttestOptions{SignKey: key, NoAttest: c.Bool("no-attest"), SyftImage: globalString(c, "syft-image")}
 	}, nil
 }
 
 // registryOptions binds pushFlags: where to push, as whom.
 func registryOptions(c *cli.Context) (matrix.PushOptions, error) {
 	pw, err := password(c)
-	return matrix.PushOptions{Registry: c.String("registry"), Username: c.String("username"), Password: pw}, err
+	return matrix.PushOptions{Registry: globalString(c, "registry"), Username: globalString(c, "username"), Password: pw}, err
 }
 
 // signKey reads --sign-key: a file, or env:VAR.
 func signKey(c *cli.Context) (string, error) {
-	v := c.String("sign-key")
+	v := globalString(c, "sign-key")
 	if name, ok := strings.CutPrefix(v, "env:"); ok {
 		k, set := os.LookupEnv(name)
 		if !set || k == "" {
@@ -116,17 +103,18 @@ func tagOptions(c *cli.Context) func(*matrix.Options) {
 }
 
 func password(c *cli.Context) (string, error) {
+	env, file := globalString(c, "password-env"), globalString(c, "password-file")
 	switch {
-	case c.String("password-env") != "" && c.String("password-file") != "":
+	case env != "" && file != "":
 		return "", class.BadInput.Errorf("--password-env and --password-file exclude each other")
-	case c.String("password-env") != "":
-		v, ok := os.LookupEnv(c.String("password-env"))
+	case env != "":
+		v, ok := os.LookupEnv(env)
 		if !ok {
-			return "", class.BadInput.Errorf("--password-env: %s is not set", c.String("password-env"))
+			return "", class.BadInput.Errorf("--password-env: %s is not set", env)
 		}
 		return v, nil
-	case c.String("password-file") != "":
-		b, err := os.ReadFile(c.String("password-file"))
+	case file != "":
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", class.BadInput.Errorf("--password-file: %v", err)
 		}
@@ -139,10 +127,10 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "build and verify every cell, then write one multi-platform OCI archive per component and SHA256SUMS",
-		Flags: append(runFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"},
+		Flags: append(buildFlags(), &cli.StringFlag{Name: "out", Value: "dist", Usage: "directory for the archives"},
 			&cli.BoolFlag{Name: "no-third-party", Usage: "leave out the third-party images of components/third-party.yaml"}),
 		Action: func(c *cli.Context) error {
-			if err := matrix.OneEngine(len(c.StringSlice("engine"))); err != nil {
+			if err := matrix.OneEngine(len(globalSlice(c, "engine"))); err != nil {
 				return err
 			}
 			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {

@@ -66,7 +66,7 @@ func (a *Adopted) Report(w io.Writer) error {
 	if a.ArgFile != "" {
 		flags += " --build-arg-file " + path.Join(a.where, a.ArgFile)
 	}
-	fmt.Fprintf(w, "run it with: matrix plan %s\n\n", flags)
+	fmt.Fprintf(w, "run it with: matrix %s plan\n\n", flags)
 	if a.Run == nil {
 		return nil
 	}

@@ -91,7 +91,7 @@ func TestInitFixture(t *testing.T) {
 	var first bytes.Buffer
 	require.NoError(t, res.Report(&first))
 	assert.Contains(t, first.String(), "created  "+dir+"/src/matrix.yaml\n")
-	assert.Contains(t, first.String(), "run it with: matrix plan --source "+dir+" --components-path src --build-arg-file "+dir+"/.env.example\n")
+	assert.Contains(t, first.String(), "run it with: matrix --source "+dir+" --components-path src --build-arg-file "+dir+"/.env.example plan\n")
 	assert.Contains(t, first.String(), "api/api-init  linux/arm64  planned  fixture-repo-api-init")
 
 	before := contents(t, dir, res)
