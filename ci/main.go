@@ -629,14 +629,14 @@ func (m *Matrix) Merge(
 		return "", err
 	}
 	defer done()
-	dir, err := exported(ctx, results, "matrix-results-")
+	rc, rsrc, err := connect(ctx, results)
 	if err != nil {
-		return "", classify(class.BadInput.Errorf("--results: %w", err))
+		return "", err
 	}
-	defer os.RemoveAll(dir)
-	legs, err := core.ReadLegs(dir)
+	defer rc.Close()
+	legs, err := core.ReadLegsFS(component.EngineFS(ctx, rsrc), "--results")
 	if err != nil {
-		return rendered(nil, err, dir, "--results")
+		return "", classify(err)
 	}
 	s, err := m.session(ctx, o, core.New)
 	if err != nil {
@@ -645,9 +645,9 @@ func (m *Matrix) Merge(
 	defer s.client.Close()
 	res, err := s.run.Merge(ctx, legs)
 	if res == nil {
-		return rendered(nil, err, dir, "--results")
+		return "", classify(err)
 	}
-	return rendered(res.Report.Table, err, dir, "--results")
+	return rendered(res.Report.Table, err)
 }
 
 // tagging binds what a verb that moves final tags needs beside the
@@ -906,24 +906,19 @@ func (m *Matrix) Mirror(
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "matrix-list-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	list := filepath.Join(dir, mirror.ListName)
 	root, tree, _, err := m.tree()
 	if err != nil {
 		return "", classify(err)
 	}
-	if _, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Export(ctx, list); err != nil {
+	list, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Contents(ctx)
+	if err != nil {
 		return "", classify(class.BadInput.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err))
 	}
-	r, err := core.Mirror(ctx, list, core.Split(platforms), t, upVia, nil)
+	r, err := core.MirrorList(ctx, "--components-dir "+mirror.ListName, []byte(list), core.Split(platforms), t, upVia, nil)
 	if r == nil {
-		return rendered(nil, err, list, "--components-dir "+mirror.ListName)
+		return "", classify(err)
 	}
-	return rendered(r.Table, err, list, "--components-dir "+mirror.ListName)
+	return rendered(r.Table, err)
 }
 
 // Import pushes an offline bundle (the directory `export` writes) into a
@@ -964,20 +959,25 @@ func (m *Matrix) target(ctx context.Context, tags []string) (core.PushOptions, e
 	return core.PushOptions{Registry: m.Registry, Tags: tags, Username: m.Username, Password: pw, Via: via}, err
 }
 
-// rendered is the table and error of a host-side verb run on this
-// function's copy (tmp) of the caller's input, which they name as the
-// caller gave it (as).
-func rendered(table func(io.Writer) error, err error, tmp, as string) (string, error) {
+// rendered is the table and error of a host-side verb. With rename (tmp,
+// as), the verb ran on this function's copy tmp of the caller's input
+// (only the bundle of import, too large to read in the engine), which the
+// output names as the caller gave it.
+func rendered(table func(io.Writer) error, err error, rename ...string) (string, error) {
 	var b strings.Builder
 	if table != nil {
 		if werr := table(&b); werr != nil {
 			return "", werr
 		}
 	}
-	if err != nil {
-		return "", classify(class.Of(err).Wrap(errors.New(strings.ReplaceAll(b.String()+err.Error(), tmp, as))))
+	if err == nil {
+		return b.String(), nil
 	}
-	return b.String(), nil
+	msg := b.String() + err.Error()
+	if len(rename) == 2 {
+		msg = strings.ReplaceAll(msg, rename[0], rename[1])
+	}
+	return "", classify(class.Of(err).Wrap(errors.New(msg)))
 }
 
 // connect joins the engine session with the core's own client and hands it

@@ -3,12 +3,14 @@ package matrix
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/ai-infra-matrix/matrix/pkg/class"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
@@ -164,14 +166,36 @@ func ReadLegs(args ...string) (map[string]report.Results, error) {
 		}
 		paths = append(paths, found...)
 	}
-	sort.Strings(paths)
+	return readLegs(paths, os.ReadFile)
+}
+
+// ReadLegsFS reads every *.json results file at the top of fsys, a
+// directory the caller names where (the module's --results), keyed by
+// where/name: the module reads it in the engine, exporting nothing.
+func ReadLegsFS(fsys fs.FS, where string) (map[string]report.Results, error) {
+	found, err := fs.Glob(fsys, "*.json")
+	if err != nil || len(found) == 0 {
+		return nil, class.BadInput.Errorf("merge: %s holds no *.json results file", where)
+	}
+	return readLegs(found, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) }, where)
+}
+
+// readLegs reads each results file named with read, keyed by its name
+// (under prefix, when given).
+func readLegs(names []string, read func(string) ([]byte, error), prefix ...string) (map[string]report.Results, error) {
+	sort.Strings(names)
 	out := map[string]report.Results{}
-	for _, p := range paths {
-		res, err := report.ReadResults(p)
+	for _, n := range names {
+		shown := filepath.Join(append(prefix, n)...)
+		data, err := read(n)
+		if err != nil {
+			return nil, class.BadInput.Errorf("merge: %s: %v", shown, component.Problem(err))
+		}
+		res, err := report.ParseResults(shown, data)
 		if err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
-		out[p] = res
+		out[shown] = res
 	}
 	return out, nil
 }

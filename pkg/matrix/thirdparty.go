@@ -18,12 +18,26 @@ import (
 // an upstream on loopback (see mirror.Upstreams); empty for the host CLI.
 // notify hears what the push waits for.
 func Mirror(ctx context.Context, file string, platforms []string, p PushOptions, upstreamVia string, notify func(string)) (*report.Report, error) {
-	platforms = orDefault(platforms, DefaultPlatforms)
-	if err := checkPlatforms(platforms, false); err != nil {
-		return nil, err
-	}
 	l, err := mirror.Load(file)
 	if err != nil {
+		return nil, err
+	}
+	return mirrorList(ctx, file, l, platforms, p, upstreamVia, notify)
+}
+
+// MirrorList is Mirror of the list data, which file names (the module reads
+// it in the engine, exporting nothing).
+func MirrorList(ctx context.Context, file string, data []byte, platforms []string, p PushOptions, upstreamVia string, notify func(string)) (*report.Report, error) {
+	l, err := mirror.Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	return mirrorList(ctx, file, l, platforms, p, upstreamVia, notify)
+}
+
+func mirrorList(ctx context.Context, file string, l *mirror.List, platforms []string, p PushOptions, upstreamVia string, notify func(string)) (*report.Report, error) {
+	platforms = orDefault(platforms, DefaultPlatforms)
+	if err := checkPlatforms(platforms, false); err != nil {
 		return nil, err
 	}
 	t, err := p.extra(notify)

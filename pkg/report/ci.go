@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -247,16 +248,20 @@ func (r *Report) Results() Results {
 // ReadResults reads a results.json, strictly: a field it does not know is
 // an error, so a file of another kind is not taken for one.
 func ReadResults(path string) (Results, error) {
-	var out Results
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return out, class.BadInput.Wrap(err)
+		return Results{}, class.BadInput.Wrap(err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
+	return ParseResults(path, data)
+}
+
+// ParseResults decodes a results file's data; name names it in errors.
+func ParseResults(name string, data []byte) (Results, error) {
+	var out Results
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return out, class.BadInput.Errorf("%s: not a results file (%v); give the results.json of a build-all --push-by-digest", path, err)
+		return out, class.BadInput.Errorf("%s: not a results file (%v); give the results.json of a build-all --push-by-digest", name, err)
 	}
 	return out, nil
 }
