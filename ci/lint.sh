@@ -61,7 +61,10 @@ echo "==> ci/world as ci/world/fresh.sh last proved it (ci/world/fresh.sha256)"
 # The fresh-root-filesystem check takes over 10 minutes, so .ci/run runs it
 # only when ci/world or the bundle changed since it last passed.
 bundle=${MATRIX_DAGGER_BUNDLE:-../shared/dagger}
-if ! (. ci/world/lib.sh && fresh_stamp_ok "$bundle"); then
+if [ ! -f "$bundle/SHA256SUMS" ]; then
+  # A hosted runner (or a runner stand-in) has no air-gapped world to prove.
+  echo "    skipped: no Dagger bundle at $bundle (the air-gapped world's check)"
+elif ! (. ci/world/lib.sh && fresh_stamp_ok "$bundle"); then
   echo "lint: ci/world or $bundle/SHA256SUMS changed after the last fresh.sh pass: run \`task fresh\` (it rewrites ci/world/fresh.sha256 when it passes) and commit the stamp with the change" >&2
   exit 1
 fi
