@@ -91,13 +91,27 @@ func TestReadmeCommands(t *testing.T) {
 			}
 			switch {
 			case strings.HasPrefix(line, "go run ./cmd/matrix "):
-				sub := f[3]
-				help := run(t, bin, sub, "--help")
-				for _, fl := range flagRE.FindAllStringSubmatch(line, -1) {
+				// Run-wide flags (global, each with a value) come before the verb;
+				// a trailing # comment is not part of the command.
+				cmdline, _, _ := strings.Cut(line, " #")
+				args, i := strings.Fields(cmdline)[3:], 0
+				for i < len(args) && strings.HasPrefix(args[i], "--") {
+					if !strings.Contains(args[i], "=") {
+						i++
+					}
+					i++
+				}
+				require.Less(t, i, len(args), "no verb in %q", line)
+				sub := args[i]
+				global, help := run(t, bin, "--help"), run(t, bin, sub, "--help")
+				for _, fl := range flagRE.FindAllStringSubmatch(strings.Join(args[:i], " "), -1) {
+					assert.Contains(t, global, fl[1], "matrix has global flag %s", fl[1])
+				}
+				for _, fl := range flagRE.FindAllStringSubmatch(strings.Join(args[i+1:], " "), -1) {
 					assert.Contains(t, help, fl[1], "matrix %s has flag %s", sub, fl[1])
 				}
 				if sub == "plan" || sub == "doctor" { // safe: run them for real
-					out := run(t, bin, f[3:]...)
+					out := run(t, bin, args...)
 					assert.NotEmpty(t, out)
 				}
 			case strings.HasPrefix(line, "dagger call "):
