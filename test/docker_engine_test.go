@@ -168,10 +168,26 @@ func checkoutCopy(t *testing.T, withComponents bool) string {
 func seedRoad(t *testing.T, ctx context.Context, from, to string) {
 	t.Helper()
 	const img = "library/debian:bookworm-slim"
-	require.NoError(t, crane.Copy(from+"/"+img, to+"/"+img, crane.WithContext(ctx), crane.Insecure))
 	tool := strings.TrimPrefix(sbom.DefaultImage, "docker.io/")
-	require.NoError(t, crane.Copy(from+"/"+tool, to+"/"+tool, crane.WithContext(ctx), crane.Insecure,
-		crane.WithPlatform(&v1.Platform{OS: "linux", Architecture: runtime.GOARCH})))
+	for _, c := range []struct {
+		ref  string
+		opts []crane.Option
+	}{
+		{img, nil},
+		{tool, []crane.Option{crane.WithPlatform(&v1.Platform{OS: "linux", Architecture: runtime.GOARCH})}},
+	} {
+		opts := append([]crane.Option{crane.WithContext(ctx), crane.Insecure}, c.opts...)
+		// A registry container just (re)started may drop the first
+		// connections through Docker's port proxy (EOF), though /v2/ answered.
+		var err error
+		for try := 0; try < 3; try++ {
+			if err = crane.Copy(from+"/"+c.ref, to+"/"+c.ref, opts...); err == nil {
+				break
+			}
+			time.Sleep(2 * time.Second)
+		}
+		require.NoError(t, err, "seeding %s", c.ref)
+	}
 }
 
 // githubEnv reads the KEY=VALUE lines steps appended to GITHUB_ENV.
