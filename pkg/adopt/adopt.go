@@ -475,6 +475,7 @@ func (a *Adoption) services(where string, comps []folder) map[string][]service {
 		if err != nil {
 			continue // parsed before
 		}
+		declared, _ := lint.Args(file, f.dockerfile)
 		for _, fe := range fetches {
 			server := ""
 			for _, o := range comps {
@@ -487,7 +488,6 @@ func (a *Adoption) services(where string, comps []folder) map[string][]service {
 				continue
 			}
 			why := ""
-			declared, _ := lint.Args(file, f.dockerfile)
 			var ports []int
 			if o := comps[slices.IndexFunc(comps, func(o folder) bool { return o.name == server })]; o.dockerfile != nil {
 				ports, _ = lint.Ports(path.Join(where, a.Components, server, "Dockerfile"), o.dockerfile)

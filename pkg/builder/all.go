@@ -167,13 +167,10 @@ func (r *run) component(ctx context.Context, c component.Spec) {
 func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg, error) {
 	var args []dagger.BuildArg
 	for _, d := range c.DependsOn {
-		dep := r.outs[d]
-		select {
-		case <-dep.done:
-		case <-ctx.Done():
-			return nil, errors.New("run cancelled")
-		}
+		dep, err := r.wait(ctx, d)
 		switch {
+		case err != nil:
+			return nil, err
 		case dep.err != nil:
 			return nil, fmt.Errorf("dependency %s: %w", d, dep.err)
 		case dep.ref == "":
@@ -184,15 +181,24 @@ func (r *run) depArgs(ctx context.Context, c component.Spec) ([]dagger.BuildArg,
 	return args, nil
 }
 
+// wait waits for component name's outcome, unless the run is cancelled first.
+func (r *run) wait(ctx context.Context, name string) (*outcome, error) {
+	out := r.outs[name]
+	select {
+	case <-out.done:
+		return out, nil
+	case <-ctx.Done():
+		return nil, errors.New("run cancelled")
+	}
+}
+
 // waitServed waits for the components served to c's builds, and says why
 // c cannot be built when one of them did not verify.
 func (r *run) waitServed(ctx context.Context, c component.Spec) error {
 	for _, s := range c.Services {
-		out := r.outs[s.Component]
-		select {
-		case <-out.done:
-		case <-ctx.Done():
-			return errors.New("run cancelled")
+		out, err := r.wait(ctx, s.Component)
+		if err != nil {
+			return err
 		}
 		if out.err != nil {
 			return fmt.Errorf("service %s: %w", s.Component, out.err)
@@ -209,15 +215,19 @@ func (r *run) waitServed(ctx context.Context, c component.Spec) error {
 // variant is unchanged.
 func (r *run) serve(ctx context.Context, c component.Spec, pl dagger.Platform) (args []dagger.BuildArg, stop func(), err error) {
 	var started []*dagger.Service
-	stop = func() {
+	stopAll := func() {
 		for _, svc := range started {
 			_, _ = svc.Stop(context.WithoutCancel(ctx))
 		}
 	}
+	defer func() {
+		if err != nil { // what started before the failure stops now
+			stopAll()
+		}
+	}()
 	for _, s := range c.Services {
 		i := slices.IndexFunc(r.outs[s.Component].variants, func(v Variant) bool { return v.Platform == pl })
 		if i < 0 { // the plan refuses a served component that lacks the platform
-			stop()
 			return nil, nil, fmt.Errorf("service %s has no %s variant", s.Component, pl)
 		}
 		svc := r.outs[s.Component].variants[i].Container.WithExposedPort(s.Port).
@@ -233,18 +243,16 @@ func (r *run) serve(ctx context.Context, c component.Spec, pl dagger.Platform) (
 			err = fmt.Errorf("service %s port %d: %w", s.Component, s.Port, err)
 		}
 		if err != nil {
-			stop()
 			return nil, nil, err
 		}
 		started = append(started, svc)
 		url, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: s.Port, Scheme: "http"})
 		if err != nil {
-			stop()
 			return nil, nil, fmt.Errorf("service %s port %d: %w", s.Component, s.Port, err)
 		}
 		args = append(args, dagger.BuildArg{Name: s.Arg, Value: url})
 	}
-	return args, stop, nil
+	return args, stopAll, nil
 }
 
 // Args are the component's args (component.yaml's, and those of

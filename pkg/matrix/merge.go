@@ -166,7 +166,7 @@ func ReadLegs(args ...string) (map[string]report.Results, error) {
 		}
 		paths = append(paths, found...)
 	}
-	return readLegs(paths, os.ReadFile)
+	return readLegs(paths, os.ReadFile, "")
 }
 
 // ReadLegsFS reads every *.json results file at the top of fsys, a
@@ -181,12 +181,12 @@ func ReadLegsFS(fsys fs.FS, where string) (map[string]report.Results, error) {
 }
 
 // readLegs reads each results file named with read, keyed by its name
-// (under prefix, when given).
-func readLegs(names []string, read func(string) ([]byte, error), prefix ...string) (map[string]report.Results, error) {
+// under dir ("" for none).
+func readLegs(names []string, read func(string) ([]byte, error), dir string) (map[string]report.Results, error) {
 	sort.Strings(names)
 	out := map[string]report.Results{}
 	for _, n := range names {
-		shown := filepath.Join(append(prefix, n)...)
+		shown := filepath.Join(dir, n)
 		data, err := read(n)
 		if err != nil {
 			return nil, class.BadInput.Errorf("merge: %s: %v", shown, component.Problem(err))

@@ -77,11 +77,9 @@ func (r *Reuser) inputs(ctx context.Context, c component.Spec, req builder.Reque
 	src := cellkey.Source{Dir: req.Dir, Dockerfile: req.Dockerfile, Target: req.Target, Platform: string(pl), Secrets: c.Secrets}
 	var depArgs []string
 	for _, d := range c.DependsOn {
-		r.mu.Lock()
-		k, ok := r.keys[d+" "+string(pl)]
-		r.mu.Unlock()
-		if !ok {
-			return nil, fmt.Errorf("dependency %s has no key for %s", d, pl)
+		k, err := r.key(d, pl, "dependency")
+		if err != nil {
+			return nil, err
 		}
 		src.Deps = append(src.Deps, cellkey.Arg{Name: d, Value: k})
 		depArgs = append(depArgs, builder.ImageArg(d))
@@ -89,11 +87,9 @@ func (r *Reuser) inputs(ctx context.Context, c component.Spec, req builder.Reque
 	// A served component's URL holds its service's digest, known only once
 	// started: its key stands for it, as a dependency's does.
 	for _, s := range c.Services {
-		r.mu.Lock()
-		k, ok := r.keys[s.Component+" "+string(pl)]
-		r.mu.Unlock()
-		if !ok {
-			return nil, fmt.Errorf("service %s has no key for %s", s.Component, pl)
+		k, err := r.key(s.Component, pl, "service")
+		if err != nil {
+			return nil, err
 		}
 		src.Deps = append(src.Deps, cellkey.Arg{Name: "service " + s.Component + " as " + s.Arg, Value: k})
 	}
@@ -107,6 +103,18 @@ func (r *Reuser) inputs(ctx context.Context, c component.Spec, req builder.Reque
 		return nil, err
 	}
 	return cell.Inputs(), nil
+}
+
+// key is the key of component name's cell for pl, keyed before (what, a
+// dependency or a service, names it in the error).
+func (r *Reuser) key(name string, pl dagger.Platform, what string) (string, error) {
+	r.mu.Lock()
+	k, ok := r.keys[name+" "+string(pl)]
+	r.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("%s %s has no key for %s", what, name, pl)
+	}
+	return k, nil
 }
 
 func (r *Reuser) warn(s string) {
