@@ -30,8 +30,8 @@ stop_pid "$STATE/run/dockerd.pid" dockerd
 if [ "${1:-}" = --clean ]; then
   rm -f /usr/local/bin/dagger /usr/local/bin/task
   # A mount left under the state (dockerd bind-mounts its data root onto
-  # itself) would make rm fail: unmount those first, deepest first.
-  for m in $(findmnt -rn -o TARGET | grep -F "$STATE/" | sort -r); do umount -l "$m" || true; done
+  # itself) would make rm fail.
+  umount_under "$STATE"
   rm -rf "$STATE"
   log "removed $STATE"
 fi

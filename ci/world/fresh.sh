@@ -19,6 +19,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=ci/world/lib.sh
+. "$here/lib.sh" # CA_HOOK, umount_under, the stamp; its log and die are replaced below
 
 log() { printf 'fresh: %s\n' "$*" >&2; }
 die() { printf 'fresh: error: %s\n' "$*" >&2; exit 1; }
@@ -56,11 +58,6 @@ ipt=$(command -v iptables)
 log "host iptables: $("$ipt" -V)"
 
 inner='' fwd_before=''
-umount_under() {
-  # Deepest first; lazily, in case something still holds a file open.
-  local m
-  for m in $(findmnt -rn -o TARGET | grep -F "$1/" | sort -r); do umount -l "$m" || true; done
-}
 cleanup() {
   # --kill-child: killing unshare SIGKILLs the namespace's init, and with it
   # every process (registry, engine) and mount inside.
@@ -100,9 +97,7 @@ sources=()
 [ -f /etc/apt/sources.list.d/debian.sources ] && sources+=(/etc/apt/sources.list.d/debian.sources)
 grep -qs '^deb ' /etc/apt/sources.list && sources+=(/etc/apt/sources.list)
 log "making a Debian 12 minbase root file system in $r"
-# shellcheck disable=SC1091
-ca_hook=$(. "$here/lib.sh" && printf '%s' "$CA_HOOK")
-mmdebstrap --variant=minbase --include=git,curl,ca-certificates,xz-utils --setup-hook="$ca_hook" \
+mmdebstrap --variant=minbase --include=git,curl,ca-certificates,xz-utils --setup-hook="$CA_HOOK" \
   bookworm "$r" "${sources[@]}" >"$dir/mmdebstrap.log" 2>&1 ||
   { tail -20 "$dir/mmdebstrap.log" >&2; die "mmdebstrap failed (log: $dir/mmdebstrap.log)"; }
 rootfs_s=$(( $(date +%s) - t0 ))
@@ -231,7 +226,6 @@ grep -E '^fresh: engine' "$dir/up.log" >&2 || true
 log "passed: ci/world/up.sh set up the world from nothing on fresh Debian 12 (log: $dir/up.log)"
 # The stamp (commit it): .ci/run skips this check until ci/world or the
 # bundle changes again.
-. "$here/lib.sh"
 {
   echo "# ci/world/fresh.sh as it last passed: digest of ci/world/** and the bundle's SHA256SUMS (ci/world/lib.sh fresh_digest)."
   echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ): passed in $(( $(date +%s) - t0 ))s (root file system ${rootfs_s}s, up.sh ${up_s}s)"

@@ -22,6 +22,12 @@ PACKAGES="runc containernetworking-plugins dnsmasq-base iptables qemu-user-stati
 BASES="debian:bookworm-slim golang:1.26-bookworm"
 
 log() { printf 'world: %s\n' "$*" >&2; }
+# umount_under DIR unmounts whatever is mounted below DIR: deepest first,
+# lazily, in case something still holds a file open.
+umount_under() {
+  local m
+  for m in $(findmnt -rn -o TARGET | grep -F "$1/" | sort -r); do umount -l "$m" || true; done
+}
 die() { printf 'world: error: %s\n' "$*" >&2; exit 1; }
 step() {
   local name=$1 t0; shift
