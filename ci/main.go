@@ -389,16 +389,22 @@ func (m *Matrix) BuildAll(
 		return "", err
 	}
 	defer done()
-	s, err := m.session(ctx, o, core.New)
-	if err != nil {
-		return "", err
-	}
-	defer s.client.Close()
-	res, err := s.run.BuildAll(ctx, s.client, s.src)
+	res, err := m.build(ctx, o)
 	if !pushByDigest || err != nil {
 		return outcome(res, err)
 	}
 	return file(res.Report, "results.json")
+}
+
+// build is the build-all of o, the same for build-all, report and verify.
+// The session ends with it: what they return is the report's data.
+func (m *Matrix) build(ctx context.Context, o core.Options) (*core.Result, error) {
+	s, err := m.session(ctx, o, core.New)
+	if err != nil {
+		return nil, err
+	}
+	defer s.client.Close()
+	return s.run.BuildAll(ctx, s.client, s.src)
 }
 
 // file is one of the report's files, as text.
@@ -447,12 +453,7 @@ func (m *Matrix) Report(
 	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
-	s, err := m.session(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry), core.New)
-	if err != nil {
-		return nil, err
-	}
-	defer s.client.Close()
-	res, err := s.run.BuildAll(ctx, s.client, s.src)
+	res, err := m.build(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
 	if res == nil {
 		return nil, classify(err)
 	}
@@ -511,7 +512,7 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return m.BuildAll(ctx, platforms, components, 0, "", false, false, "", false, "", false, "", "", nil)
+	return outcome(m.build(ctx, buildOptions(platforms, components, 0, "", false, false, "")))
 }
 
 // Publish builds and verifies every cell, pushes one index per component
