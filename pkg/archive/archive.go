@@ -5,15 +5,12 @@
 package archive
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -52,45 +49,13 @@ func Write(path string, idx v1.ImageIndex) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), os.Rename(tmp, path)
 }
 
-// epoch is every entry's time.
-var epoch = time.Unix(0, 0)
-
-// tarDir writes the tree under dir as a tar, in name order (WalkDir's).
+// tarDir writes the tree under dir as a tar, in name order, every file 0644.
 func tarDir(w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == dir {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{Name: filepath.ToSlash(rel), ModTime: epoch, Typeflag: tar.TypeReg, Mode: 0o644}
-		if d.IsDir() {
-			hdr.Name, hdr.Typeflag, hdr.Mode = hdr.Name+"/", tar.TypeDir, 0o755
-			return tw.WriteHeader(hdr)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		hdr.Size = st.Size()
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		_, err = io.Copy(tw, f)
-		return err
-	})
-	if err != nil {
+	t := NewTar(w)
+	if err := t.Tree(dir, "", func(string) int64 { return 0o644 }); err != nil {
 		return err
 	}
-	return tw.Close()
+	return t.Close()
 }
 
 // Sum is the sha256 of the file at path, as SHA256SUMS lists it.

@@ -1,7 +1,6 @@
 package world
 
 import (
-	"archive/tar"
 	"fmt"
 	"os"
 
@@ -69,7 +68,7 @@ func toolFiles(t *TarWriter, name, bin string) error {
 	if err := t.File("etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt", 0o644); err != nil {
 		return err
 	}
-	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777, ModTime: epoch}); err != nil {
+	if err := t.DirMode("tmp", 0o1777); err != nil {
 		return err
 	}
 	return t.File(name, bin, 0o755)
