@@ -1035,7 +1035,11 @@ func outcome(res *core.Result, err error) (string, error) {
 // whose extensions say _type EXEC_ERROR and exitCode; and the module's
 // generated main hands on the extensions of a *gqlerror.Error only. So the
 // class travels as those two extensions, on err itself.
+// An error classify already carries goes through unchanged.
 func classify(err error) error {
+	if _, done := err.(*gqlerror.Error); done {
+		return err
+	}
 	if c := class.Of(err); c == class.BadInput || c == class.Unreachable {
 		return &gqlerror.Error{Err: err, Message: err.Error(), Extensions: map[string]any{"_type": "EXEC_ERROR", "exitCode": int(c)}}
 	}
