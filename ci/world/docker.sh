@@ -26,6 +26,7 @@
 #                                                                       else /usr/local/share/ca-certificates]
 #                          none: no extra CAs (the world's env says so: its
 #                          bases carry them, and each exec is cheaper)
+#   MATRIX_ENGINE_CACHE    the most the engine's cache keeps, e.g. 60GB   [Dagger's default]
 #   MATRIX_DOCKER_ENV      the env file written                        [$HOME/.cache/matrix/docker.env]
 #   MATRIX_STOP_WAIT       seconds an engine gets to stop cleanly, keeping
 #                          its cache, before it is killed              [300]
@@ -62,7 +63,14 @@ http_ok() {
 engine_config() {
   regs="\"localhost:5000\": {\"http\": true}, \"127.0.0.1:5000\": {\"http\": true}, \"$IP:5000\": {\"http\": true}"
   [ -z "$MIRROR" ] || regs="$regs, \"docker.io\": {\"mirrors\": [\"$MIRROR\"]}, \"$MIRROR\": {\"http\": true}"
-  printf '{"registries": {%s}}\n' "$regs"
+  # The cache policy: Dagger's default keeps 20 % of the disk free, so on a
+  # disk already fuller than that (this CI host's) it prunes the engine at
+  # every chance, and a leg rebuilds, with new layer digests, what the last
+  # one built. Keep 10 GB free instead, and the cache within
+  # MATRIX_ENGINE_CACHE when set (as the world's engines do, ci/world/lib.sh).
+  gc='"minFreeSpace": "10GB"'
+  [ -z "${MATRIX_ENGINE_CACHE:-}" ] || gc="$gc, \"maxUsedSpace\": \"$MATRIX_ENGINE_CACHE\""
+  printf '{"registries": {%s}, "gc": {%s}}\n' "$regs" "$gc"
 }
 
 cas() { [ "$CA_DIR" = none ] || find "$CA_DIR" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | sort; }
