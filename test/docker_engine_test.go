@@ -67,6 +67,11 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 		assert.NoError(t, err, string(out))
 	})
 
+	// A set-up killed earlier left its lock behind: the first set-up takes
+	// it over instead of waiting and failing.
+	lock := staleRoadLock(t, "matrix-roadtest")
+	tookOver := false
+
 	var wf ciWorkflowDoc
 	ciReadYAML(t, ciWorkflow, &wf)
 	version := enginetest.Unique("v0")
@@ -99,12 +104,14 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 			require.Equal(t, 0, code, "%s %s step %d %q:\n%s\n%s", run.job, run.arch, i+1, st.Run, out, errw)
 			figures = append(figures, fmt.Sprintf("%s%s-step%d=%s", run.job, run.arch, i+1, time.Since(t0).Round(time.Second)))
 			assert.NotContains(t, out+errw, "road-secret", "the password never reaches the output")
+			tookOver = tookOver || strings.Contains(errw, "taking over "+lock)
 			if strings.Contains(st.Run, "dagger call") && strings.Contains(st.Run, " merge ") {
 				assert.Contains(t, out, "4/4 cells verified")
 			}
 		}
 	}
 	require.True(t, seeded, "the release jobs ran dagger call")
+	assert.True(t, tookOver, "a set-up took over the stale lock %s", lock)
 
 	// Read back through the published port, as the host does.
 	for _, img := range []string{"fixture-base", "fixture-child"} {
@@ -124,6 +131,21 @@ func TestDockerRoadEngineRegistry(t *testing.T) {
 	t.Run("call cache", func(t *testing.T) {
 		checkCallCache(t, ctx, dir, append(env, roadEnvFile(t, envValue(env, "MATRIX_DOCKER_ENV"))...), world, "matrix-roadtest", "127.0.0.1:5010")
 	})
+}
+
+// staleRoadLock leaves the lock of road name as a set-up killed mid-way
+// leaves it: held by a process of this host that is gone. It returns the
+// lock's path, as docker.sh names it.
+func staleRoadLock(t *testing.T, name string) string {
+	t.Helper()
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	lock := filepath.Join(os.TempDir(), "matrix-docker-"+name+".lock")
+	require.NoError(t, os.MkdirAll(lock, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(lock, "holder"), fmt.Appendf(nil, "%s %d\n", host, gone.Process.Pid), 0o644))
+	return lock
 }
 
 // roadCheckout is a copy of the repository's tracked files whose components/

@@ -196,15 +196,30 @@ ENV
 
 # lock serializes set-ups of one road on one Docker host: the legs of a
 # release, run side by side by act or gitlab-ci-local, share the road.
+# mkdir, not flock: macOS has no flock. The holder file names the host and
+# process, so a lock left by a killed set-up is taken over, not waited on.
 lock() {
   LOCK=${TMPDIR:-/tmp}/matrix-docker-$NAME.lock
   i=0
   until mkdir "$LOCK" 2>/dev/null; do
+    if stale_lock; then
+      log "taking over $LOCK: its holder ($(cat "$LOCK/holder" 2>/dev/null)) is gone"
+      rm -rf "$LOCK"
+      continue
+    fi
     i=$((i + 1))
     [ "$i" -le $((WAIT * 5)) ] || die "another set-up of $NAME holds $LOCK for over ${WAIT}s; if none runs, remove it"
     sleep 0.2
   done
-  trap 'rmdir "$LOCK" 2>/dev/null || true' EXIT
+  echo "$(uname -n) $$" >"$LOCK/holder"
+  trap 'rm -rf "$LOCK"' EXIT
+}
+
+# stale_lock: the lock's holder ran on this host and its process is gone. A
+# holder on another host (a job container) is never judged, only waited on.
+stale_lock() {
+  read -r host pid <"$LOCK/holder" 2>/dev/null || return 1
+  [ "$host" = "$(uname -n)" ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
 }
 
 up() {
