@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// epoch is every entry's time.
-var epoch = time.Unix(0, 0)
+// Epoch is the time of every entry Tar writes, and of anything else this
+// project makes that must give the same digest from the same inputs.
+var Epoch = time.Unix(0, 0)
 
 // Tar writes a tar whose entries carry no time or owner of their own and
 // only the modes given, so the same tree gives the same bytes: the OCI
@@ -26,7 +27,7 @@ func (t *Tar) Dir(name string) error { return t.DirMode(name, 0o755) }
 
 // DirMode adds a directory entry with mode, such as 01777 for tmp.
 func (t *Tar) DirMode(name string, mode int64) error {
-	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: mode, ModTime: epoch})
+	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: mode, ModTime: Epoch})
 }
 
 // File adds the regular file src as name with mode.
@@ -40,7 +41,7 @@ func (t *Tar) File(name, src string, mode int64) error {
 	if err != nil {
 		return err
 	}
-	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: st.Size(), ModTime: epoch}); err != nil {
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: st.Size(), ModTime: Epoch}); err != nil {
 		return err
 	}
 	_, err = io.Copy(t.tw, in)
@@ -76,7 +77,7 @@ func (t *Tar) Tree(src, prefix string, mode func(rel string) int64) error {
 			if err != nil {
 				return err
 			}
-			return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target, Mode: 0o777, ModTime: epoch})
+			return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target, Mode: 0o777, ModTime: Epoch})
 		}
 		return nil
 	})

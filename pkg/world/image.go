@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -34,7 +35,7 @@ func Image(arch string, env, cmd []string, layers ...v1.Layer) (v1.Image, error)
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", arch
 	cf.Config.Env, cf.Config.Cmd = env, cmd
-	cf.Created = v1.Time{Time: epoch}
+	cf.Created = v1.Time{Time: archive.Epoch}
 	return mutate.ConfigFile(img, cf)
 }
 

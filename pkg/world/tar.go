@@ -4,17 +4,12 @@ import (
 	"compress/gzip"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/ai-infra-matrix/matrix/pkg/archive"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
-
-// epoch is the fixed mtime of every entry we write, so the same inputs give
-// the same layer digest.
-var epoch = time.Unix(0, 0)
 
 // LayerFile makes an OCI layer from an existing tarball (a mmdebstrap rootfs).
 func LayerFile(path string) (v1.Layer, error) {
