@@ -329,7 +329,9 @@ start_engine() {
     return 0
   fi
   stop_pid "$STATE/run/$name.pid" "$name"
-  engine_config >"$STATE/etc/engine.json" # the one config every engine reads
+  # The one config every engine reads; engines start side by side, so each
+  # writes it whole and renames it in place.
+  engine_config >"$STATE/etc/engine.json.$name" && mv -f "$STATE/etc/engine.json.$name" "$STATE/etc/engine.json"
   engine_stamp >"$STATE/run/$name.stamp"
   rm -f "$sock"
   # A private mount namespace keeps the engine's bind mount of /etc/resolv.conf
@@ -339,9 +341,9 @@ start_engine() {
   # --bind-dynamic, not --bind-interfaces: dnsmasq starts before a new
   # network's bridge exists ("unknown interface dagger0" on a fresh machine).
   # An empty directory hides this host's CAs from the engine (see HOST_CA_DIR).
-  install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real"
-  printf '#!/bin/sh\nexec %s --bind-dynamic "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq"
-  chmod 0755 "$STATE/bin/dnsmasq"
+  install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real.$name" && mv -f "$STATE/bin/dnsmasq.real.$name" "$STATE/bin/dnsmasq.real"
+  printf '#!/bin/sh\nexec %s --bind-dynamic "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq.$name"
+  chmod 0755 "$STATE/bin/dnsmasq.$name" && mv -f "$STATE/bin/dnsmasq.$name" "$STATE/bin/dnsmasq"
   DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$STATE/sdk.digest") setsid unshare --mount --propagation private -- sh -c '
     mount --bind "$1" /etc/dagger &&
     mount --bind "$2" /usr/local/share/dagger/content &&

@@ -52,12 +52,17 @@ step upstream   seed_upstream
 wait "$go_tools_pid" || exit 1
 step syft       seed_syft
 step sdk        build_sdk_runtime
-step engine     start_engine
-[ -z "$second_engine" ] || step engine2 start_engine2
+# The engines and the Docker road start side by side: each start mostly
+# waits (an engine loading its cache, the daemon coming up).
+step engine     start_engine & pids=$!
+[ -z "$second_engine" ] || { step engine2 start_engine2 & pids="$pids $!"; }
 if [ -n "$with_docker" ]; then
-  step docker          start_docker
-  step engine-image    build_engine_image
-  step registry-image  build_registry_image
+  {
+    step docker          start_docker
+    step engine-image    build_engine_image
+    step registry-image  build_registry_image
+  } & pids="$pids $!"
 fi
+for pid in $pids; do wait "$pid" || exit 1; done
 write_env
 log "world ready in $(( $(date +%s) - start ))s; use it with: . $STATE/env"

@@ -53,8 +53,12 @@ func Resolve(ctx context.Context, c *dagger.Client, engine string, s Source) (Ce
 		}
 		break
 	}
+	// The digest of a copy with every time zeroed, not of the upload itself:
+	// an upload's snapshot also holds the engine's record of how it synced
+	// it, and its digest was seen to differ between two engines for the same
+	// tree. A copy holds only what COPY sees, and no time is an input.
 	var err error
-	if cell.Digests.Context, err = ctxDir.Digest(ctx); err != nil {
+	if cell.Digests.Context, err = ctxDir.WithTimestamps(0).Digest(ctx); err != nil {
 		return Cell{}, fmt.Errorf("digesting the build context: %w", err)
 	}
 	df := s.Dir.File(file)

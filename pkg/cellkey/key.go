@@ -11,8 +11,9 @@ import (
 )
 
 // Recipe is the version of how a key is made: change it whenever Inputs
-// gains, loses or renames an input, so no old key matches a new recipe.
-const Recipe = "1"
+// gains, loses or renames an input, or an input is digested another way,
+// so no old key matches a new recipe. 2: the context's digest is a copy's.
+const Recipe = "2"
 
 // Annotation carries a variant's key on its image manifest.
 const Annotation = "io.ai-infra-matrix.cell.key"

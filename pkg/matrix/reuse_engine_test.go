@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ai-infra-matrix/matrix/pkg/cellkey"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -85,7 +86,7 @@ func TestReuseEngineRegistry(t *testing.T) {
 	for comp, cell := range built {
 		assert.False(t, cell.Reused, "%s: nothing to reuse yet", comp)
 		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cell.Key, comp)
-		assert.Contains(t, cell.Inputs, "recipe=1", comp)
+		assert.Contains(t, cell.Inputs, "recipe="+cellkey.Recipe, comp)
 	}
 	assert.Contains(t, built["child"].Inputs, "dependency:base="+built["base"].Key, "a dependent's key holds its dependency's")
 
