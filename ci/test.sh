@@ -42,13 +42,15 @@ phase() {
 }
 # -p 2: two packages at a time share the engine, which serves many sessions;
 # most integration tests wait on the engine, the registry or a fault's
-# timer, not on this machine's cores. -parallel 4: the tests marked
+# timer, not on this machine's cores. -parallel 6: the tests marked
 # t.Parallel (TestBadInput's dagger calls, the system tests that publish to a
-# repository, or run an engine, of their own) side by side. The restart tests (tag restart) stop
+# repository, or run an engine, of their own) side by side; go test starts
+# them only after the package's other tests, so the long ones are all
+# parallel, and six keep a slow one from holding the rest back. The restart tests (tag restart) stop
 # and start the engine, so they run alone, last.
 status=0
 trap 'exit 143' TERM INT
-phase all -tags engine -p 2 -parallel 4 -count=1 -timeout 80m "${@:-./...}" || status=1
+phase all -tags engine -p 2 -parallel 6 -count=1 -timeout 80m "${@:-./...}" || status=1
 if [ $# -eq 0 ]; then
   phase restart -tags engine,restart -count=1 -timeout 20m -run 'Restart' ./test/reliability/ || status=1
 fi

@@ -394,6 +394,7 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 // TestFanOutBadInput: wrong fan-out flags are refused before any engine
 // work, naming the flag and the fix, through both entry points.
 func TestFanOutBadInput(t *testing.T) {
+	t.Parallel() // refused before any build or push; see ci/test.sh
 	enginetest.Engine(t)
 	bin := buildCLI(t)
 	comps := enginetest.DependencyFixtures(t)

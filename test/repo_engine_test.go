@@ -37,6 +37,7 @@ const fixtureSecret = "fixture-password-never-shown"
 // holds what the hub of that platform served: its uname -m (engine,
 // registry, dagger -m).
 func TestRepoEngineRegistry(t *testing.T) {
+	t.Parallel() // its own repository and fixture tree; see ci/test.sh
 	ctx := enginetest.Context(t)
 	registry := enginetest.Registry(t)
 	bin := buildCLI(t)
