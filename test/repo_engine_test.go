@@ -125,6 +125,7 @@ func TestRepoEngineRegistry(t *testing.T) {
 // the consumer's cell at serve, naming the component and port, within the
 // wait component.yaml gives; nothing hangs (engine).
 func TestServiceNeverAnswersEngine(t *testing.T) {
+	t.Parallel() // its own fixture tree, nothing pushed; see ci/test.sh
 	enginetest.Context(t)
 	bin := buildCLI(t)
 	repo, _ := enginetest.Repo(t, map[string]string{
