@@ -3,10 +3,16 @@
 package matrix_test
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"dagger.io/dagger"
@@ -20,6 +26,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/reuse"
 )
 
 // reuseFixtures: base writes a nonce no second build repeats, child builds
@@ -147,4 +154,89 @@ func TestReuseUnreachableCacheEngineRegistry(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, down, "said once: %v", notes)
+}
+
+// TestReuseReadOnlyAndBadEntriesEngineRegistry: a pull request's build-all
+// reads the cache through a proxy that refuses every write, as a job
+// without write credentials does: it reuses every cell, writes nothing and
+// passes. Then two entries go bad, one naming a deleted manifest and one a
+// variant of another platform: those cells build instead, each with a
+// warning, and the run still verifies every cell (engine, registry).
+func TestReuseReadOnlyAndBadEntriesEngineRegistry(t *testing.T) {
+	registry := enginetest.Registry(t)
+	project := enginetest.Unique("reuse-ro")
+	cacheRepo := registry + "/" + project + "/matrix-cache"
+	o := options(registry, publishTo(registry+"/"+project, false, "v1"), func(o *matrix.Options) {
+		o.Run.Platforms, o.Run.CacheRepo, o.Attest.NoAttest = []string{"linux/amd64"}, cacheRepo, true
+	})
+	dir, c := reuseFixtures(t), enginetest.Connect(t)
+	first, _ := reusedRun(t, c, dir, o) // records every key
+
+	var writes atomic.Int32
+	upstream := &url.URL{Scheme: "http", Host: registry}
+	ro := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writes.Add(1)
+			http.Error(w, "read-only", http.StatusForbidden)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(w, r)
+	}))
+	t.Cleanup(ro.Close)
+	var mu sync.Mutex
+	var notes []string
+	pr := options(registry, func(o *matrix.Options) {
+		o.Run.Platforms, o.Run.CacheRepo = []string{"linux/amd64"}, strings.TrimPrefix(ro.URL, "http://")+"/"+project+"/matrix-cache"
+		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	})
+	buildAll := func() map[string]report.Cell {
+		ctx := enginetest.Context(t)
+		res, err := enginetest.Local(t, pr, dir).BuildAll(ctx, c, c.Host().Directory(dir))
+		require.NoError(t, err)
+		require.True(t, res.Report.OK(), res.Report.Summary())
+		cells := map[string]report.Cell{}
+		for _, cell := range res.Report.Snapshot() {
+			assert.Equal(t, report.Verified, cell.Status, cell.Component)
+			cells[cell.Component] = cell
+		}
+		return cells
+	}
+	for comp, cell := range buildAll() {
+		assert.True(t, cell.Reused, "%s is reused through the read-only proxy", comp)
+	}
+	assert.Zero(t, writes.Load(), "the pull request's run wrote nothing")
+
+	cache, err := reuse.NewCache(cacheRepo)
+	require.NoError(t, err)
+	ctx := enginetest.Context(t)
+	gone := registry + "/" + project + "/reuse-leaf@sha256:" + strings.Repeat("3", 64)
+	require.NoError(t, cache.Record(ctx, first["leaf"].Key, "linux/amd64", gone))
+	arm := armVariant(t, registry+"/library/debian:bookworm-slim")
+	require.NoError(t, cache.Record(ctx, first["base"].Key, "linux/amd64", arm))
+	notes = nil
+	cells := buildAll()
+	assert.False(t, cells["leaf"].Reused, "an entry naming a deleted manifest: leaf builds")
+	assert.False(t, cells["base"].Reused, "an entry naming an arm64 variant: base builds")
+	assert.True(t, cells["child"].Reused, "child's entry is sound")
+	for _, comp := range []string{"leaf", "base"} {
+		assert.True(t, slices.ContainsFunc(notes, func(n string) bool {
+			return strings.HasPrefix(n, "warning: "+comp+" linux/amd64: cache entry not used, building")
+		}), "%s: a warning says why it builds: %v", comp, notes)
+	}
+}
+
+// armVariant is the repository@digest of index ref's linux/arm64 image.
+func armVariant(t *testing.T, ref string) string {
+	r := enginetest.Ref(t, ref)
+	idx, err := remote.Index(r)
+	require.NoError(t, err)
+	m, err := idx.IndexManifest()
+	require.NoError(t, err)
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == "arm64" {
+			return r.Context().String() + "@" + d.Digest.String()
+		}
+	}
+	t.Fatalf("%s has no linux/arm64 image", ref)
+	return ""
 }

@@ -61,11 +61,11 @@ func (c *Cache) Lookup(ctx context.Context, key, platform string) (string, error
 	}
 	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
 	if err != nil {
-		return "", fmt.Errorf("cache entry %s: %w", c.tag(key), err)
+		return "", bad("cache entry %s: %w", c.tag(key), err)
 	}
 	ref := m.Annotations[AnnotationRef]
 	if m.Annotations[cellkey.Annotation] != key || m.Annotations[AnnotationPlatform] != platform {
-		return "", fmt.Errorf("cache entry %s is of key %s %s, not this cell's", c.tag(key), m.Annotations[cellkey.Annotation], m.Annotations[AnnotationPlatform])
+		return "", bad("cache entry %s is of key %s %s, not this cell's", c.tag(key), m.Annotations[cellkey.Annotation], m.Annotations[AnnotationPlatform])
 	}
 	return ref, check(ref, key, platform, opts)
 }
@@ -75,7 +75,7 @@ func (c *Cache) Lookup(ctx context.Context, key, platform string) (string, error
 func check(ref, key, platform string, opts []remote.Option) error {
 	d, err := name.NewDigest(ref, name.StrictValidation)
 	if err != nil {
-		return fmt.Errorf("cache entry names %q, not repository@digest: %w", ref, err)
+		return bad("cache entry names %q, not repository@digest: %w", ref, err)
 	}
 	img, err := remote.Image(d, opts...)
 	if err != nil {
@@ -86,14 +86,14 @@ func check(ref, key, platform string, opts []remote.Option) error {
 		return fmt.Errorf("variant %s: %w", ref, err)
 	}
 	if got := m.Annotations[cellkey.Annotation]; got != key {
-		return fmt.Errorf("variant %s carries key %q, not %s", ref, got, key)
+		return bad("variant %s carries key %q, not %s", ref, got, key)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return fmt.Errorf("variant %s: config: %w", ref, err)
 	}
 	if got := cf.Platform(); got == nil || !got.Satisfies(mustPlatform(platform)) {
-		return fmt.Errorf("variant %s is for %v, not %s", ref, cf.Platform(), platform)
+		return bad("variant %s is for %v, not %s", ref, cf.Platform(), platform)
 	}
 	return nil
 }
@@ -117,6 +117,16 @@ func (c *Cache) Record(ctx context.Context, key, platform, ref string) error {
 	}
 	return nil
 }
+
+// BadEntry is an entry the registry served that this cell cannot use: it
+// names another key or platform, or a variant without this key or of
+// another platform. The registry answered, so only this cell builds.
+type BadEntry struct{ Err error }
+
+func (e *BadEntry) Error() string { return e.Err.Error() }
+func (e *BadEntry) Unwrap() error { return e.Err }
+
+func bad(format string, a ...any) error { return &BadEntry{fmt.Errorf(format, a...)} }
 
 func notFound(err error) bool {
 	var te *transport.Error

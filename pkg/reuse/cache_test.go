@@ -2,6 +2,7 @@ package reuse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -86,6 +88,9 @@ func TestLookup(t *testing.T) {
 			got, err := c.Lookup(ctx, key, "linux/amd64")
 			if tc.err != "" {
 				assert.ErrorContains(t, err, tc.err)
+				var te *transport.Error
+				var be *BadEntry
+				assert.True(t, errors.As(err, &te) || errors.As(err, &be), "an answer of the registry, not a cache that is down: %v", err)
 				return
 			}
 			require.NoError(t, err)

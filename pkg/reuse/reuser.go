@@ -55,8 +55,9 @@ func (r *Reuser) Reuse(ctx context.Context, c component.Spec, req builder.Reques
 	}
 	ref, err := r.Cache.Lookup(ctx, key, string(pl))
 	var te *transport.Error
+	var be *BadEntry
 	switch {
-	case err != nil && !errors.As(err, &te) && ctx.Err() == nil:
+	case err != nil && !errors.As(err, &te) && !errors.As(err, &be) && ctx.Err() == nil:
 		// Not an answer of the registry: said once, and no cell waits on it again.
 		if !r.down.Swap(true) {
 			r.warn(fmt.Sprintf("--cache-repo does not answer, building every cell: %v", err))
