@@ -24,14 +24,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// cliRun runs the matrix CLI against the world and returns its exit code
-// and combined output.
-func cliRun(t *testing.T, bin string, args ...string) (int, string) {
-	t.Helper()
-	code, out, errw := enginetest.Run(t, exec.Command(bin, args...))
-	return code, out + errw
-}
-
 // readReport reads a JSON report a run wrote with --report.
 func readReport(t *testing.T, path string) *report.Report {
 	t.Helper()
@@ -87,7 +79,7 @@ func TestTimelineBrowserEngineRegistry(t *testing.T) {
 	bin := buildCLI(t)
 	out := t.TempDir()
 	jsonPath, page := filepath.Join(out, "report.json"), filepath.Join(out, "report.html")
-	code, log := cliRun(t, bin, "build-all", "--components-dir", enginetest.TimelineFixtures(t), "--platforms", "linux/amd64,linux/arm64",
+	code, log := cli(t, bin, "build-all", "--components-dir", enginetest.TimelineFixtures(t), "--platforms", "linux/amd64,linux/arm64",
 		"--sizes", "--progress", "plain", "--report", jsonPath, "--html", page)
 	require.Equal(t, 1, code, log)
 
@@ -130,7 +122,7 @@ func TestTimelineBrowserEngineRegistry(t *testing.T) {
 
 	// The same page again from the JSON report.
 	again := filepath.Join(out, "again.html")
-	code, log = cliRun(t, bin, "render", "--html", again, "--previous", jsonPath, jsonPath)
+	code, log = cli(t, bin, "render", "--html", again, "--previous", jsonPath, jsonPath)
 	require.Equal(t, 0, code, log)
 	b, err = os.ReadFile(again)
 	require.NoError(t, err)
@@ -165,7 +157,7 @@ func TestTimelinePublishEngineRegistry(t *testing.T) {
 	bin := buildCLI(t)
 	dir, out := enginetest.DependencyFixtures(t), t.TempDir()
 	for _, run := range []string{"first", "second"} {
-		code, log := cliRun(t, bin, "publish", "--components-dir", dir, "--platforms", "linux/amd64,linux/arm64", "--registry", repo,
+		code, log := cli(t, bin, "publish", "--components-dir", dir, "--platforms", "linux/amd64,linux/arm64", "--registry", repo,
 			"--tags", "v1", "--no-attest", "--progress", "quiet", "--report", filepath.Join(out, run+".json"), "--html", filepath.Join(out, run+".html"))
 		require.Equal(t, 0, code, log)
 	}
@@ -192,7 +184,7 @@ func TestTimelinePublishEngineRegistry(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(string(b), `<g class="bar reused`), "every cell reused")
 
 	page := filepath.Join(out, "diff.html")
-	code, log := cliRun(t, bin, "render", "--html", page, "--previous", filepath.Join(out, "second.json"), filepath.Join(out, "first.json"))
+	code, log := cli(t, bin, "render", "--html", page, "--previous", filepath.Join(out, "second.json"), filepath.Join(out, "first.json"))
 	require.Equal(t, 0, code, log)
 	b, err = os.ReadFile(page)
 	require.NoError(t, err)
