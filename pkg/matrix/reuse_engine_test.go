@@ -3,16 +3,11 @@
 package matrix_test
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"dagger.io/dagger"
@@ -24,6 +19,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/cellkey"
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/reuse"
@@ -172,21 +168,11 @@ func TestReuseReadOnlyAndBadEntriesEngineRegistry(t *testing.T) {
 	dir, c := reuseFixtures(t), enginetest.Connect(t)
 	first, _ := reusedRun(t, c, dir, o) // records every key
 
-	var writes atomic.Int32
-	upstream := &url.URL{Scheme: "http", Host: registry}
-	ro := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writes.Add(1)
-			http.Error(w, "read-only", http.StatusForbidden)
-			return
-		}
-		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(w, r)
-	}))
-	t.Cleanup(ro.Close)
+	roHost, refused := mirrortest.ReadOnly(t, registry)
 	var mu sync.Mutex
 	var notes []string
 	pr := options(registry, func(o *matrix.Options) {
-		o.Run.Platforms, o.Run.CacheRepo = []string{"linux/amd64"}, strings.TrimPrefix(ro.URL, "http://")+"/"+project+"/matrix-cache"
+		o.Run.Platforms, o.Run.CacheRepo = []string{"linux/amd64"}, roHost+"/"+project+"/matrix-cache"
 		o.Notify = func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
 	})
 	buildAll := func() map[string]report.Cell {
@@ -204,7 +190,7 @@ func TestReuseReadOnlyAndBadEntriesEngineRegistry(t *testing.T) {
 	for comp, cell := range buildAll() {
 		assert.True(t, cell.Reused, "%s is reused through the read-only proxy", comp)
 	}
-	assert.Zero(t, writes.Load(), "the pull request's run wrote nothing")
+	assert.Zero(t, refused(), "the pull request's run wrote nothing")
 
 	cache, err := reuse.NewCache(cacheRepo)
 	require.NoError(t, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/cellkey"
+	"github.com/ai-infra-matrix/matrix/pkg/mirror/mirrortest"
 )
 
 const (
@@ -131,20 +131,10 @@ func TestRecordTwoRunsAtOnce(t *testing.T) {
 // without write credentials), a lookup still finds the entry, and a
 // record fails without writing anything.
 func TestReadOnlyCache(t *testing.T) {
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(reg)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
-	var writes int
-	ro := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writes++
-			http.Error(w, "read-only", http.StatusForbidden)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ro.Close)
-	host, roHost := strings.TrimPrefix(srv.URL, "http://"), strings.TrimPrefix(ro.URL, "http://")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	roHost, refused := mirrortest.ReadOnly(t, host)
 	ctx := context.Background()
 	rw, err := NewCache(host + "/matrix-cache")
 	require.NoError(t, err)
@@ -156,7 +146,7 @@ func TestReadOnlyCache(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, got, host+"/app@sha256:", "the entry names the variant where it was pushed")
 	assert.Error(t, c.Record(ctx, otherKey, "linux/amd64", got))
-	assert.Positive(t, writes, "the proxy refused the write")
+	assert.Positive(t, refused(), "the proxy refused the write")
 	_, err = remote.Head(rw.tag(otherKey))
 	assert.Error(t, err, "nothing was written")
 }

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -56,6 +57,26 @@ func New(t testing.TB) *Registry {
 	require.NoError(t, err)
 	reg.Host = u.Host
 	return reg
+}
+
+// ReadOnly is a proxy in front of the registry at host that answers 403
+// Forbidden to every write, as a registry answers a job without write
+// credentials. It returns the proxy's host and the count of the writes it
+// refused.
+func ReadOnly(t testing.TB, host string) (string, func() int64) {
+	t.Helper()
+	var refused atomic.Int64
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			refused.Add(1)
+			http.Error(w, `{"errors":[{"code":"DENIED","message":"read-only"}]}`, http.StatusForbidden)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), refused.Load
 }
 
 // Close stops the registry: it then does not answer.
