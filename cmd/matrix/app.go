@@ -130,7 +130,7 @@ func options(c *cli.Context) (matrix.RunOptions, error) {
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
 		return o, class.BadInput.Errorf("--keep-going and --fail-fast exclude each other")
 	}
-	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && c.Command.Name == "plan") {
+	if f := c.String("format"); f != "table" && f != "json" && (f != "dot" || c.Command.Name != "plan") {
 		return o, class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", f)
 	}
 	var err error

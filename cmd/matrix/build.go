@@ -203,7 +203,7 @@ func writeFile(path string, write func(io.Writer) error, mode int) error {
 		return err
 	}
 	if err := write(f); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()

@@ -92,7 +92,7 @@ func registryUp(addr string) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // the status is the answer
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
 		return fmt.Errorf("GET /v2/ answered %s", resp.Status)
 	}

@@ -34,7 +34,7 @@ func checkEngine(host string) error {
 	}
 	conn, err := net.DialTimeout("unix", sock, engineTimeout)
 	if err != nil {
-		return fmt.Errorf("engine at %s is not reachable: %v; %s", host, err, engineFix)
+		return fmt.Errorf("engine at %s is not reachable: %w; %s", host, err, engineFix)
 	}
 	return conn.Close()
 }
@@ -48,7 +48,7 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 	if err := checkEngine(host); err != nil {
 		return nil, class.Unreachable.Wrap(err)
 	}
-	var logw io.Writer = io.Discard
+	logw := io.Discard
 	if globalBool(c, "verbose") {
 		logw = c.App.ErrWriter
 	}
@@ -79,7 +79,7 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 			err = checkVersion(v)
 		}
 		if err != nil {
-			r.client.Close()
+			_ = r.client.Close() // the version is the error to report
 			if host != "" {
 				err = fmt.Errorf("engine at %s: %w", host, err)
 			}
@@ -88,8 +88,8 @@ func connectTo(c *cli.Context, host string) (*dagger.Client, error) {
 		return r.client, nil
 	case <-time.After(2 * time.Minute):
 		return nil, class.Unreachable.Errorf("connecting to the engine%s: no answer in 2m; %s", at(host), engineFix)
-	case <-c.Context.Done():
-		return nil, c.Context.Err()
+	case <-c.Done():
+		return nil, c.Err()
 	}
 }
 

@@ -49,7 +49,7 @@ func TestBadInputExitsTwoWithoutEngine(t *testing.T) {
 	// any attempt to reach the engine.
 	t.Setenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "unix:///nonexistent/engine.sock")
 	t.Setenv("MATRIX_REGISTRY", "")
-	os.Unsetenv("MATRIX_REGISTRY") // restored by t.Setenv
+	require.NoError(t, os.Unsetenv("MATRIX_REGISTRY")) // restored by t.Setenv
 	good := fixture(t, map[string]string{"backend": ""})
 	for _, tc := range []struct {
 		name string
