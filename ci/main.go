@@ -64,10 +64,21 @@ type Matrix struct {
 	Severity string
 	// +private
 	SyftImage string
+	// +private
+	Registry string
+	// +private
+	Username string
+	// +private
+	Password *dagger.Secret
+	// +private
+	RegistryService *dagger.Service
+	// +private
+	SignKey *dagger.Secret
 }
 
-// New takes the run-wide options, named as the CLI's flags:
-// `dagger call --apt-mirror URL build-all ...`. The tree it builds is
+// New takes the run-wide options, named as the CLI's global flags:
+// `dagger call --apt-mirror URL build-all ...`, `dagger call --registry
+// harbor/ai --password env:PW publish --tags v1`. The tree it builds is
 // --source (called by reference from your repository: `dagger -m MODULE call
 // --source . --components-path src ...`), else --components-dir, else this
 // module's own components, which it then says.
@@ -126,9 +137,29 @@ func New(
 	// like), or "source" to compile syft in the engine.
 	// +default="docker.io/anchore/syft:v1.57.2"
 	syftImage string,
+	// host[:port][/project] to push to, e.g. harbor.example.com/ai-infra:
+	// publish, merge, mirror, import, and build-all --push-by-digest.
+	// +optional
+	registry string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// The registry as a service, for a registry on the caller's loopback
+	// (air-gapped mode): pass tcp://localhost:5000. The engine pushes from
+	// the host network; matrix reads back and tags through the service.
+	// +optional
+	registryService *dagger.Service,
+	// Sign every manifest and index with this PEM private key (ECDSA
+	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
+	// +optional
+	signKey *dagger.Secret,
 ) *Matrix {
 	return &Matrix{Source: source, ComponentsPath: componentsPath, ComponentsDir: componentsDir, OwnComponents: ownComponents, BuildArgFile: buildArgFile, AptMirror: aptMirror, GoProxy: goProxy, PypiIndexURL: pypiIndexUrl,
-		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity, SyftImage: syftImage}
+		NpmRegistry: npmRegistry, MaxContext: maxContext, Secret: secret, SecretID: secretId, LintMode: lint, Severity: severity, SyftImage: syftImage,
+		Registry: registry, Username: username, Password: password, RegistryService: registryService, SignKey: signKey}
 }
 
 // Init adopts the tree given with --source, which a build script built: it
@@ -327,23 +358,6 @@ func (m *Matrix) BuildAll(
 	// The source revision built, a full commit hash (needed by --push-by-digest).
 	// +optional
 	revision string,
-	// host[:port][/project] to push to (--push-by-digest).
-	// +optional
-	registry string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// The registry as a service, for a registry on the caller's loopback:
-	// pass tcp://localhost:5000.
-	// +optional
-	registryService *dagger.Service,
-	// Sign every manifest and index with this PEM private key (ECDSA
-	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
-	// +optional
-	signKey *dagger.Secret,
 	// Write no SBOM, provenance or signature referrers.
 	// +optional
 	noAttest bool,
@@ -364,13 +378,13 @@ func (m *Matrix) BuildAll(
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
 	o.Run.Revision, o.Run.CacheRepo, o.Run.Rebuild = revision, cacheRepo, core.Split(rebuild)
-	o.Push = core.PushOptions{Registry: registry, Username: username}
+	o.Push = core.PushOptions{Registry: m.Registry, Username: m.Username}
 	if pushByDigest {
 		o.Push.Mode = core.PushByDigest
 	} else {
 		checkout = nil // only a leg pushed by digest needs the commit time
 	}
-	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, checkout, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -507,9 +521,6 @@ func (m *Matrix) Verify(
 // +cache="never"
 func (m *Matrix) Publish(
 	ctx context.Context,
-	// host[:port][/project], e.g. harbor.example.com/ai-infra
-	// +optional
-	registry string,
 	// Final tags; default: the version and latest.
 	// +optional
 	tags []string,
@@ -525,17 +536,6 @@ func (m *Matrix) Publish(
 	// Also tag each variant <tag>-<arch>.
 	// +optional
 	archTags bool,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// The registry as a service, for a registry on the caller's loopback
-	// (air-gapped mode): pass tcp://localhost:5000. The engine pushes from
-	// the host network; this function reads back and tags through the service.
-	// +optional
-	registryService *dagger.Service,
 	// Registry where a dependency is staged for the components built FROM
 	// it (default localhost:5000); ci/world/docker.sh or ci/world/up.sh start one.
 	// +optional
@@ -548,10 +548,6 @@ func (m *Matrix) Publish(
 	// descends from the revision the tag's index carries.
 	// +optional
 	floating []string,
-	// Sign every manifest and index with this PEM private key (ECDSA
-	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
-	// +optional
-	signKey *dagger.Secret,
 	// Write no SBOM, provenance or signature referrers.
 	// +optional
 	noAttest bool,
@@ -573,9 +569,9 @@ func (m *Matrix) Publish(
 	o := core.Options{
 		Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 			StageRegistry: stageRegistry, Revision: revision, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)},
-		Push: core.PushOptions{Mode: core.PushTagged, Registry: registry, Tags: tags, ArchTags: archTags, Username: username, Floating: floating},
+		Push: core.PushOptions{Mode: core.PushTagged, Registry: m.Registry, Tags: tags, ArchTags: archTags, Username: m.Username, Floating: floating},
 	}
-	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, checkout, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -601,9 +597,6 @@ func (m *Matrix) Merge(
 	ctx context.Context,
 	// Directory of the legs' results files (*.json).
 	results *dagger.Directory,
-	// host[:port][/project] the legs pushed to.
-	// +optional
-	registry string,
 	// Final tags; default: the version and latest.
 	// +optional
 	tags []string,
@@ -619,20 +612,6 @@ func (m *Matrix) Merge(
 	// Tags that move forward only (default latest).
 	// +optional
 	floating []string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// The registry as a service, for a registry on the caller's loopback:
-	// pass tcp://localhost:5000.
-	// +optional
-	registryService *dagger.Service,
-	// Sign every manifest and index with this PEM private key (ECDSA
-	// P-256, unencrypted), e.g. env:MATRIX_SIGN_KEY.
-	// +optional
-	signKey *dagger.Secret,
 	// Write no SBOM, provenance or signature referrers.
 	// +optional
 	noAttest bool,
@@ -644,9 +623,9 @@ func (m *Matrix) Merge(
 ) (string, error) {
 	o := core.Options{
 		Run:  core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Revision: revision},
-		Push: core.PushOptions{Mode: core.PushTagged, Registry: registry, Tags: tags, Username: username, Floating: floating},
+		Push: core.PushOptions{Mode: core.PushTagged, Registry: m.Registry, Tags: tags, Username: m.Username, Floating: floating},
 	}
-	done, err := m.tagging(ctx, &o, password, registryService, checkout, signKey, noAttest)
+	done, err := m.tagging(ctx, &o, checkout, noAttest)
 	if err != nil {
 		return "", err
 	}
@@ -676,17 +655,16 @@ func (m *Matrix) Merge(
 // registry: the password, the registry service, the signing key, and the
 // checkout's history for floating tags and the commit time (in
 // o.Push.Checkout). done removes that copy.
-func (m *Matrix) tagging(ctx context.Context, o *core.Options, password *dagger.Secret, registryService *dagger.Service,
-	checkout *dagger.Directory, signKey *dagger.Secret, noAttest bool) (done func(), err error) {
+func (m *Matrix) tagging(ctx context.Context, o *core.Options, checkout *dagger.Directory, noAttest bool) (done func(), err error) {
 	if checkout, err = m.checkout(ctx, checkout); err != nil {
 		return nil, err
 	}
-	if o.Push.Password, o.Push.Via, err = credentials(ctx, password, registryService); err != nil {
+	if o.Push.Password, o.Push.Via, err = m.credentials(ctx); err != nil {
 		return nil, err
 	}
 	o.Attest.NoAttest = noAttest
-	if signKey != nil {
-		if o.Attest.SignKey, err = signKey.Plaintext(ctx); err != nil {
+	if m.SignKey != nil {
+		if o.Attest.SignKey, err = m.SignKey.Plaintext(ctx); err != nil {
 			return nil, classify(class.BadInput.Errorf("--sign-key: cannot be read: %w", err))
 		}
 	}
@@ -882,13 +860,13 @@ func buildOptions(platforms, components string, jobs int, version string, failFa
 
 // credentials reads the registry password and starts the registry service,
 // whose endpoint this function dials for a registry on the caller's loopback.
-func credentials(ctx context.Context, password *dagger.Secret, registryService *dagger.Service) (pw, via string, err error) {
-	if password != nil {
-		if pw, err = password.Plaintext(ctx); err != nil {
+func (m *Matrix) credentials(ctx context.Context) (pw, via string, err error) {
+	if m.Password != nil {
+		if pw, err = m.Password.Plaintext(ctx); err != nil {
 			return "", "", classify(class.BadInput.Errorf("--password: cannot be read: %w", err))
 		}
 	}
-	via, err = endpoint(ctx, registryService, "--registry-service")
+	via, err = endpoint(ctx, m.RegistryService, "--registry-service")
 	return pw, via, err
 }
 
@@ -910,30 +888,18 @@ func endpoint(ctx context.Context, svc *dagger.Service, flag string) (string, er
 // +cache="never"
 func (m *Matrix) Mirror(
 	ctx context.Context,
-	// host[:port][/project], e.g. harbor.example.com/ai-infra
-	registry string,
 	// Extra final tags, beside each image's own.
 	// +optional
 	tags []string,
 	// Comma-separated platforms every image must hold (default linux/amd64,linux/arm64).
 	// +optional
 	platforms string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// The registry as a service, for a registry on the caller's loopback:
-	// pass tcp://localhost:5000.
-	// +optional
-	registryService *dagger.Service,
 	// The upstream registry as a service, for third-party sources on the
 	// caller's loopback: pass tcp://localhost:5000.
 	// +optional
 	upstreamService *dagger.Service,
 ) (string, error) {
-	t, err := target(ctx, registry, tags, username, password, registryService)
+	t, err := m.target(ctx, tags)
 	if err != nil {
 		return "", err
 	}
@@ -967,23 +933,11 @@ func (m *Matrix) Import(
 	ctx context.Context,
 	// The bundle directory, e.g. --bundle ./dist
 	bundle *dagger.Directory,
-	// host[:port][/project], e.g. harbor.local/ai-infra
-	registry string,
 	// Extra final tags, beside each archive's own.
 	// +optional
 	tags []string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// The registry as a service, for a registry on the caller's loopback:
-	// pass tcp://localhost:5000.
-	// +optional
-	registryService *dagger.Service,
 ) (string, error) {
-	t, err := target(ctx, registry, tags, username, password, registryService)
+	t, err := m.target(ctx, tags)
 	if err != nil {
 		return "", err
 	}
@@ -1001,10 +955,9 @@ func (m *Matrix) Import(
 
 // target binds the registry arguments of mirror and import into their push
 // options, as the CLI's registry flags do.
-func target(ctx context.Context, registry string, tags []string, username string, password *dagger.Secret,
-	registryService *dagger.Service) (core.PushOptions, error) {
-	pw, via, err := credentials(ctx, password, registryService)
-	return core.PushOptions{Registry: registry, Tags: tags, Username: username, Password: pw, Via: via}, err
+func (m *Matrix) target(ctx context.Context, tags []string) (core.PushOptions, error) {
+	pw, via, err := m.credentials(ctx)
+	return core.PushOptions{Registry: m.Registry, Tags: tags, Username: m.Username, Password: pw, Via: via}, err
 }
 
 // rendered is the table and error of a host-side verb. With rename (tmp,

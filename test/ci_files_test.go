@@ -78,6 +78,12 @@ func (c ciCall) key() string {
 // ciLeg is the key of a release leg's line.
 const ciLeg = "build-all --push-by-digest"
 
+// without is c less flags (the CI-only ones), before or after the function.
+func (c ciCall) without(flags []string) ciCall {
+	c.ctor, c.args = ciDropFlags(c.ctor, flags), ciDropFlags(c.args, flags)
+	return c
+}
+
 // lineWith is the line with other arguments to the function.
 func (c ciCall) lineWith(args []string) string {
 	return strings.Join(append(append(append([]string(nil), c.ctor...), c.fn), args...), " ")
@@ -412,11 +418,14 @@ func TestCIFiles(t *testing.T) {
 	// platform) and one merge line, in a job that needs the legs' jobs.
 	t.Run("release lines agree", func(t *testing.T) {
 		leg := task[ciLeg]
-		for _, f := range []string{"--platforms", "--revision", "--registry", "--version", "-o"} {
+		for _, f := range []string{"--platforms", "--revision", "--version", "-o"} {
 			assert.Contains(t, leg.args, f, "%s: the leg without %s", leg.where, f)
 		}
-		for _, f := range []string{"--results", "--registry", "--tags"} {
+		for _, f := range []string{"--results", "--tags"} {
 			assert.Contains(t, task["merge"].args, f, "%s: merge without %s", task["merge"].where, f)
+		}
+		for _, c := range []ciCall{leg, task["merge"]} {
+			assert.Contains(t, c.ctor, "--registry", "%s: the registry is run-wide, before the function", c.where)
 		}
 		for _, file := range ciSortedKeys(files) {
 			jobs := map[string]string{}
@@ -430,11 +439,11 @@ func TestCIFiles(t *testing.T) {
 				require.Len(t, found, 1, "%s: want exactly one `dagger call %s` line", file, key)
 				c, want := found[0], task[key]
 				jobs[key] = c.job
-				assert.Equal(t, want.line(), c.lineWith(ciDropFlags(c.args, ciOnlyFlags)),
+				assert.Equal(t, want.line(), c.without(ciOnlyFlags).line(),
 					"%s: %q\ndiffers from %s: %q (CI may add only %v)", c.where, c.raw, want.where, want.raw, ciOnlyFlags)
-				pw, ok := ciFlag(c.args, "--password")
+				pw, ok := ciFlag(c.ctor, "--password")
 				assert.True(t, ok && pw == "env:REGISTRY_PASSWORD", "%s: the password must reach Dagger as a secret, --password env:REGISTRY_PASSWORD; got %q", c.where, pw)
-				user, _ := ciFlag(c.args, "--username")
+				user, _ := ciFlag(c.ctor, "--username")
 				assert.Equal(t, "REGISTRY_USERNAME", user, "%s: --username", c.where)
 			}
 			assert.Empty(t, slices.DeleteFunc(slices.Clone(files[file]), func(c ciCall) bool { return c.fn != "publish" }),

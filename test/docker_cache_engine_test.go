@@ -69,7 +69,7 @@ func checkCallCache(t *testing.T, ctx context.Context, dir string, env []string,
 
 	dist := filepath.Join(t.TempDir(), "dist")
 	call("--components-dir", "components", "export", "--components", "base", "--no-third-party", "export", "--path", dist)
-	importArgs := []string{"import", "--bundle", dist, "--registry", registry}
+	importArgs := []string{"--registry", registry, "import", "--bundle", dist}
 	out := call(importArgs...)
 	assert.Contains(t, out, "1 archive(s) imported")
 	_, err := publish.ReadBack(ctx, enginetest.Ref(t, readback+"/fixture-base:dev"), platforms)
@@ -85,8 +85,8 @@ func checkCallCache(t *testing.T, ctx context.Context, dir string, env []string,
 	assert.Contains(t, out, "0 reference(s) written", "the third import ran, and found everything there")
 
 	results := filepath.Join(t.TempDir(), "amd64.json")
-	leg := []string{"--components-dir", "components", "build-all", "--components", "base", "--platforms", "linux/amd64",
-		"--push-by-digest", "--revision", gitRev(t, "HEAD"), "--registry", registry, "--no-attest", "-o", results}
+	leg := []string{"--components-dir", "components", "--registry", registry, "build-all", "--components", "base", "--platforms", "linux/amd64",
+		"--push-by-digest", "--revision", gitRev(t, "HEAD"), "--no-attest", "-o", results}
 	call(leg...)
 	digest := legDigest(t, results)
 	ref := readback + "/fixture-base@" + digest

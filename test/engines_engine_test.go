@@ -341,17 +341,14 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "sign.key")
 	require.NoError(t, os.WriteFile(key, priv, 0o600))
 	for _, arch := range []string{"amd64", "arm64"} {
-		out, code := dagger(t, ctx, "call", "--components-dir", src, "build-all", "--platforms", "linux/"+arch, "--revision", head,
-			"--push-by-digest", "--registry", repo, "--registry-service", "tcp://"+registry, "--sign-key", "file:"+key,
-			"-o", filepath.Join(results, arch+".json"))
+		out, code := dagger(t, ctx, "call", "--components-dir", src, "--registry", repo, "--registry-service", "tcp://"+registry, "--sign-key", "file:"+key, "build-all", "--platforms", "linux/"+arch, "--revision", head, "--push-by-digest", "-o", filepath.Join(results, arch+".json"))
 		require.Equal(t, 0, code, out)
 		res, err := report.ReadResults(filepath.Join(results, arch+".json"))
 		require.NoError(t, err, "dagger call -o wrote the results")
 		assert.True(t, res.OK)
 		assert.Equal(t, head, res.Revision)
 	}
-	out, code := dagger(t, ctx, "call", "--components-dir", src, "merge", "--results", results, "--registry", repo, "--tags", "v1,latest",
-		"--registry-service", "tcp://"+registry, "--sign-key", "file:"+key)
+	out, code := dagger(t, ctx, "call", "--components-dir", src, "--registry", repo, "--registry-service", "tcp://"+registry, "--sign-key", "file:"+key, "merge", "--results", results, "--tags", "v1,latest")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "5/5 cells verified")
 	for _, img := range []string{"fixture-base", "fixture-child", "fixture-x86"} {
@@ -383,8 +380,7 @@ func TestDaggerCallFanOutEngineRegistry(t *testing.T) {
 
 	require.NoError(t, os.Remove(filepath.Join(results, "arm64.json")))
 	before := headOf(t, repo+"/fixture-base:latest")
-	out, code = dagger(t, ctx, "call", "--components-dir", src, "merge", "--results", results, "--registry", repo, "--tags", "v2,latest",
-		"--registry-service", "tcp://"+registry)
+	out, code = dagger(t, ctx, "call", "--components-dir", src, "--registry", repo, "--registry-service", "tcp://"+registry, "merge", "--results", results, "--tags", "v2,latest")
 	assert.Equal(t, int(class.Failed), code, out)
 	assert.Contains(t, out, "base linux/arm64 (in no results file)")
 	assert.Empty(t, headOf(t, repo+"/fixture-base:v2"))
@@ -425,8 +421,8 @@ func TestFanOutBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"push by digest without a revision", []string{"build-all", "--push-by-digest", "--registry", "localhost:5000/x"}, "--push-by-digest needs --revision"},
-		{"merge of an empty directory", []string{"merge", "--results", t.TempDir(), "--registry", "localhost:5000/x"}, "holds no *.json results file"},
+		{"push by digest without a revision", []string{"--registry", "localhost:5000/x", "build-all", "--push-by-digest"}, "--push-by-digest needs --revision"},
+		{"merge of an empty directory", []string{"--registry", "localhost:5000/x", "merge", "--results", t.TempDir()}, "holds no *.json results file"},
 	} {
 		t.Run("dagger call "+tc.name, func(t *testing.T) {
 			out, code := dagger(t, ctx, append([]string{"call", "--components-dir", comps}, tc.args...)...)

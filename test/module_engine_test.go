@@ -107,7 +107,7 @@ func TestDaggerCallPublishEngineRegistry(t *testing.T) {
 	assert.Contains(t, out, "5/5 cells verified")
 
 	repo := registry + "/matrix-test-" + enginetest.Unique("module")
-	out, code = dagger(t, ctx, "call", "--components-dir", filepath.Join(src, "components"), "publish", "--registry", repo, "--tags", "v1", "--version", "v1", "--registry-service", "tcp://"+registry)
+	out, code = dagger(t, ctx, "call", "--components-dir", filepath.Join(src, "components"), "--registry", repo, "--registry-service", "tcp://"+registry, "publish", "--tags", "v1", "--version", "v1")
 	require.Equal(t, 0, code, out)
 	for _, img := range []string{"fixture-base", "fixture-child"} {
 		_, err := publish.ReadBack(ctx, enginetest.Ref(t, repo+"/"+img+":v1"), []string{"linux/amd64", "linux/arm64"})

@@ -97,7 +97,7 @@ func TestRepoEngineRegistry(t *testing.T) {
 		{"dagger -m", func(to string) (int, string) {
 			// From the repository's own directory, as its CI job calls the module.
 			return enginetest.DaggerIn(t, ctx, repo, append([]string{"-m", enginetest.Root(), "call", "--source", ".", "--components-path", "src",
-				"--build-arg-file", ".env", "publish", "--registry", to, "--registry-service", "tcp://" + registry}, publishArgs...)...)
+				"--build-arg-file", ".env", "--registry", to, "--registry-service", "tcp://" + registry, "publish"}, publishArgs...)...)
 		}},
 	}
 	for _, r := range runs {

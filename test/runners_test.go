@@ -106,6 +106,7 @@ type runnerRun struct {
 	args  []string
 	fails bool   // the fixture whose cell fails on arm64
 	repo  string // the repository published under, for a release
+	kept  string // where the upload-artifact stand-in keeps this run's artifacts
 }
 
 func TestRunners(t *testing.T) {
@@ -183,10 +184,12 @@ func TestRunners(t *testing.T) {
 			return []string{"--env", "MATRIX_RUNNERS_ARTIFACTS=" + t.TempDir()}
 		}
 		release = append(release, artifacts()...)
+		pr, prFails := t.TempDir(), t.TempDir()
 		for _, r := range []runnerRun{
-			{name: "github-pull-request", args: append(slices.Clone(base), "pull_request", "-e", events["pull_request"])},
-			{name: "github-pull-request-armfails", fails: true,
-				args: append(slices.Clone(base), "pull_request", "-e", events["pull_request"], "--var", "COMPONENTS_DIR="+fixture)},
+			{name: "github-pull-request", kept: pr,
+				args: append(slices.Clone(base), "pull_request", "-e", events["pull_request"], "--env", "MATRIX_RUNNERS_ARTIFACTS="+pr)},
+			{name: "github-pull-request-armfails", fails: true, kept: prFails,
+				args: append(slices.Clone(base), "pull_request", "-e", events["pull_request"], "--var", "COMPONENTS_DIR="+fixture, "--env", "MATRIX_RUNNERS_ARTIFACTS="+prFails)},
 			{name: "github-release", repo: "runners-gh",
 				args: append(append(slices.Clone(base), "push", "-e", events["push"], "--var", "REGISTRY="+runnersRegistry+"/runners-gh"), release...)},
 			{name: "github-release-armfails", fails: true, repo: "runners-gh-armfails",
@@ -201,6 +204,9 @@ func TestRunners(t *testing.T) {
 			assert.Contains(t, out, "🏁  Job ", "%s: act ran the %s job", r.name, job)
 			if r.repo != "" {
 				runnersFannedOut(t, r, out)
+			}
+			if r.kept != "" {
+				runnersTimelineKept(t, r, filepath.Join(r.kept, "reports"))
 			}
 		}
 	})
@@ -236,6 +242,8 @@ func TestRunners(t *testing.T) {
 				if assert.NoError(t, err, "%s: build-all keeps reports/junit.xml as an artifact", r.name) {
 					assert.Equal(t, r.fails, strings.Contains(string(junit), "<failure"), "%s: junit.xml has a failure exactly when a cell failed", r.name)
 				}
+				_, err = os.Stat(filepath.Join(dir, ".gitlab-ci-local/artifacts/build-all/reports/report.html"))
+				assert.NoError(t, err, "%s: build-all keeps reports/report.html (exposed in the merge request)", r.name)
 				require.NoError(t, os.RemoveAll(filepath.Join(dir, ".gitlab-ci-local/artifacts")))
 			}
 			if r.repo != "" {
@@ -248,6 +256,24 @@ func TestRunners(t *testing.T) {
 	if !t.Failed() {
 		require.NoError(t, os.WriteFile(filepath.Join(enginetest.Root(), runnersStamp), []byte(runnersStampText(t, enginetest.Root(), results)), 0o644))
 		t.Logf("recorded %s", runnersStamp)
+	}
+}
+
+// runnersTimelineKept checks what a pull-request job keeps, when it fails
+// too: the timeline page as an artifact, and the step summary's Mermaid
+// gantt (the job appends summary.md to $GITHUB_STEP_SUMMARY, which act
+// keeps inside the job's container).
+func runnersTimelineKept(t *testing.T, r runnerRun, dir string) {
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if assert.NoError(t, err, "%s: the job keeps reports/report.html as an artifact", r.name) {
+		assert.Contains(t, string(page), "<svg", "%s: report.html draws the timeline", r.name)
+		if r.fails {
+			assert.Contains(t, string(page), "armfails", "%s: report.html names the failed cell", r.name)
+		}
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if assert.NoError(t, err, "%s: the job keeps reports/summary.md", r.name) {
+		assert.Regexp(t, "(?s)```mermaid\\s+gantt.*```", string(summary), "%s: the step summary opens with a Mermaid gantt", r.name)
 	}
 }
 
@@ -415,11 +441,19 @@ func runnersPublished(t *testing.T, r runnerRun, version string) {
 		}
 	}
 	if r.fails {
-		// The good leg pushed its variants by digest, under leg tags only.
+		// The good leg pushed its variants by digest, under leg tags only,
+		// and their attestations: a registry without the referrers API
+		// keeps those under the OCI tag schema, sha256-<the variant's
+		// digest>, which names a manifest the leg pushed, not a release.
 		for _, repo := range mine {
 			tags, err := crane.ListTags(runnersPublish+"/"+repo, crane.Insecure)
 			require.NoError(t, err)
 			for _, tag := range tags {
+				if subject, ok := strings.CutPrefix(tag, "sha256-"); ok && len(subject) == 64 {
+					_, err := crane.Head(runnersPublish+"/"+repo+"@sha256:"+subject, crane.Insecure)
+					assert.NoError(t, err, "%s: the referrers tag %s:%s names a variant the good leg pushed", r.name, repo, tag)
+					continue
+				}
 				assert.True(t, strings.HasPrefix(tag, "matrix-leg-"), "%s: a release whose leg failed moves no tag: %s:%s", r.name, repo, tag)
 			}
 		}

@@ -27,8 +27,7 @@ func TestDaggerCallScratchEngineRegistry(t *testing.T) {
 	repo := registry + "/matrix-test-" + enginetest.Unique("scratch-module")
 	platforms := []string{"linux/amd64", "linux/arm64"}
 
-	out, code := dagger(t, ctx, "call", "--components-dir", enginetest.ScratchFixtures(t), "publish", "--platforms", "linux/amd64,linux/arm64",
-		"--registry", repo, "--tags", "v1", "--no-attest", "--registry-service", "tcp://"+registry)
+	out, code := dagger(t, ctx, "call", "--components-dir", enginetest.ScratchFixtures(t), "--registry", repo, "--registry-service", "tcp://"+registry, "publish", "--platforms", "linux/amd64,linux/arm64", "--tags", "v1", "--no-attest")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "4/4 cells verified")
 	for _, v := range enginetest.CheckPlatforms(t, ctx, repo+"/fixture-scratch:v1", "hello", platforms) {
@@ -36,8 +35,7 @@ func TestDaggerCallScratchEngineRegistry(t *testing.T) {
 	}
 	enginetest.CheckPlatforms(t, ctx, repo+"/fixture-distroless:v1", "usr/local/bin/hello", platforms)
 
-	out, code = dagger(t, ctx, "call", "--components-dir", enginetest.WrongPlatformFixtures(t), "publish", "--platforms", "linux/amd64,linux/arm64",
-		"--registry", repo, "--tags", "v1", "--no-attest", "--registry-service", "tcp://"+registry)
+	out, code = dagger(t, ctx, "call", "--components-dir", enginetest.WrongPlatformFixtures(t), "--registry", repo, "--registry-service", "tcp://"+registry, "publish", "--platforms", "linux/amd64,linux/arm64", "--tags", "v1", "--no-attest")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "wrongarch linux/arm64 failed at arch")
 	assert.Contains(t, out, "/hello is EM_X86_64, want EM_AARCH64 for linux/arm64", "names the file and both machines")

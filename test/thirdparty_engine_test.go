@@ -95,8 +95,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	// The same through the module, into a third registry on loopback,
 	// reached through --registry-service.
 	viaModule := mirrortest.New(t)
-	out, code = dagger(t, enginetest.Context(t), "call", "import", "--bundle", dist, "--registry", viaModule.Host,
-		"--registry-service", "tcp://"+viaModule.Host)
+	out, code = dagger(t, enginetest.Context(t), "call", "--registry", viaModule.Host, "--registry-service", "tcp://"+viaModule.Host, "import", "--bundle", dist)
 	require.Equal(t, 0, code, out)
 	for _, e := range m.Archives {
 		d, err := remote.Head(mustRef(t, viaModule.Host+"/"+e.Repository+":"+e.Tags[0]))
@@ -150,8 +149,7 @@ func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
 	// dagger call mirror, reading the list beside the components and
 	// reaching both loopback registries through services.
 	viaModule := mirrortest.New(t)
-	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "mirror",
-		"--registry", viaModule.Host, "--registry-service", "tcp://"+viaModule.Host, "--upstream-service", "tcp://"+upstream)
+	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "--registry", viaModule.Host, "--registry-service", "tcp://"+viaModule.Host, "mirror", "--upstream-service", "tcp://"+upstream)
 	require.Equal(t, 0, code, out)
 	got, err = remote.Head(mustRef(t, viaModule.Host+"/third-party/standin:1.0"))
 	require.NoError(t, err, "dagger call mirror: %s", out)
@@ -163,8 +161,7 @@ func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
 		if via == "cli" {
 			code, out = cli(t, bin, "mirror", "--list", list, "--registry", target.Host)
 		} else {
-			out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "mirror",
-				"--registry", target.Host, "--registry-service", "tcp://"+target.Host, "--upstream-service", "tcp://"+upstream)
+			out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", filepath.Dir(list), "--registry", target.Host, "--registry-service", "tcp://"+target.Host, "mirror", "--upstream-service", "tcp://"+upstream)
 		}
 		assert.Equal(t, 1, code, "%s: %s", via, out)
 		assert.Regexp(t, `amd64only\s+linux/arm64\s+failed`, out, via)
@@ -175,8 +172,7 @@ func TestThirdPartyMirrorEngineRegistry(t *testing.T) {
 	}
 
 	// No third-party.yaml beside the components: bad input, named.
-	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", enginetest.Fixtures(t, false), "mirror",
-		"--registry", target.Host, "--registry-service", "tcp://"+target.Host)
+	out, code = dagger(t, enginetest.Context(t), "call", "--components-dir", enginetest.Fixtures(t, false), "--registry", target.Host, "--registry-service", "tcp://"+target.Host, "mirror")
 	assert.Equal(t, 2, code, out)
 	assert.Contains(t, out, "--components-dir: no third-party.yaml")
 }

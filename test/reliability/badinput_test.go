@@ -36,9 +36,9 @@ func (b badInput) tree() []string {
 	return []string{"--components-dir", b.dir}
 }
 
-// cli is the case as `matrix VERB --components-dir DIR FLAGS...`.
+// cli is the case as `matrix --components-dir DIR RUN-WIDE VERB FLAGS...`.
 func (b badInput) cli() []string {
-	return append(append(append([]string{b.verb}, b.tree()...), b.ctor...), b.args...)
+	return append(append(append(b.tree(), b.ctor...), b.verb), b.args...)
 }
 
 // dagger is the case as `dagger call --components-dir DIR RUN-WIDE VERB FLAGS...`.
@@ -115,7 +115,7 @@ func TestBadInput(t *testing.T) {
 		{name: "missing COPY source", verb: "build-all", source: repo(map[string]string{"src/backend/Dockerfile": "FROM debian:bookworm-slim\nCOPY src/backend/ssl/ /etc/ssl/\n"}),
 			want: []string{"src/backend/Dockerfile:2", "COPY src/backend/ssl/: no such file or directory in the build context", "create it before the build"}},
 		{name: "COPY source the .dockerignore drops", verb: "publish", source: repo(map[string]string{"src/frontend/Dockerfile": "FROM debian:bookworm-slim\nCOPY third_party/tool/tool.bin /x\n"}),
-			args: []string{"--registry", "localhost:5000/x"}, want: []string{"src/frontend/Dockerfile:2", "excluded from the build context", "src/frontend/Dockerfile.dockerignore"}},
+			ctor: []string{"--registry", "localhost:5000/x"}, want: []string{"src/frontend/Dockerfile:2", "excluded from the build context", "src/frontend/Dockerfile.dockerignore"}},
 		{name: "images: one repository for two images", verb: "build-all", source: repo(map[string]string{"src/backend/component.yaml": "image: fixture-repo-api\n"}),
 			want: []string{"src/backend/component.yaml: field image", `"fixture-repo-api" is also the image of component api/api`, "give each image its own repository name"}},
 		{name: "images: a name given twice", verb: "plan", source: repo(map[string]string{"src/api/component.yaml": "images:\n  - {name: api, target: api}\n  - {name: api, target: api-init}\n"}),
@@ -151,7 +151,7 @@ func TestBadInput(t *testing.T) {
 		{name: "flag platform without os", verb: "build-all", dir: good, args: []string{"--platforms", "arm64"}, want: []string{"--platforms", "not os/arch"}},
 		{name: "flag platform twice", verb: "build-all", dir: good, args: []string{"--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
 		{name: "plan platform twice", verb: "plan", dir: good, args: []string{"--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
-		{name: "publish platform twice", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
+		{name: "publish platform twice", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000/x"}, args: []string{"--platforms", "linux/amd64,linux/amd64"}, want: []string{"--platforms", "listed twice"}},
 		{name: "duplicate image names", verb: "build-all", dir: two("image: same\n", "image: same\n"), want: []string{"b/component.yaml", "field image", "also the image of component a"}},
 		{name: "dependency cycle", verb: "build-all", dir: two("depends_on: [b]\n", "depends_on: [a]\n"), want: []string{"dependency cycle: a -> b -> a"}},
 		{name: "depends_on unknown", verb: "build-all", dir: one("depends_on: [ghost]\n"), want: []string{"web/component.yaml", "field depends_on", `unknown component "ghost"`}},
@@ -159,9 +159,9 @@ func TestBadInput(t *testing.T) {
 		{name: "dockerfile symlink out", verb: "build-all", dir: symlinkOut, want: []string{"field dockerfile", "symlink", "outside the component directory"}},
 		{name: "dockerfile absolute", verb: "build-all", dir: one("dockerfile: /etc/passwd\n"), want: []string{"field dockerfile", "leaves the component directory"}},
 		{name: "secret as build arg", verb: "build-all", dir: one("args: {DB_PASSWORD: x}\n"), want: []string{"field args.DB_PASSWORD", "declare it under secrets"}},
-		{name: "invalid tag", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--tags", "v1 beta"}, want: []string{`tag "v1 beta" is not valid`}},
-		{name: "tag too long", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--tags", strings.Repeat("x", 200)}, want: []string{"is not valid"}},
-		{name: "invalid registry", verb: "publish", dir: good, args: []string{"--registry", "https://harbor.example.com"}, want: []string{`registry "https://harbor.example.com"`, "not host[:port][/project]"}},
+		{name: "invalid tag", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000"}, args: []string{"--tags", "v1 beta"}, want: []string{`tag "v1 beta" is not valid`}},
+		{name: "tag too long", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000"}, args: []string{"--tags", strings.Repeat("x", 200)}, want: []string{"is not valid"}},
+		{name: "invalid registry", verb: "publish", dir: good, ctor: []string{"--registry", "https://harbor.example.com"}, want: []string{`registry "https://harbor.example.com"`, "not host[:port][/project]"}},
 		{name: "registry missing", verb: "publish", dir: good, want: []string{"registry is empty"}},
 		{name: "empty components directory", verb: "build-all", dir: t.TempDir(), want: []string{"no components found"}},
 		{name: "unknown component selected", verb: "build-all", dir: good, args: []string{"--components", "ghost"}, want: []string{`unknown component "ghost"`}},
@@ -170,23 +170,23 @@ func TestBadInput(t *testing.T) {
 		{name: "cache repo with a scheme", verb: "build-all", dir: good, args: []string{"--cache-repo", "https://localhost:5000/matrix-cache"}, want: []string{`--cache-repo "https://localhost:5000/matrix-cache": not a repository`, "localhost:5000/ai-infra/matrix-cache"}},
 		{name: "rebuild not a component name", verb: "build-all", dir: good, args: []string{"--rebuild", "Web UI"}, want: []string{"--rebuild", "not a component name", "give all"}},
 		{name: "rebuild unknown component", verb: "build-all", dir: good, args: []string{"--rebuild", "ghost"}, want: []string{"--rebuild", `"ghost" is not a planned component`}},
-		{name: "cache repo with a tag", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--cache-repo", "localhost:5000/matrix-cache:v1"}, want: []string{"--cache-repo", "not a repository", "no scheme, tag or digest"}},
+		{name: "cache repo with a tag", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000"}, args: []string{"--cache-repo", "localhost:5000/matrix-cache:v1"}, want: []string{"--cache-repo", "not a repository", "no scheme, tag or digest"}},
 		{name: "bad format", verb: "plan", dir: good, args: []string{"--format", "xml"}, want: []string{"--format"}},
 		{name: "huge build context", verb: "build-all", dir: good, ctor: []string{"--max-context", "10"}, want: []string{"web", "build context is", "over the", ".dockerignore"}},
 		{name: "stage registry with a path", verb: "build-all", dir: good, args: []string{"--stage-registry", "localhost:5000/x"}, want: []string{"--stage-registry", "host:port only"}},
 		{name: "licence not SPDX", verb: "build-all", dir: one("annotations: {licenses: Apache 2}\n"), want: []string{"web/component.yaml", "field annotations.licenses", "not a valid SPDX expression"}},
 		{name: "annotation set by matrix", verb: "build-all", dir: one("annotations: {created: yesterday}\n"), want: []string{"field annotations.created", "is set by matrix"}},
-		{name: "syft image not a reference", verb: "publish", dir: good, ctor: []string{"--syft-image", "anchore/syft:NOT-A-TAG!"}, args: []string{"--registry", "localhost:5000"}, want: []string{`--syft-image "anchore/syft:NOT-A-TAG!"`, "give an image reference"}},
-		{name: "sign key and no attest", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "env:HOME", "--no-attest"}, want: []string{"--sign-key and --no-attest exclude each other"}},
+		{name: "syft image not a reference", verb: "publish", dir: good, ctor: []string{"--syft-image", "anchore/syft:NOT-A-TAG!", "--registry", "localhost:5000"}, want: []string{`--syft-image "anchore/syft:NOT-A-TAG!"`, "give an image reference"}},
+		{name: "sign key and no attest", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000", "--sign-key", "env:HOME"}, args: []string{"--no-attest"}, want: []string{"--sign-key and --no-attest exclude each other"}},
 		// Flags of one entry point only: the CLI reads secrets and passwords
 		// from env or files itself; the module gets them as dagger secrets.
 		{name: "secret flag malformed", verb: "build-all", dir: good, ctor: []string{"--secret", "token=hunter2"}, want: []string{"--secret", "id=env:VAR"}, only: "matrix"},
-		{name: "password file missing", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--password-file", "/nonexistent/pw"}, want: []string{"--password-file"}, only: "matrix"},
+		{name: "password file missing", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000", "--password-file", "/nonexistent/pw"}, want: []string{"--password-file"}, only: "matrix"},
 		{name: "missing components directory", verb: "build-all", dir: "/nonexistent/components", want: []string{"/nonexistent/components"}, only: "matrix"},
-		{name: "sign key not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "matrix"},
-		{name: "sign key file missing", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "/nonexistent/key.pem"}, want: []string{"--sign-key", "give the path of a PEM private key"}, only: "matrix"},
-		{name: "source date epoch not a number", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--source-date-epoch", "yesterday"}, want: []string{"--source-date-epoch", "not a number of seconds"}, only: "matrix"},
-		{name: "sign key secret not a key", verb: "publish", dir: good, args: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
+		{name: "sign key not a key", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000", "--sign-key", badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "matrix"},
+		{name: "sign key file missing", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000", "--sign-key", "/nonexistent/key.pem"}, want: []string{"--sign-key", "give the path of a PEM private key"}, only: "matrix"},
+		{name: "source date epoch not a number", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000"}, args: []string{"--source-date-epoch", "yesterday"}, want: []string{"--source-date-epoch", "not a number of seconds"}, only: "matrix"},
+		{name: "sign key secret not a key", verb: "publish", dir: good, ctor: []string{"--registry", "localhost:5000", "--sign-key", "file:" + badKey}, want: []string{"--sign-key: not a PEM private key"}, only: "dagger call"},
 		{name: "secret without its id", verb: "build-all", dir: good, ctor: []string{"--secret", "env://HOME"}, want: []string{"--secret-id: 0 ids for 1 secrets"}, only: "dagger call"},
 	}
 	require.GreaterOrEqual(t, len(cases), 54)

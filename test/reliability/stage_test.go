@@ -112,10 +112,10 @@ func TestUnreachablePublishRegistry(t *testing.T) {
 			return code, out + errw
 		}, []string{"registry " + deadStage + "/ai-infra does not answer", "connection refused"}},
 		{"dagger call publish, stopped registry", 3, func() (int, string) {
-			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", deadStage+"/ai-infra", "--registry-service", "tcp://"+deadStage)
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--registry", deadStage+"/ai-infra", "--registry-service", "tcp://"+deadStage, "publish")
 		}, []string{"does not answer"}},
 		{"dagger call publish, unreachable host", 3, func() (int, string) {
-			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", "localhost:5999/ai-infra")
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--registry", "localhost:5999/ai-infra", "publish")
 		}, []string{"registry localhost:5999/ai-infra does not answer", "connection refused"}},
 		{"matrix plan, platform twice", 2, func() (int, string) {
 			code, out, errw := cliRun(t, bin, nil, "plan", "--components-dir", comps, "--platforms", "linux/amd64,linux/amd64")
@@ -125,7 +125,7 @@ func TestUnreachablePublishRegistry(t *testing.T) {
 			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "plan", "--platforms", "linux/amd64,linux/amd64")
 		}, []string{"--platforms: linux/amd64 is listed twice"}},
 		{"dagger call publish, platform twice", 2, func() (int, string) {
-			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "publish", "--registry", "localhost:5000/x", "--platforms", "linux/amd64,linux/amd64")
+			return daggerCall(t, "--components-dir", filepath.Join(src, "components"), "--registry", "localhost:5000/x", "publish", "--platforms", "linux/amd64,linux/amd64")
 		}, []string{"--platforms: linux/amd64 is listed twice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
