@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The lint command (task lint): go vet over every Go module, actionlint on the
-# GitHub workflow, and test/ci_files_test.go, which parses Taskfile.yml, the
-# workflow and .gitlab-ci.yml and checks that their `dagger call` lines agree.
-# Needs Go and the Go module proxy (actionlint is built from source, pinned);
-# no engine. actionlint runs shellcheck on `run:` scripts when it is installed.
+# The lint command (task lint): go vet over every Go module, golangci-lint on
+# the root module (.golangci.yaml), actionlint on the GitHub workflow, and
+# test/ci_files_test.go, which parses Taskfile.yml, the workflow and
+# .gitlab-ci.yml and checks that their `dagger call` lines agree. Needs Go
+# and the Go module proxy (golangci-lint and actionlint are built from
+# source, pinned); no engine. actionlint runs shellcheck on `run:` scripts
+# when it is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 actionlint_version=v1.7.12
+golangci_version=v2.15.0
 
 echo "==> gofmt -l (every Go file, ci/ included)"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
@@ -22,6 +25,9 @@ go vet ./...
 go vet -tags engine ./...
 go vet -tags engine,restart ./test/reliability/
 go vet -tags engine,runners ./test/
+
+echo "==> golangci-lint $golangci_version run ./... (.golangci.yaml: a small, deliberate set; every build tag)"
+go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" run ./...
 
 # The Dagger module's bindings (ci/dagger.gen.go, ci/internal/) are generated
 # by `dagger develop` or the engine and never committed.

@@ -543,13 +543,13 @@ func TestCIFiles(t *testing.T) {
 			}
 		}
 		assert.GreaterOrEqual(t, daggerSteps, 2, "both jobs install Dagger with dagger-for-github")
-		assert.True(t, strings.Contains(string(wfText), `version: "`+engine+`"`), "%s: want the quoted input version: %q", ciWorkflow, engine)
+		assert.Contains(t, string(wfText), `version: "`+engine+`"`, "%s: want the quoted input version: %q", ciWorkflow, engine)
 	})
 
 	t.Run("gitlab pins", func(t *testing.T) {
 		engine := ciEngineVersion(t)
 		install := "curl -fsSL https://dl.dagger.io/dagger/install.sh | BIN_DIR=/usr/local/bin DAGGER_VERSION=" + engine + " sh"
-		assert.True(t, strings.Contains(string(glText), install), "%s: want the Dagger CLI of dagger.json's engineVersion: %s", ciGitLab, install)
+		assert.Contains(t, string(glText), install, "%s: want the Dagger CLI of dagger.json's engineVersion: %s", ciGitLab, install)
 		dind := regexp.MustCompile(`^docker:(\d+\.\d+\.\d+)$`)
 		n := 0
 		for _, name := range ciSortedKeys(gl) {

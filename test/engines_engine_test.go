@@ -155,7 +155,7 @@ func files(t *testing.T, l v1.Layer) []string {
 	t.Helper()
 	rc, err := l.Uncompressed()
 	require.NoError(t, err)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	tr := tar.NewReader(rc)
 	var out []string
 	for {

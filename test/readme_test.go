@@ -50,7 +50,7 @@ func docCommands(t *testing.T) []docCommand {
 			}
 		}
 		require.NoError(t, s.Err())
-		f.Close()
+		require.NoError(t, f.Close())
 	}
 	return out
 }

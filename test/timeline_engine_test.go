@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -43,7 +44,7 @@ func xhtml(t *testing.T, page []byte) (bars []string, text string) {
 	var b strings.Builder
 	for {
 		tok, err := dec.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return bars, b.String()
 		}
 		require.NoError(t, err, "the page is well-formed XHTML")
@@ -264,7 +265,7 @@ func screenshot(t *testing.T, chromium, page string) float64 {
 	headless(t, chromium, page, "--screenshot="+shot, "--window-size=1300,900", "--hide-scrollbars")
 	f, err := os.Open(shot)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	img, err := png.Decode(f)
 	require.NoError(t, err)
 	bounds, ink := img.Bounds(), 0

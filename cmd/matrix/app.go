@@ -3,10 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -130,32 +128,19 @@ func options(c *cli.Context) (matrix.RunOptions, error) {
 	if c.IsSet("fail-fast") && c.IsSet("keep-going") && c.Bool("fail-fast") && c.Bool("keep-going") {
 		return o, class.BadInput.Errorf("--keep-going and --fail-fast exclude each other")
 	}
-	if f := c.String("format"); f != "table" && f != "json" && !(f == "dot" && c.Command.Name == "plan") {
+	if f := c.String("format"); f != "table" && f != "json" && (f != "dot" || c.Command.Name != "plan") {
 		return o, class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", f)
 	}
 	var err error
-	if o.Engines, err = engines(globalSlice(c, "engine")); err != nil {
+	if o.Engines, err = matrix.ParseEngines(globalSlice(c, "engine")); err != nil {
 		return o, err
 	}
 	o.Revision = c.String("revision") // a build's default is the checkout's (see session)
-	if o.BuildArgFiles, err = argFiles(globalSlice(c, "build-arg-file")); err != nil {
+	if o.BuildArgFiles, err = matrix.ReadArgFiles(globalSlice(c, "build-arg-file")); err != nil {
 		return o, err
 	}
-	o.Secrets, err = secretValues(globalSlice(c, "secret"))
+	o.Secrets, err = matrix.ParseSecrets(globalSlice(c, "secret"))
 	return o, err
-}
-
-// argFiles reads each --build-arg-file; matrix.New parses them.
-func argFiles(paths []string) ([]matrix.ArgFile, error) {
-	var out []matrix.ArgFile
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, class.BadInput.Errorf("--build-arg-file %s: %v; give a .env file of KEY=value lines", p, errors.Unwrap(err))
-		}
-		out = append(out, matrix.ArgFile{Name: p, Data: b})
-	}
-	return out, nil
 }
 
 // sourceDir is --source, or the working directory.
@@ -173,22 +158,6 @@ func tree(c *cli.Context) (component.Tree, error) {
 // notify prints what a run waits for, and its warnings, on stderr.
 func notify(c *cli.Context) func(string) {
 	return func(msg string) { fmt.Fprintln(c.App.ErrWriter, "matrix:", msg) }
-}
-
-// engines reads --engine platform=runner-host, each platform once.
-func engines(specs []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, s := range specs {
-		pl, host, ok := strings.Cut(s, "=")
-		if !ok || pl == "" || host == "" {
-			return nil, class.BadInput.Errorf("--engine %q: use platform=runner-host, e.g. linux/arm64=tcp://arm-host:1234", s)
-		}
-		if _, dup := out[pl]; dup {
-			return nil, class.BadInput.Errorf("--engine: %s is given twice; give each platform one engine", pl)
-		}
-		out[pl] = host
-	}
-	return out, nil
 }
 
 // prepare binds and checks the flags and reads the specs with newRun

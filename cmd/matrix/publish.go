@@ -25,7 +25,7 @@ func publishCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+			return runOn(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				return r.PublishOn(c.Context, engines)
 			}, push, tagOptions(c), func(o *matrix.Options) { o.Push.ArchTags = c.Bool("arch-tags") })
 		},
@@ -133,7 +133,7 @@ func exportCommand() *cli.Command {
 			if err := matrix.OneEngine(len(globalSlice(c, "engine"))); err != nil {
 				return err
 			}
-			return session(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
+			return runOn(c, func(r *matrix.Run, engines []matrix.Engine) (*matrix.Result, error) {
 				res, err := r.Export(c.Context, engines[0].Client, engines[0].Src, c.String("out"))
 				if res != nil {
 					for _, a := range res.Archives {

@@ -22,8 +22,6 @@ func tree(files map[string]string) fstest.MapFS {
 	return m
 }
 
-const rootCopy = "FROM debian\nCOPY src/%s/app.txt /app/\n"
-
 // TestScanConventions: each convention of a tree built with a build script
 // becomes its piece of configuration.
 func TestScanConventions(t *testing.T) {

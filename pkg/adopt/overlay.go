@@ -38,7 +38,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 	}
 	entries, err := o.ReadDir(name)
 	if err != nil {
-		f.Close()
+		_ = f.Close() // the read error is the one to report
 		return nil, err
 	}
 	return &dir{File: f, entries: entries}, nil

@@ -128,7 +128,7 @@ func TestWrite(t *testing.T) {
 func headers(t *testing.T, path string) []*tar.Header {
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var out []*tar.Header
 	tr := tar.NewReader(f)
 	for {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,11 +38,11 @@ func Open(path string) (*Archive, error) {
 	tr := tar.NewReader(f)
 	for {
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			f.Close()
+			_ = f.Close() // read only
 			return nil, fmt.Errorf("%s is not a tar archive: %w", filepath.Base(path), err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
@@ -51,7 +52,7 @@ func Open(path string) (*Archive, error) {
 		// offset is where this member's data starts.
 		off, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
-			f.Close()
+			_ = f.Close() // read only
 			return nil, err
 		}
 		a.files[strings.TrimPrefix(hdr.Name, "./")] = member{off: off, size: hdr.Size}

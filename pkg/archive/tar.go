@@ -36,7 +36,7 @@ func (t *Tar) File(name, src string, mode int64) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only
 	st, err := in.Stat()
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ type Attester struct {
 	Key     *signature.Key
 	Syft    string // the syft image (--syft-image); empty: sbom.DefaultImage
 	GoProxy string // where syft is compiled from (--syft-image source; --go-proxy)
-	Engine  string // the Dagger engine's version, for the provenance (matrix.EngineVersion)
+	Engine  string // the Dagger engine's version, for the provenance (session.Version)
 }
 
 var _ publish.Attester = Attester{}

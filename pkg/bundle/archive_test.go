@@ -24,7 +24,7 @@ import (
 func tarLayout(t *testing.T, src, path string) {
 	f, err := os.Create(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { require.NoError(t, f.Close()) }()
 	tw := tar.NewWriter(f)
 	require.NoError(t, filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil || p == src {
@@ -43,7 +43,7 @@ func tarLayout(t *testing.T, src, path string) {
 		if err != nil {
 			return err
 		}
-		defer in.Close()
+		defer func() { _ = in.Close() }()
 		_, err = io.Copy(tw, in)
 		return err
 	}))

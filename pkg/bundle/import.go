@@ -134,10 +134,10 @@ func checkEntry(e Entry) error {
 		return fmt.Errorf("%d platforms and %d platform digests", len(e.Platforms), len(e.PlatformDigests))
 	}
 	if _, err := name.NewRepository("registry.invalid/"+e.Repository, name.StrictValidation); err != nil {
-		return fmt.Errorf("repository %q: %v", e.Repository, err)
+		return fmt.Errorf("repository %q: %w", e.Repository, err)
 	}
 	if _, err := v1.NewHash(e.Digest); err != nil {
-		return fmt.Errorf("digest %q: %v", e.Digest, err)
+		return fmt.Errorf("digest %q: %w", e.Digest, err)
 	}
 	for i, p := range e.Platforms {
 		if err := component.CheckPlatform(p); err != nil {
@@ -225,7 +225,7 @@ func Import(ctx context.Context, dir string, t registry.Client) (*Result, error)
 	defer func() {
 		for _, p := range all {
 			if p.a != nil {
-				p.a.Close()
+				_ = p.a.Close() // read-only
 			}
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 )
@@ -37,10 +38,10 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
-	assert.NoError(t, class.BadInput.Wrap(nil))
+	require.NoError(t, class.BadInput.Wrap(nil))
 	inner := errors.New("registry is empty")
 	err := class.BadInput.Wrap(inner)
 	assert.Equal(t, "registry is empty", err.Error(), "the message is the error's own")
-	assert.ErrorIs(t, err, inner)
+	require.ErrorIs(t, err, inner)
 	assert.Equal(t, class.BadInput, class.Of(err))
 }

@@ -208,7 +208,7 @@ func TestParsePlatforms(t *testing.T) {
 	} {
 		got, err := ParsePlatforms(tc.in)
 		if tc.err != "" {
-			assert.ErrorContains(t, err, tc.err, tc.in)
+			require.ErrorContains(t, err, tc.err, tc.in)
 			continue
 		}
 		require.NoError(t, err, tc.in)

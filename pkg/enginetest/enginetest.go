@@ -111,7 +111,7 @@ func connect(t testing.TB, opts ...dagger.ClientOpt) *dagger.Client {
 	// only when the test ends.
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	var logw io.Writer = io.Discard
+	logw := io.Discard
 	if os.Getenv("MATRIX_TEST_ENGINE_LOG") != "" {
 		logw = os.Stderr
 	}
@@ -137,7 +137,7 @@ func Registry(t testing.TB) string {
 		unavailable(t, "no registry at %s: %v", addr, err)
 		return ""
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // the status is the answer
 	return addr
 }
 
@@ -350,7 +350,7 @@ func Referrer(t testing.TB, ctx context.Context, repo name.Repository, digest st
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	data, err := io.ReadAll(rc)
 	if err != nil {
 		t.Fatal(err)

@@ -134,7 +134,7 @@ func ReadIndex(t testing.TB, ctx context.Context, ref string) []Variant {
 func files(t testing.TB, img v1.Image) map[string][]byte {
 	t.Helper()
 	rc := mutate.Extract(img)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	out := map[string][]byte{}
 	tr := tar.NewReader(rc)
 	for {

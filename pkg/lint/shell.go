@@ -81,7 +81,7 @@ func assignments(sc []string) []string {
 func isAssignment(w string) bool {
 	k, _, ok := strings.Cut(w, "=")
 	return ok && k != "" && strings.IndexFunc(k, func(r rune) bool {
-		return !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+		return r != '_' && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (r < '0' || r > '9')
 	}) < 0
 }
 

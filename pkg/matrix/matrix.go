@@ -60,7 +60,7 @@ func New(opts Options, t component.Tree) (*Run, error) {
 	r.notes()
 	if fs := r.findings; r.Options.Run.Lint == "error" && len(fs) > 0 {
 		var b strings.Builder
-		lint.Write(&b, fs, "table")
+		_ = lint.Write(&b, fs, "table") // a strings.Builder does not fail
 		return nil, class.Failed.Errorf("%slint: --lint error and %d finding(s) at %s or above, nothing built; fix them, "+
 			"or give the reason a rule does not apply under lint.ignore in component.yaml", b.String(), len(fs), r.Options.Run.Severity)
 	}

@@ -9,10 +9,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// EngineVersion is the Dagger engine matrix is built and tested against:
-// the CLI refuses any other, and the provenance records it.
-const EngineVersion = "v0.21.8"
-
 // Defaults, applied once by Options.Validate (see each group's defaults).
 var (
 	DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}

@@ -6,6 +6,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/attest"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/sbom"
+	"github.com/ai-infra-matrix/matrix/pkg/session"
 	"github.com/ai-infra-matrix/matrix/pkg/signature"
 )
 
@@ -46,5 +47,5 @@ func (a AttestOptions) attester(mirrors map[string]string) publish.Attester {
 	if a.NoAttest {
 		return nil
 	}
-	return attest.Attester{Key: a.signKey, Syft: a.SyftImage, GoProxy: mirrors["GO_PROXY"], Engine: EngineVersion}
+	return attest.Attester{Key: a.signKey, Syft: a.SyftImage, GoProxy: mirrors["GO_PROXY"], Engine: session.Version}
 }

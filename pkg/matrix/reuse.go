@@ -14,6 +14,7 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 	"github.com/ai-infra-matrix/matrix/pkg/reuse"
+	"github.com/ai-infra-matrix/matrix/pkg/session"
 )
 
 // CacheRepoFix is how to give --cache-repo.
@@ -63,7 +64,7 @@ func (r *Run) reuser(ctx context.Context, c *dagger.Client) *reuse.Reuser {
 		return slices.Contains(r.Options.Run.Rebuild, "all") || slices.Contains(r.Options.Run.Rebuild, name) ||
 			slices.Contains(r.Options.Run.Rebuild, component.ComponentOf(name))
 	}
-	return &reuse.Reuser{Client: c, Engine: EngineVersion, Cache: r.Options.cache(ctx), Warn: r.Options.Notify, Rebuild: rebuild}
+	return &reuse.Reuser{Client: c, Engine: session.Version, Cache: r.Options.cache(ctx), Warn: r.Options.Notify, Rebuild: rebuild}
 }
 
 // record writes a cache entry for every pushed variant with a key. A cache

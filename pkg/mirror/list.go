@@ -119,7 +119,7 @@ func Parse(file string, data []byte) (*List, error) {
 	var r raw
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&r); err != nil && err != io.EOF {
+	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) {
 		return nil, bad("", "", strings.TrimPrefix(err.Error(), "yaml: "), "keep to the keys images, "+strings.Join(entryOrder, ", "))
 	}
 	if len(r.Images) == 0 {
@@ -211,7 +211,7 @@ func checkShape(file string, top *yaml.Node) error {
 // check validates one entry; the caller fills in the file and entry.
 func check(ri rawImage) (Image, error) {
 	bad := func(field, problem, fix string) error { return &Error{Field: field, Problem: problem, Fix: fix} }
-	img := Image{Name: ri.Name, Source: ri.Source, Target: ri.Target, Platforms: ri.Platforms}
+	img := Image(ri)
 	switch {
 	case img.Name == "":
 		return img, bad("name", "is missing", "name the cell, such as postgres")

@@ -209,7 +209,7 @@ func Resolve(ctx context.Context, img Image, want []string, opts ...remote.Optio
 // (localhost, 127.0.0.1, ::1): from inside the module, a tunnel to the
 // caller's loopback registry, which the module's container cannot reach.
 func Upstreams(ctx context.Context, retry registry.Retry, via string) []remote.Option {
-	var tr http.RoundTripper = http.DefaultTransport
+	tr := http.DefaultTransport
 	if via != "" {
 		tr = registry.Redirect{Match: func(u *url.URL) bool { return IsLoopback(u.Hostname()) }, To: via, Next: tr}
 	}

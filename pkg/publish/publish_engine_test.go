@@ -66,7 +66,7 @@ func TestBackendIndexEngineRegistry(t *testing.T) {
 		f, err := elf.Open(bin)
 		require.NoError(t, err)
 		assert.Equal(t, machines[v.Platform], f.Machine, "%s: ELF machine", v.Platform)
-		f.Close()
+		require.NoError(t, f.Close())
 
 		// ... and runs there (emulated where foreign).
 		out, err := v.Container.WithExec([]string{"/usr/local/bin/backend", "--version"}).Stdout(ctx)

@@ -172,7 +172,7 @@ func (s Stager) Check(ctx context.Context) error {
 // cause names the deadline instead of a bare "context deadline exceeded".
 func cause(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("no answer within %s (%v)", StageCheckTimeout, err)
+		return fmt.Errorf("no answer within %s (%w)", StageCheckTimeout, err)
 	}
 	return err
 }

@@ -77,7 +77,7 @@ func (c Client) Repo(image string) string { return c.Registry + "/" + image }
 // Remote is the options of a go-containerregistry client for c: its
 // transport with retries (and Via), and its credential.
 func (c Client) Remote(ctx context.Context) []remote.Option {
-	var tr http.RoundTripper = http.DefaultTransport
+	tr := http.DefaultTransport
 	if c.Via != "" {
 		host, _, _ := strings.Cut(c.Registry, "/")
 		tr = Redirect{Match: func(u *url.URL) bool { return u.Host == host }, To: c.Via, Next: tr}
@@ -121,7 +121,7 @@ func (c Client) Ping(ctx context.Context) error {
 		}
 		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // a ping reads nothing
 			return nil
 		}
 		if wrongProtocol(err) {
@@ -134,7 +134,7 @@ func (c Client) Ping(ctx context.Context) error {
 		where += " (through " + c.Via + ")"
 	}
 	if ctx.Err() != nil {
-		last = fmt.Errorf("no answer within %s (%v)", PingTimeout, last)
+		last = fmt.Errorf("no answer within %s (%w)", PingTimeout, last)
 	}
 	return class.Unreachable.Errorf("registry %s does not answer: %w; start it, or check --registry", where, last)
 }

@@ -73,7 +73,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		d := t.r.wait(n, resp)
 		if resp != nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // the response is dropped for the retry
 		}
 		if err := sleep(req.Context(), d); err != nil {
 			return nil, err

@@ -54,7 +54,7 @@ func TestRetryTransport(t *testing.T) {
 			cl := http.Client{Transport: fast.Transport(http.DefaultTransport)}
 			resp, err := cl.Get(srv.URL)
 			require.NoError(t, err)
-			resp.Body.Close()
+			require.NoError(t, resp.Body.Close())
 			assert.Equal(t, tc.wantStatus, resp.StatusCode)
 			assert.Equal(t, tc.wantTries, count.Load())
 			if tc.minGap > 0 {
@@ -101,7 +101,10 @@ func TestRetryWrongProtocol(t *testing.T) {
 	defer srv.Close()
 	r := Retry{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond}
 	cl := http.Client{Transport: r.Transport(http.DefaultTransport)}
-	_, err := cl.Get("https://" + srv.Listener.Addr().String() + "/v2/")
+	resp, err := cl.Get("https://" + srv.Listener.Addr().String() + "/v2/")
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "HTTP response to HTTPS client")
 	assert.Equal(t, int32(1), conns.Load(), "one connection: no retry")

@@ -29,7 +29,7 @@ func LockTags(ctx context.Context, registry string, notify func(string)) (func()
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
 		}
 		if !told && notify != nil {
 			notify(fmt.Sprintf("waiting for another matrix run publishing to %s (lock %s)", registry, path))
@@ -37,7 +37,7 @@ func LockTags(ctx context.Context, registry string, notify func(string)) (func()
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close()
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}

@@ -39,7 +39,7 @@ func TestJUnitReadBack(t *testing.T) {
 	}
 	f := byName["armfails linux/arm64"]
 	assert.Equal(t, junit.StatusFailed, f.Status)
-	require.NotNil(t, f.Error)
+	require.Error(t, f.Error)
 	assert.Contains(t, f.Message, "failed at build: armfails linux/arm64: exit code 42")
 	assert.Contains(t, f.Error.Error(), "no arm64 support in this step", "the output tail")
 	sk := byName["child linux/arm64"]

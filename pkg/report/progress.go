@@ -111,10 +111,11 @@ func (p *Progress) Event(e Event) {
 		line += ": " + e.Reason
 	}
 	if p.bar != nil {
-		p.bar.Clear()
-		fmt.Fprintln(p.w, line)
+		// The live view is stderr's: a failed write there has nowhere to go.
+		_ = p.bar.Clear()
+		_, _ = fmt.Fprintln(p.w, line)
 		p.bar.Describe(fmt.Sprintf("cells (%d running%s)", len(p.running), p.left()))
-		p.bar.Set(len(p.done))
+		_ = p.bar.Set(len(p.done))
 		return
 	}
 	fmt.Fprintln(p.w, "matrix:", line)
@@ -138,6 +139,6 @@ func (p *Progress) left() string {
 // Close ends the live view.
 func (p *Progress) Close() {
 	if p != nil && p.bar != nil {
-		p.bar.Finish()
+		_ = p.bar.Finish()
 	}
 }

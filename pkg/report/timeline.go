@@ -32,7 +32,7 @@ type Bar struct {
 }
 
 // Timed reports whether the cell ran.
-func (b Bar) Timed() bool { return !b.Cell.Started.IsZero() && !b.Cell.Ended.IsZero() }
+func (b Bar) Timed() bool { return !b.Started.IsZero() && !b.Ended.IsZero() }
 
 // Seconds is the bar's length.
 func (b Bar) Seconds() float64 { return b.End - b.Start }
@@ -208,7 +208,7 @@ func ReadReport(data []byte, name string) (*Report, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a matrix report (%v); give the JSON a run wrote with --report, or report.json of `dagger call report`", name, err)
+		return nil, fmt.Errorf("%s: not a matrix report (%w); give the JSON a run wrote with --report, or report.json of `dagger call report`", name, err)
 	}
 	return r, nil
 }

@@ -127,7 +127,7 @@ func readHead(ctx context.Context, ctr *dagger.Container, p string) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	head := make([]byte, headSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

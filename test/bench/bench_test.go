@@ -22,6 +22,7 @@ import (
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -43,7 +44,7 @@ func tools(b *testing.B) map[string]string {
 			cmd := exec.Command("go", "build", "-o", bins[name], pkg)
 			cmd.Dir = enginetest.Root()
 			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("%s: %v\n%s", pkg, err, out)
+				buildErr = fmt.Errorf("%s: %w\n%s", pkg, err, out)
 				return
 			}
 		}
@@ -223,8 +224,9 @@ func BenchmarkOneFileChanged(b *testing.B) {
 	each(b, func(i int) sample {
 		b.StopTimer()
 		f := filepath.Join(dir, "backend", "main.go")
-		data, _ := os.ReadFile(f)
-		os.WriteFile(f, append(data, []byte(fmt.Sprintf("\n// change %d %d\n", i, time.Now().UnixNano()))...), 0o644)
+		data, err := os.ReadFile(f)
+		require.NoError(b, err)
+		require.NoError(b, os.WriteFile(f, append(data, []byte(fmt.Sprintf("\n// change %d %d\n", i, time.Now().UnixNano()))...), 0o644))
 		rep := filepath.Join(work, "report.json")
 		b.StartTimer()
 		s := command(b, work, tools(b)["matrix"], "build-all", "--components-dir", dir, "--report", rep)
@@ -339,7 +341,7 @@ func BenchmarkExport(b *testing.B) {
 
 func dirSize(dir string) int64 {
 	var n int64
-	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error { // an unreadable file counts nothing
 		if err == nil && !info.IsDir() {
 			n += info.Size()
 		}

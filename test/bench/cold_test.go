@@ -14,6 +14,7 @@ import (
 	"dagger.io/dagger"
 
 	"github.com/ai-infra-matrix/matrix/pkg/enginetest"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkCold compares a cold build-all of the 12 components × 2
@@ -46,7 +47,7 @@ func BenchmarkCold(b *testing.B) {
 	}
 	b.Run("buildah", func(b *testing.B) {
 		conf := filepath.Join(b.TempDir(), "registries.conf")
-		os.WriteFile(conf, []byte(fmt.Sprintf(`unqualified-search-registries = ["docker.io"]
+		require.NoError(b, os.WriteFile(conf, []byte(fmt.Sprintf(`unqualified-search-registries = ["docker.io"]
 [[registry]]
 location = "docker.io"
 [[registry.mirror]]
@@ -55,11 +56,12 @@ insecure = true
 [[registry]]
 location = "%s"
 insecure = true
-`, registry, registry)), 0o644)
+`, registry, registry)), 0o644))
 		each(b, func(int) sample {
 			b.StopTimer()
-			exec.Command("buildah", "rm", "--all").Run()
-			exec.Command("buildah", "rmi", "--all", "--force").Run()
+			// A cold start: nothing to remove is no error.
+			_ = exec.Command("buildah", "rm", "--all").Run()
+			_ = exec.Command("buildah", "rmi", "--all", "--force").Run()
 			b.StartTimer()
 			run := time.Now()
 			for _, comp := range []string{"apphub", "backend", "frontend", "gitea", "jupyterhub", "nginx", "nightingale", "prometheus", "saltstack", "slurm-master", "test-containers", "singleuser"} {

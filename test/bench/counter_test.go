@@ -58,7 +58,7 @@ func startCounter(b *testing.B, upstream string) *counter {
 	if err != nil {
 		b.Fatalf("counting proxy on %s: %v", counterAddr, err)
 	}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }() // ErrServerClosed at clean-up
+	b.Cleanup(func() { _ = srv.Close() })
 	return c
 }

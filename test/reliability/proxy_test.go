@@ -68,8 +68,8 @@ func startProxy(t *testing.T, addr, upstream string) *proxy {
 	if err != nil {
 		t.Fatalf("fault proxy on %s: %v", addr, err)
 	}
-	go p.srv.Serve(ln)
-	t.Cleanup(func() { p.srv.Close() })
+	go func() { _ = p.srv.Serve(ln) }() // ErrServerClosed at clean-up
+	t.Cleanup(func() { _ = p.srv.Close() })
 	return p
 }
 
@@ -111,13 +111,13 @@ func (p *proxy) take(r *http.Request) *fault {
 func (p *proxy) inject(w http.ResponseWriter, r *http.Request, f *fault) {
 	if f.reset {
 		// Read a little of the blob, then drop the connection mid-transfer.
-		io.CopyN(io.Discard, r.Body, 512)
+		_, _ = io.CopyN(io.Discard, r.Body, 512) // a short read is the point
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				if tc, ok := conn.(*net.TCPConn); ok {
-					tc.SetLinger(0) // RST, not FIN
+					_ = tc.SetLinger(0) // RST, not FIN
 				}
-				conn.Close()
+				_ = conn.Close()
 			}
 		}
 		p.record(r, 0, true)
@@ -161,8 +161,4 @@ func blobUpload(r *http.Request) bool {
 
 func manifestGet(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.URL.Path, "/manifests/")
-}
-
-func manifestPut(r *http.Request) bool {
-	return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
 }

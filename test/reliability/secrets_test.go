@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -47,10 +48,10 @@ func startAuthRegistry(t *testing.T, user, password string) {
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	for i := 0; i < 50; i++ {
 		if c, err := net.Dial("tcp", authAddr); err == nil {
-			c.Close()
+			_ = c.Close()
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -170,7 +171,7 @@ func imageContents(t *testing.T, img v1.Image, label string) map[string][]byte {
 	var cf v1.ConfigFile
 	require.NoError(t, json.Unmarshal(cfg, &cf))
 	for _, h := range cf.History {
-		require.False(t, strings.Contains(h.CreatedBy, "build-token"), "history")
+		require.NotContains(t, h.CreatedBy, "build-token", "history")
 	}
 	layers, err := img.Layers()
 	require.NoError(t, err)
@@ -178,7 +179,7 @@ func imageContents(t *testing.T, img v1.Image, label string) map[string][]byte {
 		rc, err := l.Uncompressed()
 		require.NoError(t, err)
 		data, err := io.ReadAll(rc)
-		rc.Close()
+		require.NoError(t, rc.Close())
 		require.NoError(t, err)
 		out[fmt.Sprintf("%s layer %d", label, i)] = data
 	}
@@ -189,12 +190,12 @@ func imageContents(t *testing.T, img v1.Image, label string) map[string][]byte {
 func archiveContents(t *testing.T, path string) map[string][]byte {
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	out := map[string][]byte{}
 	tr := tar.NewReader(f)
 	for {
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		require.NoError(t, err)

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package session
 
 // endSessions cannot list children here; the SDK ends them after its own
 // delay.
