@@ -3,12 +3,10 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 )
@@ -58,7 +56,7 @@ func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := signKey(c)
+	key, err := matrix.ReadSignKey(globalString(c, "sign-key"))
 	if err != nil {
 		return nil, err
 	}
@@ -70,28 +68,8 @@ func pushOptions(c *cli.Context) (func(*matrix.Options), error) {
 
 // registryOptions binds pushFlags: where to push, as whom.
 func registryOptions(c *cli.Context) (matrix.PushOptions, error) {
-	pw, err := password(c)
+	pw, err := matrix.ReadPassword(globalString(c, "password-env"), globalString(c, "password-file"))
 	return matrix.PushOptions{Registry: globalString(c, "registry"), Username: globalString(c, "username"), Password: pw}, err
-}
-
-// signKey reads --sign-key: a file, or env:VAR.
-func signKey(c *cli.Context) (string, error) {
-	v := globalString(c, "sign-key")
-	if name, ok := strings.CutPrefix(v, "env:"); ok {
-		k, set := os.LookupEnv(name)
-		if !set || k == "" {
-			return "", class.BadInput.Errorf("--sign-key env:%s: %s is not set; export the PEM private key in it, or give a file", name, name)
-		}
-		return k, nil
-	}
-	if v == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(v)
-	if err != nil {
-		return "", class.BadInput.Errorf("--sign-key: %v; give the path of a PEM private key, or env:VAR", err)
-	}
-	return string(b), nil
 }
 
 // tagOptions binds tagFlags, for a run that moves final tags.
@@ -100,27 +78,6 @@ func tagOptions(c *cli.Context) func(*matrix.Options) {
 		o.Push.Mode = matrix.PushTagged
 		o.Push.Tags, o.Push.Floating, o.Push.Checkout = c.StringSlice("tags"), c.StringSlice("floating"), cmp.Or(c.String("checkout"), sourceDir(c))
 	}
-}
-
-func password(c *cli.Context) (string, error) {
-	env, file := globalString(c, "password-env"), globalString(c, "password-file")
-	switch {
-	case env != "" && file != "":
-		return "", class.BadInput.Errorf("--password-env and --password-file exclude each other")
-	case env != "":
-		v, ok := os.LookupEnv(env)
-		if !ok {
-			return "", class.BadInput.Errorf("--password-env: %s is not set", env)
-		}
-		return v, nil
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", class.BadInput.Errorf("--password-file: %v", err)
-		}
-		return strings.TrimRight(string(b), "\n"), nil
-	}
-	return "", nil
 }
 
 func exportCommand() *cli.Command {

@@ -75,3 +75,43 @@ func redact(s string) string {
 	id, _, _ := strings.Cut(s, "=")
 	return id + "=…"
 }
+
+// ReadSignKey reads the CLI's --sign-key v: a file, or env:VAR; "" none.
+func ReadSignKey(v string) (string, error) {
+	if name, ok := strings.CutPrefix(v, "env:"); ok {
+		k, set := os.LookupEnv(name)
+		if !set || k == "" {
+			return "", class.BadInput.Errorf("--sign-key env:%s: %s is not set; export the PEM private key in it, or give a file", name, name)
+		}
+		return k, nil
+	}
+	if v == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", class.BadInput.Errorf("--sign-key: %v; give the path of a PEM private key, or env:VAR", err)
+	}
+	return string(b), nil
+}
+
+// ReadPassword reads the CLI's --password-env or --password-file; "" none.
+func ReadPassword(env, file string) (string, error) {
+	switch {
+	case env != "" && file != "":
+		return "", class.BadInput.Errorf("--password-env and --password-file exclude each other")
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		if !ok {
+			return "", class.BadInput.Errorf("--password-env: %s is not set", env)
+		}
+		return v, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", class.BadInput.Errorf("--password-file: %v", err)
+		}
+		return strings.TrimRight(string(b), "\n"), nil
+	}
+	return "", nil
+}

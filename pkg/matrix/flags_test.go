@@ -61,3 +61,43 @@ func TestParseSecrets(t *testing.T) {
 		})
 	}
 }
+
+func TestReadPasswordAndSignKey(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	require.NoError(t, os.WriteFile(pwFile, []byte("s3cret\n"), 0o600))
+	keyFile := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, []byte("PEM KEY"), 0o600))
+	t.Setenv("MATRIX_TEST_PW", "s3cret")
+	t.Setenv("MATRIX_TEST_KEY", "PEM KEY")
+	t.Setenv("MATRIX_TEST_EMPTY", "")
+	for _, tc := range []struct {
+		name      string
+		read      func() (string, error)
+		want, err string
+	}{
+		{"no password", func() (string, error) { return ReadPassword("", "") }, "", ""},
+		{"password from env", func() (string, error) { return ReadPassword("MATRIX_TEST_PW", "") }, "s3cret", ""},
+		{"password from a file, without its newline", func() (string, error) { return ReadPassword("", pwFile) }, "s3cret", ""},
+		{"both", func() (string, error) { return ReadPassword("MATRIX_TEST_PW", pwFile) }, "", "--password-env and --password-file exclude each other"},
+		{"unset", func() (string, error) { return ReadPassword("MATRIX_TEST_UNSET", "") }, "", "--password-env: MATRIX_TEST_UNSET is not set"},
+		{"missing file", func() (string, error) { return ReadPassword("", filepath.Join(dir, "nope")) }, "", "--password-file: "},
+		{"no key", func() (string, error) { return ReadSignKey("") }, "", ""},
+		{"key from env", func() (string, error) { return ReadSignKey("env:MATRIX_TEST_KEY") }, "PEM KEY", ""},
+		{"key from a file", func() (string, error) { return ReadSignKey(keyFile) }, "PEM KEY", ""},
+		{"empty key variable", func() (string, error) { return ReadSignKey("env:MATRIX_TEST_EMPTY") }, "", "--sign-key env:MATRIX_TEST_EMPTY: MATRIX_TEST_EMPTY is not set"},
+		{"missing key file", func() (string, error) { return ReadSignKey(filepath.Join(dir, "nope.pem")) }, "", "give the path of a PEM private key, or env:VAR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.read()
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				assert.Equal(t, class.BadInput, class.Of(err))
+				assert.NotContains(t, err.Error(), "s3cret")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
