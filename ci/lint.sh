@@ -32,8 +32,8 @@ go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version
 # The Dagger module's bindings (ci/dagger.gen.go, ci/internal/) are generated
 # by `dagger develop` or the engine and never committed.
 if [ -f ci/dagger.gen.go ]; then
-  echo "==> go vet . (ci/, the Dagger module)"
-  (cd ci && go vet .)
+  echo "==> go vet . and golangci-lint (ci/, the Dagger module)"
+  (cd ci && go vet . && go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" run --config ../.golangci.yaml ./...)
 else
   echo "==> skipping go vet in ci/: ci/dagger.gen.go is absent (generate it with \`dagger develop\`)"
 fi

@@ -10,12 +10,10 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	sdk "dagger.io/dagger"
@@ -23,6 +21,7 @@ import (
 
 	"dagger/matrix/internal/dagger"
 
+	bundles "github.com/ai-infra-matrix/matrix/pkg/bundle" // the import argument is named bundle
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/export"
@@ -393,7 +392,7 @@ func (m *Matrix) BuildAll(
 	if !pushByDigest || err != nil {
 		return outcome(res, err)
 	}
-	return file(res.Report, "results.json")
+	return text(res.Report.File("results.json").Write, nil)
 }
 
 // build is the build-all of o, the same for build-all, report and verify.
@@ -405,18 +404,6 @@ func (m *Matrix) build(ctx context.Context, o core.Options) (*core.Result, error
 	}
 	defer s.client.Close()
 	return s.run.BuildAll(ctx, s.client, s.src)
-}
-
-// file is one of the report's files, as text.
-func file(r *report.Report, name string) (string, error) {
-	for _, f := range r.Files() {
-		if f.Name == name {
-			var b strings.Builder
-			err := f.Write(&b)
-			return b.String(), err
-		}
-	}
-	return "", fmt.Errorf("no report file %s", name)
 }
 
 // Report builds and verifies every cell, as BuildAll does, and returns the
@@ -648,7 +635,7 @@ func (m *Matrix) Merge(
 	if res == nil {
 		return "", classify(err)
 	}
-	return rendered(res.Report.Table, err)
+	return text(res.Report.Table, err)
 }
 
 // tagging binds what a verb that moves final tags needs beside the
@@ -798,26 +785,13 @@ func (m *Matrix) session(ctx context.Context, o core.Options, newRun func(core.O
 	return &session{client: c, src: src, run: r}, nil
 }
 
-// tree binds --source, --components-path and --components-dir: the
-// directory the run reads and how it names it, and a note when it is this
-// module's own.
+// tree binds --source, --components-path and --components-dir (see
+// core.ModuleTree): the directory the run reads, how it names it, and a
+// note when it is this module's own.
 func (m *Matrix) tree() (*dagger.Directory, component.Tree, string, error) {
-	switch {
-	case m.Source != nil && m.ComponentsDir != nil:
-		return nil, component.Tree{}, "", class.BadInput.Errorf("--components-dir and --source exclude each other: name the components directory inside --source with --components-path")
-	case m.Source != nil:
-		comps := cmp.Or(m.ComponentsPath, "components")
-		if !filepath.IsLocal(comps) {
-			return nil, component.Tree{}, "", class.BadInput.Errorf("--components-path %q: not a path inside --source; give it relative, such as src", comps)
-		}
-		return m.Source, component.Tree{Where: ".", Components: comps}, "", nil
-	case m.ComponentsPath != "":
-		return nil, component.Tree{}, "", class.BadInput.Errorf("--components-path names a folder inside --source: give --source too, e.g. --source . --components-path %s", m.ComponentsPath)
-	case m.ComponentsDir != nil:
-		return m.ComponentsDir, component.Tree{Where: "components"}, "", nil
-	}
-	return m.OwnComponents, component.Tree{Where: "components"},
-		"no --source or --components-dir: this is the matrix module's own components/, not your tree (build yours with --source . --components-path DIR)", nil
+	from, t, note, err := core.ModuleTree(m.Source != nil, m.ComponentsDir != nil, m.ComponentsPath)
+	return map[core.TreeFrom]*dagger.Directory{core.FromSource: m.Source, core.FromComponentsDir: m.ComponentsDir, core.FromModule: m.OwnComponents}[from],
+		t, note, err
 }
 
 // checkout is the git history the revision, the created time and the
@@ -919,7 +893,7 @@ func (m *Matrix) Mirror(
 	if r == nil {
 		return "", classify(err)
 	}
-	return rendered(r.Table, err)
+	return text(r.Table, err)
 }
 
 // Import pushes an offline bundle (the directory `export` writes) into a
@@ -946,11 +920,11 @@ func (m *Matrix) Import(
 		return "", fmt.Errorf("--bundle: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	res, err := core.Import(ctx, dir, t, nil)
+	res, err := core.Import(ctx, bundles.Dir{Path: dir, Name: "--bundle"}, t, nil)
 	if res == nil {
-		return rendered(nil, err, dir, "--bundle")
+		return text(nil, err)
 	}
-	return rendered(res.Table, err, dir, "--bundle")
+	return text(res.Table, err)
 }
 
 // target binds the registry arguments of mirror and import into their push
@@ -960,25 +934,22 @@ func (m *Matrix) target(ctx context.Context, tags []string) (core.PushOptions, e
 	return core.PushOptions{Registry: m.Registry, Tags: tags, Username: m.Username, Password: pw, Via: via}, err
 }
 
-// rendered is the table and error of a host-side verb. With rename (tmp,
-// as), the verb ran on this function's copy tmp of the caller's input
-// (only the bundle of import, too large to read in the engine), which the
-// output names as the caller gave it.
-func rendered(table func(io.Writer) error, err error, rename ...string) (string, error) {
+// text is what a verb returns: the table write draws, and err, with the
+// table, in its class.
+func text(write func(io.Writer) error, err error) (string, error) {
 	var b strings.Builder
-	if table != nil {
-		if werr := table(&b); werr != nil {
+	if write != nil {
+		if werr := write(&b); werr != nil {
 			return "", werr
 		}
 	}
-	if err == nil {
-		return b.String(), nil
+	if err != nil && b.Len() > 0 {
+		err = fmt.Errorf("%s\n%w", b.String(), err)
 	}
-	msg := b.String() + err.Error()
-	if len(rename) == 2 {
-		msg = strings.ReplaceAll(msg, rename[0], rename[1])
+	if err != nil {
+		return "", classify(err)
 	}
-	return "", classify(class.Of(err).Wrap(errors.New(msg)))
+	return b.String(), nil
 }
 
 // connect joins the engine session with the core's own client and hands it
@@ -1012,20 +983,13 @@ func (m *Matrix) secrets(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// outcome renders the report of a verb and returns the verb's error, with
-// the report, in its class.
+// outcome is text of a verb's report: its table, or only err when the verb
+// stopped before its report.
 func outcome(res *core.Result, err error) (string, error) {
 	if res == nil {
-		return "", classify(err)
+		return text(nil, err)
 	}
-	var b strings.Builder
-	if terr := res.Report.Table(&b); terr != nil {
-		return "", terr
-	}
-	if err != nil {
-		return "", classify(fmt.Errorf("%s\n%w", b.String(), err))
-	}
-	return b.String(), nil
+	return text(res.Report.Table, err)
 }
 
 // classify carries the class out of `dagger call` as its exit code (2 bad
@@ -1037,7 +1001,7 @@ func outcome(res *core.Result, err error) (string, error) {
 // class travels as those two extensions, on err itself.
 // An error classify already carries goes through unchanged.
 func classify(err error) error {
-	if _, done := err.(*gqlerror.Error); done {
+	if _, done := err.(*gqlerror.Error); done { //nolint:errorlint // the generated main reads only a top-level *gqlerror.Error
 		return err
 	}
 	if c := class.Of(err); c == class.BadInput || c == class.Unreachable {

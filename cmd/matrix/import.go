@@ -25,7 +25,7 @@ func importCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := matrix.Import(c.Context, dir, t, notify(c))
+			res, err := matrix.Import(c.Context, bundle.Dir{Path: dir}, t, notify(c))
 			if res != nil {
 				if werr := printImport(c, res); werr != nil {
 					return werr

@@ -93,7 +93,7 @@ func TestBundleComponentArchiveShapes(t *testing.T) {
 			require.NoError(t, bundle.Write(dir, []bundle.Entry{e}))
 
 			dst := mirrortest.New(t)
-			res, err := bundle.Import(context.Background(), dir, target(dst))
+			res, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst))
 			require.NoError(t, err)
 			require.Len(t, res.Indexes, 1)
 			got, err := dst.Digest(t, "ai-infra/ai-infra-base:v1")

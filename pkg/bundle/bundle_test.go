@@ -86,7 +86,7 @@ func TestBundleThirdPartyImport(t *testing.T) {
 	}
 	_, err := export.Check(filepath.Join(dir, entries[0].File), both)
 	require.NoError(t, err, "pkg/export reads the third-party archive too")
-	m, err := bundle.Verify(dir)
+	m, err := bundle.Verify(bundle.Dir{Path: dir})
 	require.NoError(t, err)
 	assert.Equal(t, entries, m.Archives)
 
@@ -101,7 +101,7 @@ func TestBundleThirdPartyImport(t *testing.T) {
 	require.NoError(t, p.AppendIndex(root.(v1.ImageIndex)))
 
 	dst := mirrortest.New(t)
-	res, err := bundle.Import(context.Background(), dir, target(dst, "v1.0.0"))
+	res, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst, "v1.0.0"))
 	require.NoError(t, err)
 	require.Len(t, res.Indexes, 3)
 	assert.Len(t, res.Written, 3+3*2, "three indexes, each with its own tag and v1.0.0")
@@ -127,10 +127,10 @@ func TestBundleThirdPartyImport(t *testing.T) {
 func TestBundleImportTwiceWritesNothing(t *testing.T) {
 	dir, _ := writeBundle(t, newSource(t))
 	dst := mirrortest.New(t)
-	first, err := bundle.Import(context.Background(), dir, target(dst))
+	first, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst))
 	require.NoError(t, err)
 	assert.NotZero(t, dst.Writes())
-	second, err := bundle.Import(context.Background(), dir, target(dst))
+	second, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst))
 	require.NoError(t, err)
 	assert.Zero(t, dst.Writes(), "the second import sends no PUT, POST or PATCH")
 	assert.Empty(t, second.Written)
@@ -183,7 +183,7 @@ func TestBundleImportRefuses(t *testing.T) {
 			dir, entries := writeBundle(t, s)
 			tc.spoil(t, dir, entries)
 			dst := mirrortest.New(t)
-			_, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
+			_, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst, "v1"))
 			require.Error(t, err)
 			assert.Equal(t, class.BadInput, class.Of(err), "%v is a bad bundle", err)
 			for _, w := range tc.want {
@@ -201,7 +201,7 @@ func TestBundleImportUnreachable(t *testing.T) {
 	dst.Close()
 	tgt := target(dst)
 	tgt.Auth = registry.Auth{Username: "u", Password: "hunter2"}
-	_, err := bundle.Import(context.Background(), dir, tgt)
+	_, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, tgt)
 	require.Error(t, err)
 	assert.Equal(t, class.Unreachable, class.Of(err), "%v", err)
 	assert.NotContains(t, err.Error(), "hunter2")
@@ -223,7 +223,7 @@ func TestBundleImportPushFails(t *testing.T) {
 	dir, entries := writeBundle(t, newSource(t))
 	dst := mirrortest.New(t)
 	dst.Refuse("ai-infra/redis")
-	_, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
+	_, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst, "v1"))
 	require.Error(t, err)
 	assert.Equal(t, class.Failed, class.Of(err), "a failed push: %v", err)
 	assert.Contains(t, err.Error(), "no final tag was changed")
@@ -241,7 +241,7 @@ func TestBundleImportPushFails(t *testing.T) {
 func TestBundleWrittenBefore(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata/v1")))
-	m, err := bundle.Verify(dir)
+	m, err := bundle.Verify(bundle.Dir{Path: dir})
 	require.NoError(t, err)
 	require.Len(t, m.Archives, 1)
 	e := m.Archives[0]
@@ -249,7 +249,7 @@ func TestBundleWrittenBefore(t *testing.T) {
 	require.NoError(t, err, "the one reader takes it")
 
 	dst := mirrortest.New(t)
-	res, err := bundle.Import(context.Background(), dir, target(dst, "v1"))
+	res, err := bundle.Import(context.Background(), bundle.Dir{Path: dir}, target(dst, "v1"))
 	require.NoError(t, err)
 	require.Len(t, res.Indexes, 1)
 	for _, tag := range []string{"15-alpine", "v1"} {

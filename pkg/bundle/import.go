@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,20 +25,26 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
+// Dir is a bundle's directory: Path, where it is read, and Name, how the
+// caller named it (the module's --bundle, read from its own copy); the
+// messages name files under Name, or under Path without one.
+type Dir struct{ Path, Name string }
+
 // badBundle is bad input naming the file (a *component.Error).
-func badBundle(dir, file, problem, fix string) error {
-	return &component.Error{File: filepath.Join(dir, file), Problem: problem, Fix: fix}
+func badBundle(d Dir, file, problem, fix string) error {
+	return &component.Error{File: filepath.Join(cmp.Or(d.Name, d.Path), file), Problem: problem, Fix: fix}
 }
 
 const fixRewrite = "write the bundle again with matrix export, or copy it again"
 
-// Verify checks the bundle in dir before anything is pushed: SHA256SUMS and
+// Verify checks the bundle in d before anything is pushed: SHA256SUMS and
 // bundle.json list the same archives, every listed file is there with its
 // sum, no other file is, and each archive holds the index, platforms and
 // blobs bundle.json says. Every error is a *component.Error (bad input)
 // naming the file.
-func Verify(dir string) (*Manifest, error) {
-	bad := func(file, problem, fix string) error { return badBundle(dir, file, problem, fix) }
+func Verify(d Dir) (*Manifest, error) {
+	bad := func(file, problem, fix string) error { return badBundle(d, file, problem, fix) }
+	dir := d.Path
 	data, err := os.ReadFile(filepath.Join(dir, SumsFile))
 	if err != nil {
 		return nil, bad(SumsFile, "cannot be read: "+component.Problem(err), "give the directory matrix export wrote")
@@ -76,7 +83,7 @@ func Verify(dir string) (*Manifest, error) {
 			return nil, bad(file, fmt.Sprintf("is corrupt: its sha256 is %s, %s says %s", got, SumsFile, sums[file]), fixRewrite)
 		}
 	}
-	m, err := readManifest(dir)
+	m, err := readManifest(d)
 	if err != nil {
 		return nil, err
 	}
@@ -105,19 +112,19 @@ func Verify(dir string) (*Manifest, error) {
 }
 
 // readManifest decodes bundle.json strictly.
-func readManifest(dir string) (*Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+func readManifest(d Dir) (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(d.Path, ManifestFile))
 	if err != nil {
-		return nil, badBundle(dir, ManifestFile, "cannot be read: "+component.Problem(err), fixRewrite)
+		return nil, badBundle(d, ManifestFile, "cannot be read: "+component.Problem(err), fixRewrite)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, badBundle(dir, ManifestFile, "is not a bundle manifest: "+err.Error(), fixRewrite)
+		return nil, badBundle(d, ManifestFile, "is not a bundle manifest: "+err.Error(), fixRewrite)
 	}
 	if m.Version != ManifestVersion {
-		return nil, badBundle(dir, ManifestFile, fmt.Sprintf("is version %d, this matrix reads %d", m.Version, ManifestVersion),
+		return nil, badBundle(d, ManifestFile, fmt.Sprintf("is version %d, this matrix reads %d", m.Version, ManifestVersion),
 			"import it with the matrix that wrote it")
 	}
 	return &m, nil
@@ -203,7 +210,7 @@ func (r *Result) Table(w io.Writer) error {
 	return err
 }
 
-// Import checks the bundle in dir (Verify: nothing is pushed from a bundle
+// Import checks the bundle in d (Verify: nothing is pushed from a bundle
 // that does not check out), then pushes every archive into t's registry
 // with all its platforms, under registry.PendingTag, reads each back (its
 // digest must be the one bundle.json gives), and only then moves the final
@@ -211,8 +218,8 @@ func (r *Result) Table(w io.Writer) error {
 // already holds by digest or tag is not written again, so a second import
 // of the same bundle writes nothing. A bundle that does not check out is
 // bad input, a registry that does not answer unreachable (see class).
-func Import(ctx context.Context, dir string, t registry.Client) (*Result, error) {
-	m, err := Verify(dir)
+func Import(ctx context.Context, d Dir, t registry.Client) (*Result, error) {
+	m, err := Verify(d)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +240,7 @@ func Import(ctx context.Context, dir string, t registry.Client) (*Result, error)
 	for i, e := range m.Archives {
 		wg.Go(func() error {
 			all[i].e = e
-			return all[i].push(dir, t, opts)
+			return all[i].push(d.Path, t, opts)
 		})
 	}
 	if err := wg.Wait(); err != nil {

@@ -124,3 +124,40 @@ func TestLocalTree(t *testing.T) {
 		})
 	}
 }
+
+func TestModuleTree(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		source, dir   bool
+		path          string
+		from          TreeFrom
+		where, comps  string
+		note, errText string
+	}{
+		{"own components", false, false, "", FromModule, "components", "", "this is the matrix module's own components/", ""},
+		{"components dir", false, true, "", FromComponentsDir, "components", "", "", ""},
+		{"source", true, false, "", FromSource, ".", "components", "", ""},
+		{"source and path", true, false, "src", FromSource, ".", "src", "", ""},
+		{"both", true, true, "", 0, "", "", "", "--components-dir and --source exclude each other"},
+		{"path leaves", true, false, "../x", 0, "", "", "", `--components-path "../x": not a path inside --source`},
+		{"path without source", false, true, "src", 0, "", "", "", "give --source too, e.g. --source . --components-path src"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, tr, note, err := ModuleTree(tc.source, tc.dir, tc.path)
+			if tc.errText != "" {
+				require.ErrorContains(t, err, tc.errText)
+				assert.Equal(t, class.BadInput, class.Of(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.from, from)
+			assert.Equal(t, tc.where, tr.Where)
+			assert.Equal(t, tc.comps, tr.Components)
+			if tc.note == "" {
+				assert.Empty(t, note)
+			} else {
+				assert.Contains(t, note, tc.note)
+			}
+		})
+	}
+}

@@ -63,13 +63,13 @@ func mirrorList(ctx context.Context, file string, l *mirror.List, platforms []st
 	return r, nil
 }
 
-// Import pushes the offline bundle in dir into p's registry (see
+// Import pushes the offline bundle in d into p's registry (see
 // bundle.Import); it needs no engine. A bundle that does not check out is
 // bad input and nothing is pushed; a failed push moves no final tag.
-func Import(ctx context.Context, dir string, p PushOptions, notify func(string)) (*bundle.Result, error) {
+func Import(ctx context.Context, d bundle.Dir, p PushOptions, notify func(string)) (*bundle.Result, error) {
 	t, err := p.extra(notify)
 	if err != nil {
 		return nil, err
 	}
-	return bundle.Import(ctx, dir, t)
+	return bundle.Import(ctx, d, t)
 }

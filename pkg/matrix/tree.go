@@ -50,3 +50,39 @@ func LocalTree(source, componentsDir, componentsPath string) (component.Tree, er
 func Path(t component.Tree, p string) string {
 	return filepath.Join(t.Where, filepath.FromSlash(p))
 }
+
+// TreeFrom is which of its inputs a module call reads its tree from.
+type TreeFrom int
+
+const (
+	FromSource        TreeFrom = iota + 1 // --source, with --components-path in it
+	FromComponentsDir                     // --components-dir
+	FromModule                            // the module's own components
+)
+
+// ModuleTree picks the tree of a module call from what it was given:
+// --source (with the components at --components-path in it, default
+// components), else --components-dir, else the module's own components,
+// with a note saying so. Giving both, or --components-path without
+// --source, is bad input.
+func ModuleTree(source, componentsDir bool, componentsPath string) (TreeFrom, component.Tree, string, error) {
+	bad := func(format string, args ...any) (TreeFrom, component.Tree, string, error) {
+		return 0, component.Tree{}, "", class.BadInput.Errorf(format, args...)
+	}
+	switch {
+	case source && componentsDir:
+		return bad("--components-dir and --source exclude each other: name the components directory inside --source with --components-path")
+	case source:
+		comps := cmp.Or(componentsPath, "components")
+		if !filepath.IsLocal(comps) {
+			return bad("--components-path %q: not a path inside --source; give it relative, such as src", comps)
+		}
+		return FromSource, component.Tree{Where: ".", Components: comps}, "", nil
+	case componentsPath != "":
+		return bad("--components-path names a folder inside --source: give --source too, e.g. --source . --components-path %s", componentsPath)
+	case componentsDir:
+		return FromComponentsDir, component.Tree{Where: "components"}, "", nil
+	}
+	return FromModule, component.Tree{Where: "components"},
+		"no --source or --components-dir: this is the matrix module's own components/, not your tree (build yours with --source . --components-path DIR)", nil
+}
