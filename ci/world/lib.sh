@@ -344,6 +344,12 @@ start_engine() {
   install -m 0755 /usr/sbin/dnsmasq "$STATE/bin/dnsmasq.real.$name" && mv -f "$STATE/bin/dnsmasq.real.$name" "$STATE/bin/dnsmasq.real"
   printf '#!/bin/sh\nexec %s --bind-dynamic "$@"\n' "$STATE/bin/dnsmasq.real" >"$STATE/bin/dnsmasq.$name"
   chmod 0755 "$STATE/bin/dnsmasq.$name" && mv -f "$STATE/bin/dnsmasq.$name" "$STATE/bin/dnsmasq"
+  # Each engine, as it starts, points /usr/bin/iptables and its kin at one
+  # backend, removing and linking them again: two engines doing that at once
+  # fail with "symlink ... file exists". The starts take turns until that is
+  # done (the log's ipMasqBackend line), then load their caches side by side.
+  exec 9>"$STATE/run/engine-start.lock"
+  flock 9
   DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$STATE/sdk.digest") setsid unshare --mount --propagation private -- sh -c '
     mount --bind "$1" /etc/dagger &&
     mount --bind "$2" /usr/local/share/dagger/content &&
@@ -352,10 +358,15 @@ start_engine() {
     exec "$3" --root "$4" --addr "unix://$5" --network-name "$6" --network-cidr "$7"' "$name" \
     "$STATE/etc" "$STATE/sdk-content" "$STATE/bin/dagger-engine" "$STATE/$name" "$sock" "$net" "$cidr" "$STATE/bin/dnsmasq" \
     "$STATE/empty" "$HOST_CA_DIR" \
-    >"$STATE/log/$name.log" 2>&1 </dev/null &
+    >"$STATE/log/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/run/$name.pid"
   started "$name"
   local deadline=$(( $(date +%s) + ENGINE_WAIT ))
+  while [ "$(date +%s)" -lt "$deadline" ] && alive "$STATE/run/$name.pid" &&
+    ! grep -q 'using ipMasqBackend' "$STATE/log/$name.log"; do
+    sleep 0.2
+  done
+  exec 9>&-
   while [ "$(date +%s)" -lt "$deadline" ]; do
     alive "$STATE/run/$name.pid" || { tail -20 "$STATE/log/$name.log" >&2; log "$name exited during start"; return 1; }
     engine_ok "$sock" && return 0
