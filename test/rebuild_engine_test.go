@@ -41,7 +41,7 @@ func TestRebuildEngineRegistry(t *testing.T) {
 	code, out = cli(t, bin, append([]string{"--components-dir", comps, "build-all", "--rebuild", "leaf"}, run...)...)
 	require.Equal(t, 0, code, out)
 	check("matrix", out)
-	out, code = dagger(t, ctx, append([]string{"call", "--components-dir", comps, "build-all", "--rebuild", "leaf", "--registry-service", "tcp://" + registry}, run...)...)
+	out, code = dagger(t, ctx, append([]string{"call", "--components-dir", comps, "--registry-service", "tcp://" + registry, "build-all", "--rebuild", "leaf"}, run...)...)
 	require.Equal(t, 0, code, out)
 	check("dagger call", out)
 }
