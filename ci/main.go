@@ -351,7 +351,7 @@ func (m *Matrix) BuildAll(
 	// +optional
 	stageRegistry string,
 	// Push each verified variant by digest to --registry, moving no tag, and
-	// return results.json (save it with -o): one leg of `merge`.
+	// return results.json (save it with -o): one leg of merge.
 	// +optional
 	pushByDigest bool,
 	// The source revision built, a full commit hash (needed by --push-by-digest).

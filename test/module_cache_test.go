@@ -100,3 +100,30 @@ func writes(fn *ast.FuncDecl) bool {
 	}
 	return false
 }
+
+// TestModuleArgumentDocsRender: no argument of a module function (New
+// included) has a backtick in its doc. The dagger CLI's flag help, as
+// pflag's, takes a `word` in backticks for the flag's value placeholder:
+// "--push-by-digest merge" instead of "--push-by-digest".
+func TestModuleArgumentDocsRender(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "ci/main.go", nil, parser.ParseComments)
+	require.NoError(t, err)
+	checked := 0
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || !fn.Name.IsExported() || (fn.Recv == nil && fn.Name.Name != "New") {
+			continue
+		}
+		checked++
+		params := fn.Type.Params
+		for _, g := range f.Comments {
+			if g.Pos() < params.Pos() || g.End() > params.End() {
+				continue
+			}
+			assert.NotContains(t, g.Text(), "`", "%s: an argument's doc with a backtick renders as the flag's placeholder in dagger call help: %s",
+				fset.Position(g.Pos()), strings.TrimSpace(g.Text()))
+		}
+	}
+	assert.Greater(t, checked, 10, "the module's functions, New among them")
+}
