@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -90,6 +91,11 @@ func buildFlags() []cli.Flag {
 		&cli.StringFlag{Name: "source-date-epoch", EnvVars: []string{"SOURCE_DATE_EPOCH"},
 			Usage: "the source's time, seconds since 1970, for the created annotation (default: the revision's commit time)"},
 	)
+}
+
+// only is flags without those not named.
+func only(flags []cli.Flag, names ...string) []cli.Flag {
+	return slices.DeleteFunc(flags, func(f cli.Flag) bool { return !slices.Contains(names, f.Names()[0]) })
 }
 
 // withDot is flags with plan's --format, which also takes dot.

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"strings"
 
 	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
@@ -19,7 +20,7 @@ func doctorCommand() *cli.Command {
 		Name:  "doctor",
 		Usage: "check the engine, emulation for each platform, the registry and disk space, each with a fix",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "platforms", Value: "linux/amd64,linux/arm64"},
+			&cli.StringFlag{Name: "platforms", Value: strings.Join(matrix.DefaultPlatforms, ","), Usage: "comma-separated os/arch list, each checked for emulation"},
 			&cli.StringFlag{Name: "disk", Value: "/", Usage: "path whose free space to check"},
 		},
 		Action: func(c *cli.Context) error {

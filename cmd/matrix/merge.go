@@ -6,12 +6,22 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 )
 
+// mergeUses are the build flags merge reads: it plans the cells and writes
+// the report, but builds nothing.
+var mergeUses = []string{"platforms", "components", "version", "format", "report", "junit", "results", "revision"}
+
 func mergeCommand() *cli.Command {
+	flags := only(buildFlags(), mergeUses...)
+	for i, f := range flags {
+		if f.Names()[0] == "revision" { // merge builds nothing: no checkout's HEAD
+			flags[i] = &cli.StringFlag{Name: "revision", Usage: "the revision the legs must be of (default: theirs)"}
+		}
+	}
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "assemble one index per component from the results of build-all --push-by-digest legs, then move the final tags (no engine needed)",
 		ArgsUsage: "RESULTS.json|DIR ...",
-		Flags:     append(append(buildFlags(), attestFlags()...), tagFlags()...),
+		Flags:     append(append(flags, attestFlags()...), tagFlags()...),
 		Action: func(c *cli.Context) error {
 			push, err := pushOptions(c)
 			if err != nil {
