@@ -14,7 +14,8 @@ func lintCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "lint",
 		Usage: "find the Dockerfile patterns that waste emulation or ship the wrong architecture, before any build (no engine needed)",
-		Flags: append(selectFlags(), &cli.StringFlag{Name: "dir", Usage: "lint every Dockerfile under this directory instead of the components"}),
+		// The module's lint takes the same: which components, or a directory.
+		Flags: append(only(selectFlags(), "components", "format"), &cli.StringFlag{Name: "dir", Usage: "lint every Dockerfile under this directory instead of the components"}),
 		Action: func(c *cli.Context) error {
 			var findings []lint.Finding
 			var err error
