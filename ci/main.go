@@ -631,11 +631,7 @@ func (m *Matrix) Merge(
 		return "", err
 	}
 	defer s.client.Close()
-	res, err := s.run.Merge(ctx, legs)
-	if res == nil {
-		return "", classify(err)
-	}
-	return text(res.Report.Table, err)
+	return outcome(s.run.Merge(ctx, legs))
 }
 
 // tagging binds what a verb that moves final tags needs beside the
