@@ -2,34 +2,24 @@
 // each cell (image config platform, smoke command), and publishes one
 // multi-platform OCI index per component.
 //
-// The functions are thin: they bind their arguments into the core's
-// Options, join the running session with the standalone SDK and call the
-// same core package as the host CLI (cmd/matrix).
+// The functions bind only: each binds its arguments into the core's
+// options and calls pkg/module, the core's side of this module, beside the
+// host CLI (cmd/matrix), on a client of the standalone SDK that joined the
+// running session; objects cross between the two clients by ID.
 package main
 
 import (
 	"cmp"
 	"context"
-	"fmt"
-	"io"
 	"os"
-	"path"
-	"strings"
+	"reflect"
 
 	sdk "dagger.io/dagger"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"dagger/matrix/internal/dagger"
 
-	bundles "github.com/ai-infra-matrix/matrix/pkg/bundle" // the import argument is named bundle
-	"github.com/ai-infra-matrix/matrix/pkg/class"
-	"github.com/ai-infra-matrix/matrix/pkg/component"
-	"github.com/ai-infra-matrix/matrix/pkg/export"
-	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
-	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/report"
-	"github.com/ai-infra-matrix/matrix/pkg/source"
+	"github.com/ai-infra-matrix/matrix/pkg/module"
 )
 
 type Matrix struct {
@@ -174,28 +164,10 @@ func (m *Matrix) Init(
 	// +optional
 	force bool,
 ) (*dagger.Directory, error) {
-	if m.Source == nil {
-		return nil, classify(class.BadInput.Errorf("init adopts the tree given with --source: dagger call --source . init export --path ."))
-	}
-	c, src, err := connect(ctx, m.Source)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	out := dag.Directory()
-	res, err := core.Init(component.EngineFS(ctx, src), ".", m.ComponentsPath, force, func(p string, data []byte) error {
-		out = out.WithNewFile(p, string(data))
-		return nil
+	return with(ctx, m, func(c *module.Call, h *ids) (*dagger.Directory, error) {
+		d, err := c.Init(ctx, force)
+		return back(h, d, err, dag.LoadDirectoryFromID)
 	})
-	if res != nil && res.Changes != nil {
-		if rerr := res.Report(os.Stderr); rerr != nil {
-			return nil, rerr
-		}
-	}
-	if err != nil {
-		return nil, classify(err)
-	}
-	return out, nil
 }
 
 // Lint finds, before any build, the Dockerfile patterns that waste
@@ -213,37 +185,9 @@ func (m *Matrix) Lint(
 	// +default="table"
 	format string,
 ) (string, error) {
-	if format != "table" && format != "json" {
-		return "", classify(class.BadInput.Errorf("--format %q: use table or json", format))
-	}
-	var findings []lint.Finding
-	var err error
-	if dir != nil {
-		c, src, cerr := connect(ctx, dir)
-		if cerr != nil {
-			return "", cerr
-		}
-		defer c.Close()
-		findings, err = core.LintDir(component.EngineFS(ctx, src), "dir", m.Severity)
-	} else {
-		s, serr := m.session(ctx, core.Options{Run: core.RunOptions{Components: core.Split(components)}}, core.Inspect)
-		if serr != nil {
-			return "", serr
-		}
-		defer s.client.Close()
-		findings, err = s.run.Lint()
-	}
-	if class.Of(err) == class.BadInput {
-		return "", classify(err)
-	}
-	var b strings.Builder
-	if werr := lint.Write(&b, findings, format); werr != nil {
-		return "", werr
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s%w", b.String(), err)
-	}
-	return b.String(), nil
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.Lint(ctx, to(h, dir, c.Client.LoadDirectoryFromID), core.Split(components), format)
+	})
 }
 
 // Plan lists the cells (component × platform) a run would build, in
@@ -260,24 +204,9 @@ func (m *Matrix) Plan(
 	// +default="table"
 	format string,
 ) (string, error) {
-	if format != "table" && format != "json" && format != "dot" {
-		return "", classify(class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", format))
-	}
-	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components)}}, core.Inspect)
-	if err != nil {
-		return "", err
-	}
-	defer s.client.Close()
-	var b strings.Builder
-	switch format {
-	case "json":
-		err = s.run.Plan.JSON(&b)
-	case "dot":
-		err = s.run.Plan.Dot(&b)
-	default:
-		err = s.run.Plan.Table(&b)
-	}
-	return b.String(), err
+	return with(ctx, m, func(c *module.Call, _ *ids) (string, error) {
+		return c.Plan(ctx, core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components)}, format)
+	})
 }
 
 // BuildComponent builds one component for each platform, verifies every
@@ -297,28 +226,15 @@ func (m *Matrix) BuildComponent(
 	// +optional
 	stageRegistry string,
 ) ([]*dagger.Container, error) {
-	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: []string{component}, Version: version,
-		StageRegistry: stageRegistry}}, core.New)
-	if err != nil {
-		return nil, err
-	}
-	defer s.client.Close()
-	if err := s.run.OneImage(component); err != nil {
-		return nil, classify(err)
-	}
-	res, err := s.run.BuildAll(ctx, s.client, s.src)
-	if _, err := outcome(res, err); err != nil {
-		return nil, err
-	}
-	var out []*dagger.Container
-	for _, v := range res.Variants[component] {
-		id, err := v.Container.ID(ctx)
-		if err != nil {
-			return nil, err
+	return with(ctx, m, func(c *module.Call, h *ids) ([]*dagger.Container, error) {
+		variants, err := c.BuildComponent(ctx, core.RunOptions{Platforms: core.Split(platforms), Components: []string{component},
+			Version: version, StageRegistry: stageRegistry})
+		var out []*dagger.Container
+		for _, v := range variants {
+			out = append(out, to(h, v, dag.LoadContainerFromID))
 		}
-		out = append(out, dag.LoadContainerFromID(dagger.ContainerID(id)))
-	}
-	return out, nil
+		return out, err
+	})
 }
 
 // BuildAll builds and verifies every cell and returns the report; it fails,
@@ -376,34 +292,13 @@ func (m *Matrix) BuildAll(
 	checkout *dagger.Directory,
 ) (string, error) {
 	o := buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry)
-	o.Run.Revision, o.Run.CacheRepo, o.Run.Rebuild = revision, cacheRepo, core.Split(rebuild)
-	o.Push = core.PushOptions{Registry: m.Registry, Username: m.Username}
+	o.Run.Revision, o.Run.CacheRepo, o.Run.Rebuild, o.Attest.NoAttest = revision, cacheRepo, core.Split(rebuild), noAttest
 	if pushByDigest {
 		o.Push.Mode = core.PushByDigest
-	} else {
-		checkout = nil // only a leg pushed by digest needs the commit time
 	}
-	done, err := m.tagging(ctx, &o, checkout, noAttest)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	res, err := m.build(ctx, o)
-	if !pushByDigest || err != nil {
-		return outcome(res, err)
-	}
-	return text(res.Report.File("results.json").Write, nil)
-}
-
-// build is the build-all of o, the same for build-all, report and verify.
-// The session ends with it: what they return is the report's data.
-func (m *Matrix) build(ctx context.Context, o core.Options) (*core.Result, error) {
-	s, err := m.session(ctx, o, core.New)
-	if err != nil {
-		return nil, err
-	}
-	defer s.client.Close()
-	return s.run.BuildAll(ctx, s.client, s.src)
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.BuildAll(ctx, o, to(h, checkout, c.Client.LoadDirectoryFromID))
+	})
 }
 
 // Report builds and verifies every cell, as BuildAll does, and returns the
@@ -440,19 +335,10 @@ func (m *Matrix) Report(
 	// +optional
 	stageRegistry string,
 ) (*dagger.Directory, error) {
-	res, err := m.build(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
-	if res == nil {
-		return nil, classify(err)
-	}
-	dir := dag.Directory()
-	for _, f := range res.Report.Files() {
-		var b strings.Builder
-		if werr := f.Write(&b); werr != nil {
-			return nil, fmt.Errorf("writing %s: %w", f.Name, werr)
-		}
-		dir = dir.WithNewFile(f.Name, b.String())
-	}
-	return dir.WithNewFile("exit-code", fmt.Sprintf("%d\n", class.Of(err))), nil
+	return with(ctx, m, func(c *module.Call, h *ids) (*dagger.Directory, error) {
+		d, err := c.Report(ctx, buildOptions(platforms, components, jobs, version, failFast, sizes, stageRegistry))
+		return back(h, d, err, dag.LoadDirectoryFromID)
+	})
 }
 
 // Render draws the HTML page of an earlier JSON report (report.json, or a
@@ -466,23 +352,10 @@ func (m *Matrix) Render(
 	// +optional
 	previous *dagger.File,
 ) (*dagger.File, error) {
-	data, err := report.Contents(ctx)
-	if err != nil {
-		return nil, classify(class.BadInput.Errorf("--report: %w", err))
-	}
-	var prev []byte
-	if previous != nil {
-		p, err := previous.Contents(ctx)
-		if err != nil {
-			return nil, classify(class.BadInput.Errorf("--previous: %w", err))
-		}
-		prev = []byte(p)
-	}
-	var b strings.Builder
-	if err := core.Render(&b, []byte(data), "--report", prev, "--previous"); err != nil {
-		return nil, classify(err)
-	}
-	return dag.Directory().WithNewFile("report.html", b.String()).File("report.html"), nil
+	return with(ctx, m, func(c *module.Call, h *ids) (*dagger.File, error) {
+		d, err := c.Render(ctx, to(h, report, c.Client.LoadFileFromID), to(h, previous, c.Client.LoadFileFromID))
+		return back(h, d, err, dag.LoadFileFromID)
+	})
 }
 
 // Verify builds every cell and checks it (platform, smoke binary
@@ -499,7 +372,9 @@ func (m *Matrix) Verify(
 	// +optional
 	components string,
 ) (string, error) {
-	return outcome(m.build(ctx, buildOptions(platforms, components, 0, "", false, false, "")))
+	return with(ctx, m, func(c *module.Call, _ *ids) (string, error) {
+		return module.Outcome(c.Build(ctx, buildOptions(platforms, components, 0, "", false, false, "")))
+	})
 }
 
 // Publish builds and verifies every cell, pushes one index per component
@@ -556,22 +431,12 @@ func (m *Matrix) Publish(
 	o := core.Options{
 		Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Version: version,
 			StageRegistry: stageRegistry, Revision: revision, CacheRepo: cacheRepo, Rebuild: core.Split(rebuild)},
-		Push: core.PushOptions{Mode: core.PushTagged, Registry: m.Registry, Tags: tags, ArchTags: archTags, Username: m.Username, Floating: floating},
+		Push:   core.PushOptions{Mode: core.PushTagged, Tags: tags, ArchTags: archTags, Floating: floating},
+		Attest: core.AttestOptions{NoAttest: noAttest},
 	}
-	done, err := m.tagging(ctx, &o, checkout, noAttest)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	if o.Run.Revision == "" {
-		o.Run.Revision, _ = source.Checkout{Dir: o.Push.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
-	}
-	s, err := m.session(ctx, o, core.New)
-	if err != nil {
-		return "", err
-	}
-	defer s.client.Close()
-	return outcome(s.run.Publish(ctx, s.client, s.src))
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.Publish(ctx, o, to(h, checkout, c.Client.LoadDirectoryFromID))
+	})
 }
 
 // Merge assembles one index per component from the results of
@@ -609,66 +474,13 @@ func (m *Matrix) Merge(
 	checkout *dagger.Directory,
 ) (string, error) {
 	o := core.Options{
-		Run:  core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Revision: revision},
-		Push: core.PushOptions{Mode: core.PushTagged, Registry: m.Registry, Tags: tags, Username: m.Username, Floating: floating},
+		Run:    core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Revision: revision},
+		Push:   core.PushOptions{Mode: core.PushTagged, Tags: tags, Floating: floating},
+		Attest: core.AttestOptions{NoAttest: noAttest},
 	}
-	done, err := m.tagging(ctx, &o, checkout, noAttest)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	rc, rsrc, err := connect(ctx, results)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	legs, err := core.ReadLegsFS(component.EngineFS(ctx, rsrc), "--results")
-	if err != nil {
-		return "", classify(err)
-	}
-	s, err := m.session(ctx, o, core.New)
-	if err != nil {
-		return "", err
-	}
-	defer s.client.Close()
-	return outcome(s.run.Merge(ctx, legs))
-}
-
-// tagging binds what a verb that moves final tags needs beside the
-// registry: the password, the registry service, the signing key, and the
-// checkout's history for floating tags and the commit time (in
-// o.Push.Checkout). done removes that copy.
-func (m *Matrix) tagging(ctx context.Context, o *core.Options, checkout *dagger.Directory, noAttest bool) (done func(), err error) {
-	if checkout, err = m.checkout(ctx, checkout); err != nil {
-		return nil, err
-	}
-	if o.Push.Password, o.Push.Via, err = m.credentials(ctx); err != nil {
-		return nil, err
-	}
-	o.Attest.NoAttest = noAttest
-	if m.SignKey != nil {
-		if o.Attest.SignKey, err = m.SignKey.Plaintext(ctx); err != nil {
-			return nil, classify(class.BadInput.Errorf("--sign-key: cannot be read: %w", err))
-		}
-	}
-	if o.Push.Checkout, err = exported(ctx, checkout, "matrix-checkout-"); err != nil {
-		return nil, err
-	}
-	return func() { os.RemoveAll(o.Push.Checkout) }, nil
-}
-
-// exported writes d (none: nothing) into a new temporary directory of this
-// function, for the host-side code that reads files.
-func exported(ctx context.Context, d *dagger.Directory, prefix string) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil || d == nil {
-		return dir, err
-	}
-	if _, err := d.Export(ctx, dir); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.Merge(ctx, o, to(h, results, c.Client.LoadDirectoryFromID), to(h, checkout, c.Client.LoadDirectoryFromID))
+	})
 }
 
 // Export builds and verifies every cell and returns a directory with one
@@ -701,155 +513,18 @@ func (m *Matrix) Export(
 	// +optional
 	upstreamService *dagger.Service,
 ) (*dagger.Directory, error) {
-	via, err := endpoint(ctx, upstreamService, "--upstream-service")
-	if err != nil {
-		return nil, err
-	}
-	s, err := m.session(ctx, core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components),
-		Version: version, StageRegistry: stageRegistry, NoThirdParty: noThirdParty, UpstreamVia: via}}, core.New)
-	if err != nil {
-		return nil, err
-	}
-	defer s.client.Close()
-	tmp, err := os.MkdirTemp("", "matrix-export-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	res, err := s.run.Export(ctx, s.client, s.src, tmp)
-	if _, err := outcome(res, err); err != nil {
-		return nil, err
-	}
-	d, err := export.Directory(s.client, res.Archives, res.ThirdParty, tmp).Sync(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := d.ID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
-}
-
-// session is one function call's run and its connection to the engine.
-type session struct {
-	client *sdk.Client
-	src    *sdk.Directory // the components directory, on the core's client
-	run    *core.Run
-}
-
-// session adds the run-wide options to o, joins the engine session and
-// checks the run with newRun (core.New, or core.Inspect for a function that
-// builds nothing): options first, then the specs, read in the engine.
-func (m *Matrix) session(ctx context.Context, o core.Options, newRun func(core.Options, component.Tree) (*core.Run, error)) (*session, error) {
-	o.Run.Mirrors = map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry}
-	o.Run.MaxContext = int64(m.MaxContext)
-	o.Run.Lint, o.Run.Severity, o.Attest.SyftImage = m.LintMode, m.Severity, m.SyftImage
-	o.Notify = func(msg string) { fmt.Fprintln(os.Stderr, "matrix:", msg) } // the function's log
-	var err error
-	if o.Run.Secrets, err = m.secrets(ctx); err != nil {
-		return nil, classify(err)
-	}
-	if o.Run.BuildArgFiles, err = argFiles(ctx, m.BuildArgFile); err != nil {
-		return nil, classify(err)
-	}
-	root, tree, note, err := m.tree()
-	if err != nil {
-		return nil, classify(err)
-	}
-	c, src, err := connect(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	tree.FS = component.EngineFS(ctx, src)
-	o.Run.UploadedWhole = m.Source != nil // the dagger CLI sent it all
-	r, err := newRun(o, tree)
-	if err != nil {
-		c.Close()
-		return nil, classify(err)
-	}
-	if note != "" {
-		o.Notify("note: " + note)
-		r.Plan.Notes = append([]string{note}, r.Plan.Notes...)
-	}
-	if r.Upload != "." {
-		src = src.Directory(r.Upload)
-	}
-	// Cell events go to the function's log, beside Dagger's own progress.
-	prog, _ := report.NewProgress(os.Stderr, report.ProgressPlain, r.Requested(), r.Options.Run.Jobs, nil)
-	r.Options.Events = prog.Event
-	return &session{client: c, src: src, run: r}, nil
-}
-
-// tree binds --source, --components-path and --components-dir (see
-// core.ModuleTree): the directory the run reads, how it names it, and a
-// note when it is this module's own.
-func (m *Matrix) tree() (*dagger.Directory, component.Tree, string, error) {
-	from, t, note, err := core.ModuleTree(m.Source != nil, m.ComponentsDir != nil, m.ComponentsPath)
-	return map[core.TreeFrom]*dagger.Directory{core.FromSource: m.Source, core.FromComponentsDir: m.ComponentsDir, core.FromModule: m.OwnComponents}[from],
-		t, note, err
-}
-
-// checkout is the git history the revision, the created time and the
-// floating tags come from, when the verb needs one (def is not nil):
-// --source's .git when there is a --source (none when it has no .git), else
-// def, the module's own.
-func (m *Matrix) checkout(ctx context.Context, def *dagger.Directory) (*dagger.Directory, error) {
-	if def == nil || m.Source == nil {
-		return def, nil
-	}
-	ok, err := m.Source.Exists(ctx, ".git")
-	if err != nil || !ok {
-		return nil, err
-	}
-	return dag.Directory().WithDirectory(".git", m.Source.Directory(".git")), nil
-}
-
-// argFiles reads each --build-arg-file; the core parses them.
-func argFiles(ctx context.Context, files []*dagger.File) ([]core.ArgFile, error) {
-	var out []core.ArgFile
-	for _, f := range files {
-		name, err := f.Name(ctx)
-		if err == nil {
-			var data string
-			if data, err = f.Contents(ctx); err == nil {
-				out = append(out, core.ArgFile{Name: name, Data: []byte(data)})
-				continue
-			}
-		}
-		return nil, class.BadInput.Errorf("--build-arg-file: cannot be read: %w", err)
-	}
-	return out, nil
+	o := core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components),
+		Version: version, StageRegistry: stageRegistry, NoThirdParty: noThirdParty}}
+	return with(ctx, m, func(c *module.Call, h *ids) (*dagger.Directory, error) {
+		d, err := c.Export(ctx, o, to(h, upstreamService, c.Client.LoadServiceFromID))
+		return back(h, d, err, dag.LoadDirectoryFromID)
+	})
 }
 
 // buildOptions are the options of a build-all, which report runs too.
 func buildOptions(platforms, components string, jobs int, version string, failFast, sizes bool, stageRegistry string) core.Options {
 	return core.Options{Run: core.RunOptions{Platforms: core.Split(platforms), Components: core.Split(components), Jobs: jobs,
 		Version: version, FailFast: failFast, Sizes: sizes, StageRegistry: stageRegistry}}
-}
-
-// credentials reads the registry password and starts the registry service,
-// whose endpoint this function dials for a registry on the caller's loopback.
-func (m *Matrix) credentials(ctx context.Context) (pw, via string, err error) {
-	if m.Password != nil {
-		if pw, err = m.Password.Plaintext(ctx); err != nil {
-			return "", "", classify(class.BadInput.Errorf("--password: cannot be read: %w", err))
-		}
-	}
-	via, err = endpoint(ctx, m.RegistryService, "--registry-service")
-	return pw, via, err
-}
-
-// endpoint starts svc, if given, and returns the host:port it answers on.
-func endpoint(ctx context.Context, svc *dagger.Service, flag string) (string, error) {
-	if svc == nil {
-		return "", nil
-	}
-	started, err := svc.Start(ctx)
-	if err != nil {
-		return "", classify(class.Unreachable.Errorf("%s: starting it: %w", flag, err))
-	}
-	return started.Endpoint(ctx)
 }
 
 // Mirror copies the third-party images of third-party.yaml (beside the
@@ -869,27 +544,9 @@ func (m *Matrix) Mirror(
 	// +optional
 	upstreamService *dagger.Service,
 ) (string, error) {
-	t, err := m.target(ctx, tags)
-	if err != nil {
-		return "", err
-	}
-	upVia, err := endpoint(ctx, upstreamService, "--upstream-service")
-	if err != nil {
-		return "", err
-	}
-	root, tree, _, err := m.tree()
-	if err != nil {
-		return "", classify(err)
-	}
-	list, err := root.File(path.Join(cmp.Or(tree.Components, "."), mirror.ListName)).Contents(ctx)
-	if err != nil {
-		return "", classify(class.BadInput.Errorf("--components-dir: no %s to mirror from: write one beside the components (%w)", mirror.ListName, err))
-	}
-	r, err := core.MirrorList(ctx, "--components-dir "+mirror.ListName, []byte(list), core.Split(platforms), t, upVia, nil)
-	if r == nil {
-		return "", classify(err)
-	}
-	return text(r.Table, err)
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.Mirror(ctx, tags, core.Split(platforms), to(h, upstreamService, c.Client.LoadServiceFromID))
+	})
 }
 
 // Import pushes an offline bundle (the directory `export` writes) into a
@@ -907,101 +564,74 @@ func (m *Matrix) Import(
 	// +optional
 	tags []string,
 ) (string, error) {
-	t, err := m.target(ctx, tags)
-	if err != nil {
-		return "", err
-	}
-	dir, err := exported(ctx, bundle, "matrix-bundle-")
-	if err != nil {
-		return "", fmt.Errorf("--bundle: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	res, err := core.Import(ctx, bundles.Dir{Path: dir, Name: "--bundle"}, t, nil)
-	if res == nil {
-		return text(nil, err)
-	}
-	return text(res.Table, err)
+	return with(ctx, m, func(c *module.Call, h *ids) (string, error) {
+		return c.Import(ctx, to(h, bundle, c.Client.LoadDirectoryFromID), tags)
+	})
 }
 
-// target binds the registry arguments of mirror and import into their push
-// options, as the CLI's registry flags do.
-func (m *Matrix) target(ctx context.Context, tags []string) (core.PushOptions, error) {
-	pw, via, err := m.credentials(ctx)
-	return core.PushOptions{Registry: m.Registry, Tags: tags, Username: m.Username, Password: pw, Via: via}, err
-}
-
-// text is what a verb returns: the table write draws, and err, with the
-// table, in its class.
-func text(write func(io.Writer) error, err error) (string, error) {
-	var b strings.Builder
-	if write != nil {
-		if werr := write(&b); werr != nil {
-			return "", werr
-		}
-	}
-	if err != nil && b.Len() > 0 {
-		err = fmt.Errorf("%s\n%w", b.String(), err)
-	}
-	if err != nil {
-		return "", classify(err)
-	}
-	return b.String(), nil
-}
-
-// connect joins the engine session with the core's own client and hands it
-// dir, a directory of the module's client, by ID.
-func connect(ctx context.Context, dir *dagger.Directory) (*sdk.Client, *sdk.Directory, error) {
-	id, err := dir.ID(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+// with runs f on a call of the core (module.Call): it joins the engine
+// session with the core's own client, hands over the run-wide arguments,
+// and ends the session when f returns. An object that could not be handed
+// over fails f where it is used; its cause is the error returned.
+func with[T any](ctx context.Context, m *Matrix, f func(c *module.Call, h *ids) (T, error)) (T, error) {
+	var zero T
 	c, err := sdk.Connect(ctx)
 	if err != nil {
-		return nil, nil, err
+		return zero, err
 	}
-	return c, c.LoadDirectoryFromID(sdk.DirectoryID(id)), nil
+	defer c.Close()
+	h := &ids{ctx: ctx}
+	in := module.Inputs{Source: to(h, m.Source, c.LoadDirectoryFromID), ComponentsPath: m.ComponentsPath,
+		ComponentsDir: to(h, m.ComponentsDir, c.LoadDirectoryFromID), OwnComponents: to(h, m.OwnComponents, c.LoadDirectoryFromID),
+		Mirrors:    map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry},
+		MaxContext: m.MaxContext, SecretIDs: m.SecretID, Lint: m.LintMode, Severity: m.Severity, SyftImage: m.SyftImage,
+		Registry: m.Registry, Username: m.Username, Password: to(h, m.Password, c.LoadSecretFromID),
+		RegistryService: to(h, m.RegistryService, c.LoadServiceFromID), SignKey: to(h, m.SignKey, c.LoadSecretFromID)}
+	for _, f := range m.BuildArgFile {
+		in.BuildArgFiles = append(in.BuildArgFiles, to(h, f, c.LoadFileFromID))
+	}
+	for _, s := range m.Secret {
+		in.Secrets = append(in.Secrets, to(h, s, c.LoadSecretFromID))
+	}
+	if h.err != nil {
+		return zero, h.err
+	}
+	out, err := f(&module.Call{Inputs: in, Client: c, Log: os.Stderr}, h)
+	if h.err != nil {
+		return zero, h.err
+	}
+	return out, err
 }
 
-// secrets pairs each --secret with its --secret-id.
-func (m *Matrix) secrets(ctx context.Context) (map[string]string, error) {
-	if len(m.Secret) != len(m.SecretID) {
-		return nil, class.BadInput.Errorf("--secret-id: %d ids for %d secrets; give one --secret-id per --secret, in the same order",
-			len(m.SecretID), len(m.Secret))
-	}
-	out := map[string]string{}
-	for i, s := range m.Secret {
-		v, err := s.Plaintext(ctx)
-		if err != nil {
-			return nil, class.BadInput.Errorf("--secret %s: cannot be read: %w", m.SecretID[i], err)
-		}
-		out[m.SecretID[i]] = v
-	}
-	return out, nil
+// ids hands objects between the module's client and the core's, by ID;
+// err keeps the first ID that could not be read.
+type ids struct {
+	ctx context.Context
+	err error
 }
 
-// outcome is text of a verb's report: its table, or only err when the verb
-// stopped before its report.
-func outcome(res *core.Result, err error) (string, error) {
-	if res == nil {
-		return text(nil, err)
+// to is o, an object of one client, on the other: load is that client's
+// LoadXFromID. A nil o stays nil; one whose ID cannot be read becomes an
+// object of no ID, which fails where it is used (h.err says why).
+func to[I, S ~string, T any](h *ids, o interface {
+	ID(context.Context) (I, error)
+}, load func(S) T) (t T) {
+	if reflect.ValueOf(o).IsNil() {
+		return t
 	}
-	return text(res.Report.Table, err)
+	id, err := o.ID(h.ctx)
+	if err != nil {
+		h.err = cmp.Or(h.err, err)
+	}
+	return load(S(id))
 }
 
-// classify carries the class out of `dagger call` as its exit code (2 bad
-// input, 3 engine or registry unreachable; a failed cell exits 1, as any
-// error does). In Dagger v0.21.8 the dagger CLI exits with another code than
-// 1 only for a *dagger.ExecError, which the SDK makes of a GraphQL error
-// whose extensions say _type EXEC_ERROR and exitCode; and the module's
-// generated main hands on the extensions of a *gqlerror.Error only. So the
-// class travels as those two extensions, on err itself.
-// An error classify already carries goes through unchanged.
-func classify(err error) error {
-	if _, done := err.(*gqlerror.Error); done { //nolint:errorlint // the generated main reads only a top-level *gqlerror.Error
-		return err
+// back is o, which the core returned with err, on the module's client.
+func back[I, S ~string, T any](h *ids, o interface {
+	ID(context.Context) (I, error)
+}, err error, load func(S) T) (t T, _ error) {
+	if err != nil {
+		return t, err
 	}
-	if c := class.Of(err); c == class.BadInput || c == class.Unreachable {
-		return &gqlerror.Error{Err: err, Message: err.Error(), Extensions: map[string]any{"_type": "EXEC_ERROR", "exitCode": int(c)}}
-	}
-	return err
+	return to(h, o, load), nil
 }

@@ -77,7 +77,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	sha256sumCheck(t, dist)
 
 	airgap := mirrortest.New(t) // the air-gapped side's registry
-	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
+	code, out = cli(t, bin, "import", "--registry", airgap.Host, dist)
 	require.Equal(t, 0, code, out)
 	t.Logf("import:\n%s", out)
 	for _, e := range m.Archives {
@@ -88,7 +88,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 		}
 	}
 	airgap.Writes()
-	code, out = cli(t, bin, "import", dist, "--registry", airgap.Host)
+	code, out = cli(t, bin, "import", "--registry", airgap.Host, dist)
 	require.Equal(t, 0, code, out)
 	assert.Zero(t, airgap.Writes(), "a second import writes nothing: %s", out)
 
@@ -124,7 +124,7 @@ func TestThirdPartyExportImportEngineRegistry(t *testing.T) {
 	b[len(b)/2] ^= 0xff
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	fresh := mirrortest.New(t)
-	code, out = cli(t, bin, "import", dist, "--registry", fresh.Host)
+	code, out = cli(t, bin, "import", "--registry", fresh.Host, dist)
 	assert.Equal(t, 2, code, out)
 	assert.Contains(t, out, tp.File, "the refusal names the file")
 	assert.Empty(t, fresh.Catalog(t), "nothing is pushed")

@@ -3,15 +3,12 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"os"
 
-	"dagger.io/dagger"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ai-infra-matrix/matrix/pkg/class"
 	"github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
-	"github.com/ai-infra-matrix/matrix/pkg/session"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
@@ -97,16 +94,11 @@ func runOn(c *cli.Context, do func(*matrix.Run, []matrix.Engine) (*matrix.Result
 	if err != nil {
 		return err
 	}
-	var engines []matrix.Engine
-	for _, host := range r.Hosts() {
-		dc, err := session.Open(c.Context, host, engineLog(c))
-		if err != nil {
-			return err
-		}
-		defer session.Close(dc, c.App.ErrWriter)
-		engines = append(engines, matrix.Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
-			Client: dc, Src: dc.Host().Directory(matrix.Path(t, r.Upload), dagger.HostDirectoryOpts{Exclude: r.Exclude})})
+	engines, end, err := r.Open(c.Context, t, engineLog(c), c.App.ErrWriter)
+	if err != nil {
+		return err
 	}
+	defer end()
 	res, err := do(r, engines)
 	if res != nil {
 		if ferr := finish(c, res.Report, prev); ferr != nil {

@@ -14,8 +14,8 @@ func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "check an offline bundle (SHA256SUMS, bundle.json) and push every archive into --registry; no final tag moves unless all are in (no engine needed)",
-		ArgsUsage: "DIR",
-		Flags:     registryFlags(),
+		ArgsUsage: "[DIR]",
+		Flags:     append(registryFlags(), &cli.StringFlag{Name: "bundle", Usage: "the bundle directory (export's --out), or give it as DIR"}),
 		Action: func(c *cli.Context) error {
 			dir, err := bundleDir(c)
 			if err != nil {
@@ -36,30 +36,23 @@ func importCommand() *cli.Command {
 	}
 }
 
-// bundleDir is the one argument, DIR. Flags may follow it (matrix import
-// dist --registry ...): the flag parser stops at DIR, so they are read here.
+// bundleDir is --bundle, or DIR, the one argument. Flags go before DIR:
+// the flag parser stops at the first argument.
 func bundleDir(c *cli.Context) (string, error) {
 	args := c.Args().Slice()
-	if len(args) == 0 {
-		return "", class.BadInput.Errorf("import needs the bundle directory: matrix import DIR --registry host[:port][/project]")
+	switch {
+	case len(args) > 1 && strings.HasPrefix(args[1], "-"):
+		return "", class.BadInput.Errorf("import: %s after DIR: give the flags before it, matrix import --registry HOST %s, or use --bundle %s", args[1], args[0], args[0])
+	case len(args) > 1:
+		return "", class.BadInput.Errorf("import takes one directory, not also %q", args[1])
+	case len(args) == 1 && c.IsSet("bundle"):
+		return "", class.BadInput.Errorf("import: --bundle %s and DIR %s: give the bundle directory once", c.String("bundle"), args[0])
+	case len(args) == 1:
+		return args[0], nil
+	case c.IsSet("bundle"):
+		return c.String("bundle"), nil
 	}
-	for i := 1; i < len(args); i++ {
-		if !strings.HasPrefix(args[i], "-") {
-			return "", class.BadInput.Errorf("import takes one directory, not also %q", args[i])
-		}
-		name, value, ok := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !ok && i+1 < len(args) {
-			i++
-			value, ok = args[i], true
-		}
-		if !ok {
-			return "", class.BadInput.Errorf("flag needs an argument: -%s", name)
-		}
-		if err := c.Set(name, value); err != nil {
-			return "", class.BadInput.Errorf("flag provided but not defined: -%s", name)
-		}
-	}
-	return args[0], nil
+	return "", class.BadInput.Errorf("import needs the bundle directory: matrix import --bundle DIR (or matrix import DIR), with --registry host[:port][/project]")
 }
 
 // printImport shows what the import wrote and what was already there.

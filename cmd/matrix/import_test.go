@@ -81,11 +81,11 @@ func TestImportCommand(t *testing.T) {
 	refusing := mirrortest.New(t)
 	refusing.Refuse("ai-infra/postgres")
 
-	code, out, errw := runCLI("import", dir, "--registry", dst.Host+"/ai-infra", "--tags=v2")
+	code, out, errw := runCLI("import", "--registry", dst.Host+"/ai-infra", "--tags=v2", dir)
 	require.Equal(t, 0, code, out+errw)
 	assert.Contains(t, out, "wrote    "+dst.Host+"/ai-infra/postgres:15-alpine")
 	assert.Contains(t, out, "2 archive(s) imported")
-	code, out, errw = runCLI("import", "--registry", dst.Host+"/ai-infra", "--tags", "v2", dir)
+	code, out, errw = runCLI("--registry", dst.Host+"/ai-infra", "import", "--tags", "v2", "--bundle", dir)
 	require.Equal(t, 0, code, out+errw)
 	assert.Contains(t, out, "0 reference(s) written, 6 already there")
 
@@ -103,13 +103,15 @@ func TestImportCommand(t *testing.T) {
 		code int
 		want string
 	}{
-		{"corrupt archive", []string{spoiled, "--registry", dst.Host + "/x"}, 2, entries[1].File + ": is corrupt"},
-		{"not a bundle", []string{t.TempDir(), "--registry", dst.Host + "/x"}, 2, "SHA256SUMS: cannot be read"},
-		{"no directory", []string{"--registry", dst.Host}, 2, "import needs the bundle directory"},
-		{"two directories", []string{dir, dir, "--registry", dst.Host}, 2, "import takes one directory"},
-		{"unknown flag after DIR", []string{dir, "--nope", "1"}, 2, "flag provided but not defined: -nope"},
-		{"unreachable", []string{dir, "--registry", gone.Host}, 3, "does not answer"},
-		{"a push fails", []string{dir, "--registry", refusing.Host + "/ai-infra"}, 1, "no final tag was changed"},
+		{"corrupt archive", []string{"--registry", dst.Host + "/x", spoiled}, 2, entries[1].File + ": is corrupt"},
+		{"not a bundle", []string{"--registry", dst.Host + "/x", "--bundle", t.TempDir()}, 2, "SHA256SUMS: cannot be read"},
+		{"no directory", []string{"--registry", dst.Host}, 2, "import needs the bundle directory: matrix import --bundle DIR"},
+		{"two directories", []string{"--registry", dst.Host, dir, dir}, 2, "import takes one directory"},
+		{"DIR and --bundle", []string{"--registry", dst.Host, "--bundle", dir, dir}, 2, "give the bundle directory once"},
+		{"a flag after DIR", []string{dir, "--registry", dst.Host}, 2, "import: --registry after DIR: give the flags before it"},
+		{"unknown flag", []string{"--nope", "1", dir}, 2, "flag provided but not defined: -nope"},
+		{"unreachable", []string{"--registry", gone.Host, dir}, 3, "does not answer"},
+		{"a push fails", []string{"--registry", refusing.Host + "/ai-infra", dir}, 1, "no final tag was changed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errw := runCLI(append([]string{"import"}, tc.args...)...)

@@ -3,6 +3,8 @@ package matrix
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -10,10 +12,12 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
+	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/provenance"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
 	"github.com/ai-infra-matrix/matrix/pkg/report"
+	"github.com/ai-infra-matrix/matrix/pkg/session"
 )
 
 // Engine is one engine session of a run and the platforms it builds.
@@ -45,6 +49,28 @@ func (r *Run) Hosts() []string {
 		}
 	}
 	return out
+}
+
+// Open joins a session on each engine the run needs (Hosts), each given
+// the part of t, a tree of this machine, that the run uploads. log hears the
+// engines' progress, and end closes the sessions (errw hears of a close
+// that hangs).
+func (r *Run) Open(ctx context.Context, t component.Tree, log, errw io.Writer) (engines []Engine, end func(), err error) {
+	end = func() {
+		for _, e := range engines {
+			session.Close(e.Client, errw)
+		}
+	}
+	for _, host := range r.Hosts() {
+		dc, err := session.Open(ctx, host, log)
+		if err != nil {
+			end()
+			return nil, nil, err
+		}
+		engines = append(engines, Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
+			Client: dc, Src: dc.Host().Directory(Path(t, r.Upload), dagger.HostDirectoryOpts{Exclude: r.Exclude})})
+	}
+	return engines, end, nil
 }
 
 // leg is what one engine built: its platforms' plan and variants.
