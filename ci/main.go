@@ -584,7 +584,7 @@ func with[T any](ctx context.Context, m *Matrix, f func(c *module.Call, h *ids) 
 	in := module.Inputs{Source: to(h, m.Source, c.LoadDirectoryFromID), ComponentsPath: m.ComponentsPath,
 		ComponentsDir: to(h, m.ComponentsDir, c.LoadDirectoryFromID), OwnComponents: to(h, m.OwnComponents, c.LoadDirectoryFromID),
 		Mirrors:    map[string]string{"APT_MIRROR": m.AptMirror, "GO_PROXY": m.GoProxy, "PYPI_INDEX_URL": m.PypiIndexURL, "NPM_REGISTRY": m.NpmRegistry},
-		MaxContext: m.MaxContext, SecretIDs: m.SecretID, Lint: m.LintMode, Severity: m.Severity, SyftImage: m.SyftImage,
+		MaxContext: m.MaxContext, SecretIDs: m.SecretID, LintMode: m.LintMode, Severity: m.Severity, SyftImage: m.SyftImage,
 		Registry: m.Registry, Username: m.Username, Password: to(h, m.Password, c.LoadSecretFromID),
 		RegistryService: to(h, m.RegistryService, c.LoadServiceFromID), SignKey: to(h, m.SignKey, c.LoadSecretFromID)}
 	for _, f := range m.BuildArgFile {

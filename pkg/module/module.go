@@ -39,7 +39,8 @@ type Inputs struct {
 	MaxContext     int
 	Secrets        []*dagger.Secret
 	SecretIDs      []string // one per secret, in the same order
-	Lint, Severity string
+	LintMode       string   // --lint: warn, error or off
+	Severity       string
 	SyftImage      string
 
 	Registry, Username string

@@ -28,7 +28,7 @@ type Session struct {
 // beside Dagger's own progress.
 func (c *Call) Run(ctx context.Context, o core.Options, newRun func(core.Options, component.Tree) (*core.Run, error)) (*Session, error) {
 	o.Run.Mirrors, o.Run.MaxContext = c.Mirrors, int64(c.MaxContext)
-	o.Run.Lint, o.Run.Severity, o.Attest.SyftImage = c.Inputs.Lint, c.Severity, c.SyftImage
+	o.Run.Lint, o.Run.Severity, o.Attest.SyftImage = c.LintMode, c.Severity, c.SyftImage
 	o.Notify = c.notify
 	var err error
 	if o.Run.Secrets, err = c.secrets(ctx); err != nil {
