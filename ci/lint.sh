@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 actionlint_version=v1.7.12
 golangci_version=v2.15.0
+golangci() { go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" "$@"; }
 
 echo "==> gofmt -l (every Go file, ci/ included)"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
@@ -27,13 +28,13 @@ go vet -tags engine,restart ./test/reliability/
 go vet -tags engine,runners ./test/
 
 echo "==> golangci-lint $golangci_version run ./... (.golangci.yaml: a small, deliberate set; every build tag)"
-go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" run ./...
+golangci run ./...
 
 # The Dagger module's bindings (ci/dagger.gen.go, ci/internal/) are generated
 # by `dagger develop` or the engine and never committed.
 if [ -f ci/dagger.gen.go ]; then
   echo "==> go vet . and golangci-lint (ci/, the Dagger module)"
-  (cd ci && go vet . && go run "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version" run --config ../.golangci.yaml ./...)
+  (cd ci && go vet . && golangci run --config ../.golangci.yaml ./...)
 else
   echo "==> skipping go vet in ci/: ci/dagger.gen.go is absent (generate it with \`dagger develop\`)"
 fi

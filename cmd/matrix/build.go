@@ -22,13 +22,7 @@ func planCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			switch c.String("format") {
-			case "json":
-				return r.Plan.JSON(c.App.Writer)
-			case "dot":
-				return r.Plan.Dot(c.App.Writer)
-			}
-			return r.Plan.Table(c.App.Writer)
+			return r.Plan.Write(c.App.Writer, c.String("format"))
 		},
 	}
 }
@@ -90,11 +84,7 @@ func runOn(c *cli.Context, do func(*matrix.Run, []matrix.Engine) (*matrix.Result
 	}
 	defer prog.Close()
 	r.Options.Events = prog.Event
-	t, err := tree(c)
-	if err != nil {
-		return err
-	}
-	engines, end, err := r.Open(c.Context, t, engineLog(c), c.App.ErrWriter)
+	engines, end, err := r.Open(c.Context, engineLog(c), c.App.ErrWriter)
 	if err != nil {
 		return err
 	}

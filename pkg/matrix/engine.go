@@ -12,7 +12,6 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/ai-infra-matrix/matrix/pkg/builder"
-	"github.com/ai-infra-matrix/matrix/pkg/component"
 	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/provenance"
 	"github.com/ai-infra-matrix/matrix/pkg/publish"
@@ -52,10 +51,10 @@ func (r *Run) Hosts() []string {
 }
 
 // Open joins a session on each engine the run needs (Hosts), each given
-// the part of t, a tree of this machine, that the run uploads. log hears the
-// engines' progress, and end closes the sessions (errw hears of a close
-// that hangs).
-func (r *Run) Open(ctx context.Context, t component.Tree, log, errw io.Writer) (engines []Engine, end func(), err error) {
+// the part of the run's tree, one of this machine (LocalTree), that the run
+// uploads. log hears the engines' progress, and end closes the sessions
+// (errw hears of a close that hangs).
+func (r *Run) Open(ctx context.Context, log, errw io.Writer) (engines []Engine, end func(), err error) {
 	end = func() {
 		for _, e := range engines {
 			session.Close(e.Client, errw)
@@ -68,7 +67,7 @@ func (r *Run) Open(ctx context.Context, t component.Tree, log, errw io.Writer) (
 			return nil, nil, err
 		}
 		engines = append(engines, Engine{Host: host, Runner: os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"),
-			Client: dc, Src: dc.Host().Directory(Path(t, r.Upload), dagger.HostDirectoryOpts{Exclude: r.Exclude})})
+			Client: dc, Src: dc.Host().Directory(Path(r.tree, r.Upload), dagger.HostDirectoryOpts{Exclude: r.Exclude})})
 	}
 	return engines, end, nil
 }

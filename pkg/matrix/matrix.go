@@ -43,6 +43,7 @@ type Run struct {
 	// Exclude is what of Upload no cell's context keeps (every
 	// .dockerignore drops it): the CLI leaves it out of the upload.
 	Exclude  []string
+	tree     component.Tree // the specs' tree: Open uploads from it
 	findings []lint.Finding // at the run's severity or above, found once in New
 }
 
@@ -99,7 +100,7 @@ func Inspect(opts Options, t component.Tree) (*Run, error) {
 	}
 	p.Upload = &plan.Upload{Dir: t.Name(set.Upload), Shared: set.Shared(), Bytes: n}
 	p.Notes = set.Notes
-	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, findings: findings(p, o.Severity)}
+	r := &Run{Options: opts, Plan: p, Upload: set.Upload, Exclude: exclude, tree: t, findings: findings(p, o.Severity)}
 	comps, err := t.Sub(path.Clean("./" + t.Components))
 	if err != nil {
 		return nil, class.BadInput.Wrap(err)

@@ -23,7 +23,6 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/lint"
 	core "github.com/ai-infra-matrix/matrix/pkg/matrix"
 	"github.com/ai-infra-matrix/matrix/pkg/mirror"
-	"github.com/ai-infra-matrix/matrix/pkg/plan"
 	"github.com/ai-infra-matrix/matrix/pkg/source"
 )
 
@@ -93,11 +92,11 @@ func (c *Call) Lint(ctx context.Context, dir *dagger.Directory, components []str
 	if dir != nil {
 		findings, err = core.LintDir(component.EngineFS(ctx, dir), "dir", c.Severity)
 	} else {
-		s, serr := c.Run(ctx, core.Options{Run: core.RunOptions{Components: components}}, core.Inspect)
+		s, serr := c.session(ctx, core.Options{Run: core.RunOptions{Components: components}}, core.Inspect)
 		if serr != nil {
 			return "", serr
 		}
-		findings, err = s.Run.Lint()
+		findings, err = s.run.Lint()
 	}
 	if class.Of(err) == class.BadInput {
 		return "", Classify(err)
@@ -114,30 +113,29 @@ func (c *Call) Lint(ctx context.Context, dir *dagger.Directory, components []str
 
 // Plan writes the cells of o as a table, JSON or a Graphviz graph (dot).
 func (c *Call) Plan(ctx context.Context, o core.RunOptions, format string) (string, error) {
-	show := map[string]func(*plan.Plan, io.Writer) error{"table": (*plan.Plan).Table, "json": (*plan.Plan).JSON, "dot": (*plan.Plan).Dot}[format]
-	if show == nil {
+	if format != "table" && format != "json" && format != "dot" {
 		return "", Classify(class.BadInput.Errorf("--format %q: use table or json (plan also takes dot)", format))
 	}
-	s, err := c.Run(ctx, core.Options{Run: o}, core.Inspect)
+	s, err := c.session(ctx, core.Options{Run: o}, core.Inspect)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	err = show(s.Run.Plan, &b)
+	err = s.run.Plan.Write(&b, format)
 	return b.String(), err
 }
 
 // BuildComponent builds the one component (or component/image) of o and
 // returns its verified variants, in platform order.
 func (c *Call) BuildComponent(ctx context.Context, o core.RunOptions) ([]*dagger.Container, error) {
-	s, err := c.Run(ctx, core.Options{Run: o}, core.New)
+	s, err := c.session(ctx, core.Options{Run: o}, core.New)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Run.OneImage(o.Components[0]); err != nil {
+	if err := s.run.OneImage(o.Components[0]); err != nil {
 		return nil, Classify(err)
 	}
-	res, err := s.Run.BuildAll(ctx, c.Client, s.Src)
+	res, err := s.run.BuildAll(ctx, c.Client, s.src)
 	if _, err := Outcome(res, err); err != nil {
 		return nil, err
 	}
@@ -149,13 +147,13 @@ func (c *Call) BuildComponent(ctx context.Context, o core.RunOptions) ([]*dagger
 }
 
 // Build builds and verifies every cell of o, as build-all, verify and
-// report do. Push options in o (--push-by-digest) need Push first.
+// report do. It binds no push options: build-all, which may push, binds them first.
 func (c *Call) Build(ctx context.Context, o core.Options) (*core.Result, error) {
-	s, err := c.Run(ctx, o, core.New)
+	s, err := c.session(ctx, o, core.New)
 	if err != nil {
 		return nil, err
 	}
-	return s.Run.BuildAll(ctx, c.Client, s.Src)
+	return s.run.BuildAll(ctx, c.Client, s.src)
 }
 
 // BuildAll is build-all: the report's table, or with --push-by-digest,
@@ -228,11 +226,11 @@ func (c *Call) Publish(ctx context.Context, o core.Options, checkout *dagger.Dir
 	if o.Run.Revision == "" {
 		o.Run.Revision, _ = source.Checkout{Dir: o.Push.Checkout}.Revision(ctx) // no commit: no revision, and floating tags keep theirs
 	}
-	s, err := c.Run(ctx, o, core.New)
+	s, err := c.session(ctx, o, core.New)
 	if err != nil {
 		return "", err
 	}
-	return Outcome(s.Run.Publish(ctx, c.Client, s.Src))
+	return Outcome(s.run.Publish(ctx, c.Client, s.src))
 }
 
 // Merge assembles the indexes of o from the legs' results files in
@@ -247,11 +245,11 @@ func (c *Call) Merge(ctx context.Context, o core.Options, results, checkout *dag
 	if err != nil {
 		return "", Classify(err)
 	}
-	s, err := c.Run(ctx, o, core.New)
+	s, err := c.session(ctx, o, core.New)
 	if err != nil {
 		return "", err
 	}
-	return Outcome(s.Run.Merge(ctx, legs))
+	return Outcome(s.run.Merge(ctx, legs))
 }
 
 // Export builds and verifies o and returns the bundle: one OCI archive per
@@ -262,7 +260,7 @@ func (c *Call) Export(ctx context.Context, o core.Options, upstream *dagger.Serv
 	if o.Run.UpstreamVia, err = endpoint(ctx, upstream, "--upstream-service"); err != nil {
 		return nil, err
 	}
-	s, err := c.Run(ctx, o, core.New)
+	s, err := c.session(ctx, o, core.New)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +269,7 @@ func (c *Call) Export(ctx context.Context, o core.Options, upstream *dagger.Serv
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	res, err := s.Run.Export(ctx, c.Client, s.Src, tmp)
+	res, err := s.run.Export(ctx, c.Client, s.src, tmp)
 	if _, err := Outcome(res, err); err != nil {
 		return nil, err
 	}
@@ -281,7 +279,7 @@ func (c *Call) Export(ctx context.Context, o core.Options, upstream *dagger.Serv
 // Mirror copies the third-party images of third-party.yaml, beside the
 // components, into the registry; upstream as Export's.
 func (c *Call) Mirror(ctx context.Context, tags, platforms []string, upstream *dagger.Service) (string, error) {
-	t, err := c.Target(ctx, tags)
+	t, err := c.target(ctx, tags)
 	if err != nil {
 		return "", err
 	}
@@ -308,7 +306,7 @@ func (c *Call) Mirror(ctx context.Context, tags, platforms []string, upstream *d
 // written out first: it is large and binary, and the engine's file reader
 // returns contents as strings.
 func (c *Call) Import(ctx context.Context, b *dagger.Directory, tags []string) (string, error) {
-	t, err := c.Target(ctx, tags)
+	t, err := c.target(ctx, tags)
 	if err != nil {
 		return "", err
 	}

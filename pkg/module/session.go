@@ -16,17 +16,17 @@ import (
 	"github.com/ai-infra-matrix/matrix/pkg/report"
 )
 
-// Session is a checked run of a call and the components directory it reads.
-type Session struct {
-	Run *core.Run
-	Src *dagger.Directory // what the run uploads: the tree, or the part of it the run needs
+// session is a checked run of a call and the components directory it reads.
+type session struct {
+	run *core.Run
+	src *dagger.Directory // what the run uploads: the tree, or the part of it the run needs
 }
 
-// Run adds the run-wide inputs to o and checks the run with newRun
+// session adds the run-wide inputs to o and checks the run with newRun
 // (core.New, or core.Inspect for a function that builds nothing): options
 // first, then the specs, read in the engine. Its cell events go to the log,
 // beside Dagger's own progress.
-func (c *Call) Run(ctx context.Context, o core.Options, newRun func(core.Options, component.Tree) (*core.Run, error)) (*Session, error) {
+func (c *Call) session(ctx context.Context, o core.Options, newRun func(core.Options, component.Tree) (*core.Run, error)) (*session, error) {
 	o.Run.Mirrors, o.Run.MaxContext = c.Mirrors, int64(c.MaxContext)
 	o.Run.Lint, o.Run.Severity, o.Attest.SyftImage = c.LintMode, c.Severity, c.SyftImage
 	o.Notify = c.notify
@@ -56,7 +56,7 @@ func (c *Call) Run(ctx context.Context, o core.Options, newRun func(core.Options
 	}
 	prog, _ := report.NewProgress(c.Log, report.ProgressPlain, r.Requested(), r.Options.Run.Jobs, nil)
 	r.Options.Events = prog.Event
-	return &Session{Run: r, Src: src}, nil
+	return &session{run: r, src: src}, nil
 }
 
 // push binds what a verb that pushes needs beside its own options: the
@@ -83,9 +83,9 @@ func (c *Call) push(ctx context.Context, o *core.Options, checkout *dagger.Direc
 	return func() { os.RemoveAll(o.Push.Checkout) }, nil
 }
 
-// Target is the push options of mirror and import, as the CLI's registry
+// target is the push options of mirror and import, as the CLI's registry
 // flags bind them.
-func (c *Call) Target(ctx context.Context, tags []string) (core.PushOptions, error) {
+func (c *Call) target(ctx context.Context, tags []string) (core.PushOptions, error) {
 	pw, via, err := c.credentials(ctx)
 	return core.PushOptions{Registry: c.Registry, Tags: tags, Username: c.Username, Password: pw, Via: via}, err
 }

@@ -249,6 +249,18 @@ func (p *Plan) Component(n string) (component.Spec, bool) {
 	return component.Spec{}, false
 }
 
+// Write writes the plan in format: json, dot (a Graphviz graph of the
+// dependencies), or else a table. Both entry points check --format first.
+func (p *Plan) Write(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		return p.JSON(w)
+	case "dot":
+		return p.Dot(w)
+	}
+	return p.Table(w)
+}
+
 // Table writes the plan as an aligned table: each cell with its image and
 // what it waits for: the components it is built FROM (singleuser <-
 // jupyterhub) and those served while it builds (slurm-master <~ apphub
